@@ -1,0 +1,272 @@
+package cloud
+
+// Wire types of the Pipecat Cloud private API (/v1), field for field as the
+// official OpenAPI spec names them. Requests and responses have different
+// shapes: a request says autoScaling.minAgents, a response
+// autoScaling.minReplicas; keep them apart and let plan translate.
+
+// AutoScalingRequest is the autoScaling object of create and update requests.
+type AutoScalingRequest struct {
+	MinAgents *int `json:"minAgents,omitempty"`
+	MaxAgents *int `json:"maxAgents,omitempty"`
+}
+
+// KrispVivaRequest is the krispViva object of requests. A nil AudioFilter is
+// sent as JSON null, which disables Krisp VIVA.
+type KrispVivaRequest struct {
+	AudioFilter *string `json:"audioFilter"`
+}
+
+// CreateServiceRequest is the body of POST /v1/agents. Nil fields are not
+// sent, so the API applies its defaults.
+type CreateServiceRequest struct {
+	ServiceName        string              `json:"serviceName"`
+	Image              string              `json:"image,omitempty"`
+	BuildID            string              `json:"buildId,omitempty"`
+	Region             string              `json:"region,omitempty"`
+	NodeType           string              `json:"nodeType,omitempty"`
+	ImagePullSecretSet string              `json:"imagePullSecretSet,omitempty"`
+	SecretSet          string              `json:"secretSet,omitempty"`
+	AutoScaling        *AutoScalingRequest `json:"autoScaling,omitempty"`
+	KrispViva          *KrispVivaRequest   `json:"krispViva,omitempty"`
+	AgentProfile       string              `json:"agentProfile,omitempty"`
+	MaxSessionDuration *int                `json:"maxSessionDuration,omitempty"`
+	// EnableKrisp is the legacy Krisp switch. The API accepts it although no
+	// request schema in the spec lists it (see the contract test allowlist).
+	EnableKrisp *bool `json:"enableKrisp,omitempty"`
+}
+
+// UpdateServiceRequest is the body of POST /v1/agents/{name}. The spec has
+// no serviceName or region here; the official deploy action still sends
+// serviceName, so the sandbox tolerates both when they repeat current values.
+type UpdateServiceRequest struct {
+	Image              string              `json:"image,omitempty"`
+	BuildID            string              `json:"buildId,omitempty"`
+	NodeType           string              `json:"nodeType,omitempty"`
+	ImagePullSecretSet string              `json:"imagePullSecretSet,omitempty"`
+	SecretSet          string              `json:"secretSet,omitempty"`
+	AutoScaling        *AutoScalingRequest `json:"autoScaling,omitempty"`
+	KrispViva          *KrispVivaRequest   `json:"krispViva,omitempty"`
+	AgentProfile       string              `json:"agentProfile,omitempty"`
+	ForceRedeploy      bool                `json:"forceRedeploy,omitempty"`
+	MaxSessionDuration *int                `json:"maxSessionDuration,omitempty"`
+	EnableKrisp        *bool               `json:"enableKrisp,omitempty"`
+}
+
+// ReplicaScaling is the autoScaling object of responses.
+type ReplicaScaling struct {
+	MaxReplicas *int `json:"maxReplicas,omitempty"`
+	MinReplicas *int `json:"minReplicas,omitempty"`
+}
+
+// ServiceListItem is one element of GET /v1/agents.
+type ServiceListItem struct {
+	ID                     string      `json:"id,omitempty"`
+	Name                   string      `json:"name"`
+	Region                 string      `json:"region,omitempty"`
+	DesiredDeploymentID    string      `json:"desiredDeploymentId,omitempty"`
+	ActiveDeploymentID     string      `json:"activeDeploymentId,omitempty"` // deprecated
+	ReconciledDeploymentID string      `json:"reconciledDeploymentId,omitempty"`
+	OrganizationID         string      `json:"organizationId,omitempty"`
+	CreatedAt              string      `json:"createdAt,omitempty"`
+	UpdatedAt              string      `json:"updatedAt,omitempty"`
+	DeletedAt              *string     `json:"deletedAt"`
+	Deployment             *Deployment `json:"deployment,omitempty"`
+}
+
+// ListServicesResponse is the body of GET /v1/agents.
+type ListServicesResponse struct {
+	Services []ServiceListItem `json:"services"`
+}
+
+// ServiceDetails is the body of GET /v1/agents/{name} and of successful
+// create and update calls (ServiceDetailsResponse in the spec).
+type ServiceDetails struct {
+	Name      string `json:"name"`
+	Region    string `json:"region,omitempty"`
+	Ready     bool   `json:"ready"`
+	Available bool   `json:"available"`
+	CreatedAt string `json:"createdAt,omitempty"`
+	UpdatedAt string `json:"updatedAt,omitempty"`
+
+	DesiredDeploymentID string `json:"desiredDeploymentId,omitempty"`
+	ActiveDeploymentID  string `json:"activeDeploymentId,omitempty"` // deprecated
+	// ReconciledDeploymentID is a pointer because the spec's own examples
+	// send null before the first reconcile.
+	ReconciledDeploymentID *string `json:"reconciledDeploymentId,omitempty"`
+	ActiveDeploymentReady  bool    `json:"activeDeploymentReady"` // deprecated
+
+	AutoScaling        *ReplicaScaling `json:"autoScaling,omitempty"`
+	ActiveSessionCount int             `json:"activeSessionCount"`
+	Deployment         *Deployment     `json:"deployment"`
+	AgentProfile       *string         `json:"agentProfile"`
+	KrispViva          *KrispVivaState `json:"krispViva"`
+	CurrentRevision    *RevisionInfo   `json:"currentRevision"`
+	PreviousRevision   *RevisionInfo   `json:"previousRevision"`
+}
+
+// KrispVivaState is the krispViva object of responses.
+type KrispVivaState struct {
+	AudioFilter *string `json:"audioFilter"`
+}
+
+// Deployment is the deployment object of responses.
+type Deployment struct {
+	ID        string    `json:"id,omitempty"`
+	Manifest  *Manifest `json:"manifest,omitempty"`
+	ServiceID string    `json:"serviceId,omitempty"`
+	CreatedAt string    `json:"createdAt,omitempty"`
+	UpdatedAt string    `json:"updatedAt,omitempty"`
+}
+
+// Manifest is the Kubernetes-style manifest of a deployment.
+type Manifest struct {
+	APIVersion string           `json:"apiVersion,omitempty"`
+	Kind       string           `json:"kind,omitempty"`
+	Metadata   ManifestMetadata `json:"metadata"`
+	Spec       ManifestSpec     `json:"spec"`
+}
+
+// ManifestMetadata names the deployment.
+type ManifestMetadata struct {
+	Name      string `json:"name,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// ManifestSpec is where most managed fields come back.
+type ManifestSpec struct {
+	DailyNodeType       string          `json:"dailyNodeType,omitempty"`
+	Image               string          `json:"image,omitempty"` // redacted for build deployments
+	AutoScaling         *ReplicaScaling `json:"autoScaling,omitempty"`
+	ImagePullSecretName string          `json:"imagePullSecretName,omitempty"`
+	EnvFromSecretNames  []string        `json:"envFromSecretNames,omitempty"`
+	Resources           *Resources      `json:"resources,omitempty"`
+	// KrispModels carries the legacy enableKrisp switch; the spec's examples
+	// have it, its schema does not.
+	KrispModels               *KrispModels   `json:"krispModels,omitempty"`
+	KrispViva                 *KrispVivaSpec `json:"krispViva,omitempty"`
+	MaxSessionDurationSeconds *int           `json:"maxSessionDurationSeconds,omitempty"`
+}
+
+// Resources is the CPU and memory of an agent profile.
+type Resources struct {
+	CPU    string `json:"cpu,omitempty"`
+	Memory string `json:"memory,omitempty"`
+}
+
+// KrispModels is the legacy Krisp switch in a manifest.
+type KrispModels struct {
+	Enabled bool `json:"enabled"`
+}
+
+// KrispVivaSpec says whether Krisp VIVA filters are on in a manifest.
+type KrispVivaSpec struct {
+	AudioFilters bool `json:"audioFilters"`
+}
+
+// RevisionInfo is the status of one deployment revision.
+type RevisionInfo struct {
+	DeploymentID           string          `json:"deploymentID,omitempty"`
+	Phase                  string          `json:"phase,omitempty"` // Creating, Validating, Active, Draining, Failed
+	ReadyReplicas          int             `json:"readyReplicas"`
+	PhaseStartedAt         string          `json:"phaseStartedAt,omitempty"`
+	Health                 *RevisionHealth `json:"health,omitempty"`
+	HasInfrastructureIssue bool            `json:"hasInfrastructureIssue,omitempty"`
+}
+
+// RevisionHealth is the health summary of an agent's code.
+type RevisionHealth struct {
+	Ready                 bool   `json:"ready"`
+	State                 string `json:"state,omitempty"` // running, waiting, terminated
+	RestartCount          int    `json:"restartCount"`
+	ReplicasStarted       int    `json:"replicasStarted"`
+	Reason                string `json:"reason,omitempty"`
+	LastExitCode          *int   `json:"lastExitCode,omitempty"`
+	LastTerminationReason string `json:"lastTerminationReason,omitempty"`
+	Message               string `json:"message,omitempty"`
+}
+
+// DeleteResponse is the body of a successful DELETE.
+type DeleteResponse struct {
+	Status string `json:"status"`
+}
+
+// Secret set types, as GET /v1/secrets reports them.
+const (
+	SecretTypeSecret          = "secret"
+	SecretTypeImagePullSecret = "imagePullSecret"
+)
+
+// Secret set statuses.
+const (
+	SecretStatusPending = "pending"
+	SecretStatusReady   = "ready"
+	SecretStatusFailed  = "failed"
+)
+
+// SecretSetSummary is one element of GET /v1/secrets.
+type SecretSetSummary struct {
+	Name         string `json:"name"`
+	Type         string `json:"type"`
+	Region       string `json:"region,omitempty"`
+	Status       string `json:"status,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+}
+
+// ListSecretSetsResponse is the body of GET /v1/secrets.
+type ListSecretSetsResponse struct {
+	Sets []SecretSetSummary `json:"sets"`
+}
+
+// SecretKeyValue is one secret of a regular secret set request.
+type SecretKeyValue struct {
+	SecretKey   string `json:"secretKey"`
+	SecretValue string `json:"secretValue"`
+}
+
+// SecretSetRequest is the body of PUT /v1/secrets/{setName}: either a
+// regular set (Secrets) or an image pull secret (IsImagePullSecret, Host,
+// SecretValue).
+type SecretSetRequest struct {
+	Secrets           []SecretKeyValue `json:"secrets,omitempty"`
+	IsImagePullSecret bool             `json:"isImagePullSecret,omitempty"`
+	Host              string           `json:"host,omitempty"`
+	SecretValue       string           `json:"secretValue,omitempty"`
+	Region            string           `json:"region,omitempty"`
+}
+
+// SecretSetAccepted is the 202 body of PUT /v1/secrets/{setName}.
+type SecretSetAccepted struct {
+	Status string `json:"status"`
+	Region string `json:"region"`
+}
+
+// SecretKey names one key of a set; values are never returned.
+type SecretKey struct {
+	FieldName string `json:"fieldName"`
+}
+
+// SecretSetDetails is the body of GET /v1/secrets/{setName}.
+type SecretSetDetails struct {
+	Region       string      `json:"region,omitempty"`
+	Status       string      `json:"status,omitempty"`
+	ErrorMessage string      `json:"errorMessage,omitempty"`
+	Secrets      []SecretKey `json:"secrets"`
+}
+
+// Region is one element of GET /v1/regions.
+type Region struct {
+	Code        string `json:"code"`
+	DisplayName string `json:"display_name"`
+}
+
+// ListRegionsResponse is the body of GET /v1/regions.
+type ListRegionsResponse struct {
+	Regions []Region `json:"regions"`
+}
+
+// ErrorResponse is the body of every API error.
+type ErrorResponse struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func init() {
+	register(command{name: "version", summary: "print the version", run: cmdVersion})
+}
+
+func cmdVersion(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "version", "version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(e.stdout, "pipecat-gitops %s\n", version)
+	return err
+}

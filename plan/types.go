@@ -1,0 +1,236 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// FormatVersion is the version of the JSON document (and saved plan file).
+const FormatVersion = "1"
+
+// Action is what apply does to one agent.
+type Action int
+
+// The actions. The zero value is NoOp.
+const (
+	NoOp Action = iota
+	Create
+	Update
+	Replace
+	Delete
+)
+
+var actionNames = [...]string{"no-op", "create", "update", "replace", "delete"}
+
+func (a Action) String() string {
+	if a < 0 || int(a) >= len(actionNames) {
+		return fmt.Sprintf("Action(%d)", int(a))
+	}
+	return actionNames[a]
+}
+
+// MarshalText makes an Action a JSON string.
+func (a Action) MarshalText() ([]byte, error) {
+	if a < 0 || int(a) >= len(actionNames) {
+		return nil, fmt.Errorf("unknown action %d", int(a))
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText reads an Action written by MarshalText.
+func (a *Action) UnmarshalText(b []byte) error {
+	for i, n := range actionNames {
+		if n == string(b) {
+			*a = Action(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown action %q", b)
+}
+
+// Severity of a preflight finding.
+type Severity int
+
+// Severities. Errors make plan and apply exit 1; warnings do not.
+const (
+	Warning Severity = iota
+	Error
+)
+
+func (s Severity) String() string {
+	if s == Error {
+		return "error"
+	}
+	return "warning"
+}
+
+// MarshalText makes a Severity a JSON string.
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a Severity written by MarshalText.
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = Error
+	case "warning":
+		*s = Warning
+	default:
+		return fmt.Errorf("unknown severity %q", b)
+	}
+	return nil
+}
+
+// Spec is an agent's managed fields in the shape of pipecat.yaml. A desired
+// Spec comes from the config (nil = unmanaged); a live Spec is normalized
+// from the API's detail response and has every readable field set.
+type Spec struct {
+	Image              *string      `json:"image,omitempty"`
+	BuildID            *string      `json:"buildId,omitempty"`
+	Region             *string      `json:"region,omitempty"`
+	NodeType           *string      `json:"nodeType,omitempty"`
+	ImagePullSecretSet *string      `json:"imagePullSecretSet,omitempty"`
+	SecretSet          *string      `json:"secretSet,omitempty"`
+	AutoScaling        *AutoScaling `json:"autoScaling,omitempty"`
+	AgentProfile       *string      `json:"agentProfile,omitempty"`
+	KrispViva          *KrispViva   `json:"krispViva,omitempty"`
+	EnableKrisp        *bool        `json:"enableKrisp,omitempty"`
+	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty"`
+}
+
+// AutoScaling mirrors the config's autoScaling object.
+type AutoScaling struct {
+	MinAgents *int `json:"minAgents,omitempty"`
+	MaxAgents *int `json:"maxAgents,omitempty"`
+}
+
+// KrispViva mirrors the config's krispViva object; a nil AudioFilter is
+// null (disabled) and is written as JSON null.
+type KrispViva struct {
+	AudioFilter *string `json:"audioFilter"`
+}
+
+// FieldChange is one managed field that differs. Before is nil for a
+// create; After is nil for a delete. Values are strings, ints, bools or nil
+// (JSON null, e.g. krispViva.audioFilter disabled).
+type FieldChange struct {
+	Path   string `json:"path"`
+	Before any    `json:"before"`
+	After  any    `json:"after"`
+}
+
+// Change is the plan for one agent.
+type Change struct {
+	Agent  string `json:"agent"`
+	Action Action `json:"action"`
+	// Reason explains a replace or a delete in one line, e.g.
+	// "region us-west -> eu-central cannot change in place".
+	Reason string `json:"reason,omitempty"`
+	// Fields lists the managed fields that change: every desired field on
+	// create, the differing ones on update and replace, none on delete and
+	// no-op.
+	Fields []FieldChange `json:"fields,omitempty"`
+	// Desired is the spec apply sends; nil for delete.
+	Desired *Spec `json:"desired,omitempty"`
+	// Fingerprint identifies the live state this change was planned
+	// against (existence plus normalized managed fields); apply of a saved
+	// plan refuses to run when it no longer matches.
+	Fingerprint string `json:"fingerprint"`
+	// Line is the line of the agent's key in the config, 0 when unknown
+	// (deletes).
+	Line int `json:"line,omitempty"`
+}
+
+// Finding is a preflight result: something in live data that would make
+// apply fail (error) or is worth a look (warning).
+type Finding struct {
+	Severity Severity `json:"severity"`
+	// Agent is empty for findings about the whole plan (e.g. the secrets
+	// endpoint was unavailable).
+	Agent string `json:"agent,omitempty"`
+	// Field is the config path relative to the agent, e.g. "secretSet".
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Col     int    `json:"col,omitempty"`
+}
+
+// Summary counts the changes by action.
+type Summary struct {
+	Create    int `json:"create"`
+	Update    int `json:"update"`
+	Replace   int `json:"replace"`
+	Delete    int `json:"delete"`
+	NoOp      int `json:"no_op"`
+	Unmanaged int `json:"unmanaged"`
+	Errors    int `json:"errors"`
+	Warnings  int `json:"warnings"`
+}
+
+// HasChanges reports whether applying would change anything. Unmanaged
+// agents and findings are not changes.
+func (s Summary) HasChanges() bool {
+	return s.Create+s.Update+s.Replace+s.Delete > 0
+}
+
+// Plan is plain data: what to do to every declared agent and every agent to
+// prune, in agent-name order. Render it with package report; execute it
+// with package apply.
+type Plan struct {
+	FormatVersion string `json:"format_version"`
+	// Config is the config file's path as the marker and annotations name
+	// it (relative to the repository root where known).
+	Config    string    `json:"config"`
+	Summary   Summary   `json:"summary"`
+	Changes   []Change  `json:"changes"`
+	Unmanaged []string  `json:"unmanaged"`
+	Findings  []Finding `json:"findings"`
+}
+
+// HasErrors reports whether any finding is an error.
+func (p *Plan) HasErrors() bool { return p.Summary.Errors > 0 }
+
+// Summarize recomputes p.Summary from the changes, unmanaged agents and
+// findings.
+func (p *Plan) Summarize() {
+	s := Summary{Unmanaged: len(p.Unmanaged)}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Replace:
+			s.Replace++
+		case Delete:
+			s.Delete++
+		default:
+			s.NoOp++
+		}
+	}
+	for _, f := range p.Findings {
+		if f.Severity == Error {
+			s.Errors++
+		} else {
+			s.Warnings++
+		}
+	}
+	p.Summary = s
+}
+
+// MarshalJSON keeps empty lists as [] rather than null, so consumers of the
+// JSON document never need a null check.
+func (p Plan) MarshalJSON() ([]byte, error) {
+	type plain Plan
+	q := plain(p)
+	if q.Changes == nil {
+		q.Changes = []Change{}
+	}
+	if q.Unmanaged == nil {
+		q.Unmanaged = []string{}
+	}
+	if q.Findings == nil {
+		q.Findings = []Finding{}
+	}
+	return json.Marshal(q)
+}
