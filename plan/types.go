@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // FormatVersion is the version of the JSON document (and saved plan file).
@@ -116,6 +118,57 @@ type FieldChange struct {
 	Path   string `json:"path"`
 	Before any    `json:"before"`
 	After  any    `json:"after"`
+}
+
+// UnmarshalJSON reads the values back as the types Diff produces (string,
+// int, bool or nil): plain encoding/json would make every number a float64,
+// and a saved plan must read back as the plan that was written (ApplyFields
+// asserts int). Unknown keys are refused, as Decode does elsewhere.
+func (f *FieldChange) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Path   string          `json:"path"`
+		Before json.RawMessage `json:"before"`
+		After  json.RawMessage `json:"after"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	before, err := fieldValue(raw.Before)
+	if err != nil {
+		return fmt.Errorf("field %s: before: %w", raw.Path, err)
+	}
+	after, err := fieldValue(raw.After)
+	if err != nil {
+		return fmt.Errorf("field %s: after: %w", raw.Path, err)
+	}
+	*f = FieldChange{Path: raw.Path, Before: before, After: after}
+	return nil
+}
+
+// fieldValue decodes one FieldChange value; absent means null.
+func fieldValue(b json.RawMessage) (any, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	switch x := v.(type) {
+	case nil, string, bool:
+		return x, nil
+	case json.Number:
+		n, err := strconv.Atoi(x.String())
+		if err != nil {
+			return nil, fmt.Errorf("%s is not an integer", x)
+		}
+		return n, nil
+	}
+	return nil, fmt.Errorf("%s is not a string, integer, boolean or null", b)
 }
 
 // Change is the plan for one agent.
@@ -232,5 +285,12 @@ func (p Plan) MarshalJSON() ([]byte, error) {
 	if q.Findings == nil {
 		q.Findings = []Finding{}
 	}
-	return json.Marshal(q)
+	// No HTML escaping: reasons read "us-west -> eu-central", not "-\u003e".
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(q); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

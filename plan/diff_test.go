@@ -1,0 +1,436 @@
+package plan
+
+import (
+	"errors"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+func sp(s string) *string { return &s }
+func ip(i int) *int       { return &i }
+func bp(b bool) *bool     { return &b }
+
+// liveAgent builds a detail response the way the API shapes it from a
+// spec: the inverse of LiveSpec, so tests can state live state in the
+// config's terms.
+func liveAgent(name string, s Spec) *cloud.ServiceDetails {
+	d := &cloud.ServiceDetails{
+		Name:   name,
+		Region: deref(s.Region),
+		Ready:  true,
+		Deployment: &cloud.Deployment{ID: "dep-1", Manifest: &cloud.Manifest{
+			Spec: cloud.ManifestSpec{
+				DailyNodeType:             deref(s.NodeType),
+				Image:                     deref(s.Image),
+				ImagePullSecretName:       deref(s.ImagePullSecretSet),
+				MaxSessionDurationSeconds: clonePtr(s.MaxSessionDuration),
+			},
+		}},
+		AgentProfile: clonePtr(s.AgentProfile),
+	}
+	if s.SecretSet != nil {
+		d.Deployment.Manifest.Spec.EnvFromSecretNames = []string{*s.SecretSet}
+	}
+	if s.AutoScaling != nil {
+		d.AutoScaling = &cloud.ReplicaScaling{MinReplicas: clonePtr(s.AutoScaling.MinAgents), MaxReplicas: clonePtr(s.AutoScaling.MaxAgents)}
+	}
+	if s.KrispViva != nil {
+		d.KrispViva = &cloud.KrispVivaState{AudioFilter: clonePtr(s.KrispViva.AudioFilter)}
+	}
+	if s.EnableKrisp != nil {
+		d.Deployment.Manifest.Spec.KrispModels = &cloud.KrispModels{Enabled: *s.EnableKrisp}
+	}
+	return d
+}
+
+// fullLive is a typical live agent in us-west.
+func fullLive(image string) Spec {
+	return Spec{
+		Image: sp(image), Region: sp("us-west"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
+		SecretSet: sp("bot-secrets"), AutoScaling: &AutoScaling{MinAgents: ip(0), MaxAgents: ip(10)},
+		KrispViva: &KrispViva{}, EnableKrisp: bp(false),
+	}
+}
+
+func config(prune schema.Prune, agents ...schema.Agent) *schema.Config {
+	return &schema.Config{File: "pipecat.yaml", Version: 1, Agents: agents, Prune: prune}
+}
+
+func liveOf(details ...*cloud.ServiceDetails) *Live {
+	l := &Live{Details: map[string]*cloud.ServiceDetails{},
+		Secrets: []cloud.SecretSetSummary{{Name: "bot-secrets", Type: "secret", Region: "us-west", Status: "ready"}},
+		Regions: []cloud.Region{{Code: "us-west"}, {Code: "eu-central"}}}
+	for _, d := range details {
+		l.Agents = append(l.Agents, cloud.ServiceListItem{Name: d.Name, Region: d.Region})
+		l.Details[d.Name] = d
+	}
+	return l
+}
+
+// brief is what a diff test asserts: action, reason and fields per agent.
+type brief struct {
+	Agent  string
+	Action string
+	Reason string
+	Fields []FieldChange
+}
+
+func briefs(p *Plan) []brief {
+	var out []brief
+	for _, c := range p.Changes {
+		out = append(out, brief{c.Agent, c.Action.String(), c.Reason, c.Fields})
+	}
+	return out
+}
+
+func TestDiff(t *testing.T) {
+	bot := func(mod func(*schema.Agent)) schema.Agent {
+		a := schema.Agent{Name: "bot", Image: sp("acme/bot:1.0"), Pos: schema.Position{Line: 3, Col: 3}}
+		if mod != nil {
+			mod(&a)
+		}
+		return a
+	}
+	tests := []struct {
+		name          string
+		cfg           *schema.Config
+		live          *Live
+		want          []brief
+		wantUnmanaged []string
+	}{
+		{
+			name: "absent agent is created with every managed field",
+			cfg: config(schema.Prune{}, bot(func(a *schema.Agent) {
+				a.SecretSet = sp("bot-secrets")
+				a.AutoScaling = &schema.AutoScaling{MaxAgents: ip(5)}
+				a.KrispViva = &schema.KrispViva{}
+			})),
+			live: liveOf(),
+			want: []brief{{"bot", "create", "", []FieldChange{
+				{"image", nil, "acme/bot:1.0"}, {"secretSet", nil, "bot-secrets"},
+				{"autoScaling.maxAgents", nil, 5}, {"krispViva.audioFilter", nil, nil},
+			}}},
+		},
+		{
+			name: "equal managed fields are a no-op",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Region = sp("us-west"); a.SecretSet = sp("bot-secrets") })),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "no-op", "", nil}},
+		},
+		{
+			name: "a changed image is an update of that field only",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Image = sp("acme/bot:1.1") })),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "update", "", []FieldChange{{"image", "acme/bot:1.0", "acme/bot:1.1"}}}},
+		},
+		{
+			name: "unmanaged fields that differ are not diffed",
+			cfg:  config(schema.Prune{}, bot(nil)),
+			live: liveOf(liveAgent("bot", func() Spec {
+				s := fullLive("acme/bot:1.0")
+				s.SecretSet, s.AgentProfile, s.AutoScaling = sp("other"), sp("agent-3x"), &AutoScaling{MinAgents: ip(7), MaxAgents: ip(9)}
+				return s
+			}())),
+			want: []brief{{"bot", "no-op", "", nil}},
+		},
+		{
+			name: "one managed bound of autoScaling is diffed alone",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.AutoScaling = &schema.AutoScaling{MaxAgents: ip(20)} })),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "update", "", []FieldChange{{"autoScaling.maxAgents", 10, 20}}}},
+		},
+		{
+			name: "krispViva null disables a live filter",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.KrispViva = &schema.KrispViva{} })),
+			live: liveOf(liveAgent("bot", func() Spec { s := fullLive("acme/bot:1.0"); s.KrispViva = &KrispViva{AudioFilter: sp("tel")}; return s }())),
+			want: []brief{{"bot", "update", "", []FieldChange{{"krispViva.audioFilter", "tel", nil}}}},
+		},
+		{
+			name: "absent maxSessionDurationSeconds is the platform default 7200",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.MaxSessionDuration = ip(7200) })),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "no-op", "", nil}},
+		},
+		{
+			name: "an added image pull secret set shows null before",
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.ImagePullSecretSet = sp("ghcr-pull") })),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "update", "", []FieldChange{{"imagePullSecretSet", nil, "ghcr-pull"}}}},
+		},
+		{
+			name: "a region change is a replace listing every differing field",
+			cfg: config(schema.Prune{}, bot(func(a *schema.Agent) {
+				a.Region = sp("eu-central")
+				a.Image = sp("acme/bot:2.0")
+			})),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{
+				{"image", "acme/bot:1.0", "acme/bot:2.0"}, {"region", "us-west", "eu-central"},
+			}}},
+		},
+		{
+			name:          "undeclared live agents are unmanaged without prune",
+			cfg:           config(schema.Prune{}, bot(nil)),
+			live:          liveOf(liveAgent("bot", fullLive("acme/bot:1.0")), liveAgent("zeta", fullLive("x:1")), liveAgent("alpha", fullLive("x:1"))),
+			want:          []brief{{"bot", "no-op", "", nil}},
+			wantUnmanaged: []string{"alpha", "zeta"},
+		},
+		{
+			name: "prune deletes undeclared agents except ignored globs",
+			cfg:  config(schema.Prune{Enabled: true, Ignore: []string{"legacy-*"}}, bot(nil)),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0")), liveAgent("old-bot", fullLive("x:1")), liveAgent("legacy-ivr", fullLive("x:1"))),
+			want: []brief{
+				{"bot", "no-op", "", nil},
+				{"old-bot", "delete", "not in the config and prune is enabled", nil},
+			},
+			wantUnmanaged: []string{"legacy-ivr"},
+		},
+		{
+			name: "a build agent whose image is redacted is not diffed on the build",
+			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}),
+			live: liveOf(liveAgent("bot", fullLive("redacted"))),
+			want: []brief{{"bot", "no-op", "", nil}},
+		},
+		{
+			name: "a build agent that runs a plain image is updated to the build",
+			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}),
+			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
+			want: []brief{{"bot", "update", "", []FieldChange{{"buildId", nil, "123e4567-e89b-12d3-a456-426614174000"}}}},
+		},
+		{
+			name: "a build agent moving to an image shows the redacted value before",
+			cfg:  config(schema.Prune{}, bot(nil)),
+			live: liveOf(liveAgent("bot", fullLive("redacted"))),
+			want: []brief{{"bot", "update", "", []FieldChange{{"image", "redacted", "acme/bot:1.0"}}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Diff(tt.cfg, tt.live)
+			if diff := cmp.Diff(tt.want, briefs(p)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantUnmanaged, p.Unmanaged); diff != "" {
+				t.Errorf("unmanaged (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffSummaryAndOrder(t *testing.T) {
+	cfg := config(schema.Prune{Enabled: true},
+		schema.Agent{Name: "a-new", Image: sp("x:1")},
+		schema.Agent{Name: "b-same", Image: sp("x:1")},
+		schema.Agent{Name: "c-changed", Image: sp("x:2")},
+		schema.Agent{Name: "d-moved", Image: sp("x:1"), Region: sp("eu-central")},
+	)
+	live := liveOf(liveAgent("b-same", fullLive("x:1")), liveAgent("c-changed", fullLive("x:1")),
+		liveAgent("d-moved", fullLive("x:1")), liveAgent("aa-gone", fullLive("x:1")))
+	p := Diff(cfg, live)
+	want := Summary{Create: 1, Update: 1, Replace: 1, Delete: 1, NoOp: 1}
+	if diff := cmp.Diff(want, p.Summary); diff != "" {
+		t.Errorf("summary (-want +got):\n%s", diff)
+	}
+	var order []string
+	for _, c := range p.Changes {
+		order = append(order, c.Agent)
+	}
+	if diff := cmp.Diff([]string{"a-new", "aa-gone", "b-same", "c-changed", "d-moved"}, order); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+	if !p.Summary.HasChanges() {
+		t.Error("HasChanges() = false, want true")
+	}
+	if Diff(config(schema.Prune{}), liveOf(liveAgent("x", fullLive("x:1")))).Summary.HasChanges() {
+		t.Error("unmanaged agents alone count as changes")
+	}
+}
+
+func TestPreflight(t *testing.T) {
+	pos := func(line, col int) schema.Position { return schema.Position{Line: line, Col: col} }
+	agent := func(mod func(*schema.Agent)) schema.Agent {
+		a := schema.Agent{Name: "bot", Image: sp("x:1"), Pos: pos(4, 3), FieldPos: map[string]schema.Position{}}
+		mod(&a)
+		return a
+	}
+	sets := []cloud.SecretSetSummary{
+		{Name: "ok", Type: "secret", Region: "us-west", Status: "ready"},
+		{Name: "pull", Type: "imagePullSecret", Region: "us-west", Status: "ready"},
+		{Name: "eu", Type: "secret", Region: "eu-central", Status: "ready"},
+		{Name: "broken", Type: "secret", Region: "us-west", Status: "failed", ErrorMessage: "quota exceeded"},
+		{Name: "slow", Type: "secret", Region: "us-west", Status: "pending"},
+	}
+	tests := []struct {
+		name  string
+		agent schema.Agent
+		live  func(*Live)
+		want  []Finding
+	}{
+		{
+			name: "missing secret set is an error at its value",
+			agent: agent(func(a *schema.Agent) {
+				a.SecretSet = sp("nope")
+				a.FieldPos["secretSet"] = pos(6, 16)
+			}),
+			want: []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "nope" does not exist`, File: "pipecat.yaml", Line: 6, Col: 16}},
+		},
+		{
+			name:  "image pull set used as secret set is an error",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("pull") }),
+			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `"pull" is of type imagePullSecret, not secret`, File: "pipecat.yaml", Line: 4, Col: 3}},
+		},
+		{
+			name:  "secret set in another region is an error",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("eu") }),
+			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "eu" is in region eu-central but the agent is in us-west; they must be in the same region`, File: "pipecat.yaml", Line: 4, Col: 3}},
+		},
+		{
+			name:  "the live region counts when region is unmanaged",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("eu") }),
+			live: func(l *Live) {
+				l.Details["bot"] = liveAgent("bot", func() Spec { s := fullLive("x:1"); s.Region = sp("eu-central"); return s }())
+			},
+			want: nil,
+		},
+		{
+			name:  "failed secret set is an error with its message",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("broken") }),
+			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "broken" failed to provision: quota exceeded`, File: "pipecat.yaml", Line: 4, Col: 3}},
+		},
+		{
+			name:  "pending secret set is a warning",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("slow") }),
+			want:  []Finding{{Severity: Warning, Agent: "bot", Field: "secretSet", Message: `secret set "slow" is still provisioning (pending); a deploy that binds it is rejected until it is ready`, File: "pipecat.yaml", Line: 4, Col: 3}},
+		},
+		{
+			name:  "missing image pull secret set is an error",
+			agent: agent(func(a *schema.Agent) { a.ImagePullSecretSet = sp("ok") }),
+			want:  []Finding{{Severity: Error, Agent: "bot", Field: "imagePullSecretSet", Message: `"ok" is of type secret, not imagePullSecret`, File: "pipecat.yaml", Line: 4, Col: 3}},
+		},
+		{
+			name:  "unknown region is an error",
+			agent: agent(func(a *schema.Agent) { a.Region = sp("mars-1"); a.FieldPos["region"] = pos(5, 13) }),
+			want:  []Finding{{Severity: Error, Agent: "bot", Field: "region", Message: `region "mars-1" is not available (available: eu-central, us-west)`, File: "pipecat.yaml", Line: 5, Col: 13}},
+		},
+		{
+			name:  "unavailable secrets endpoint is one warning and no secret checks",
+			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("nope") }),
+			live:  func(l *Live) { l.Secrets, l.SecretsErr = nil, errors.New("GET /v1/secrets: 500") },
+			want:  []Finding{{Severity: Warning, Message: "secret sets could not be listed, their checks are skipped: GET /v1/secrets: 500"}},
+		},
+		{
+			name:  "unavailable regions endpoint is one warning and no region check",
+			agent: agent(func(a *schema.Agent) { a.Region = sp("mars-1") }),
+			live:  func(l *Live) { l.Regions, l.RegionsErr = nil, errors.New("timeout") },
+			want:  []Finding{{Severity: Warning, Message: "regions could not be listed, their checks are skipped: timeout"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live := liveOf()
+			live.Secrets = sets
+			if tt.live != nil {
+				tt.live(live)
+			}
+			p := Diff(config(schema.Prune{}, tt.agent), live)
+			if diff := cmp.Diff(tt.want, p.Findings); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBuildAgentWarning(t *testing.T) {
+	id := "123e4567-e89b-12d3-a456-426614174000"
+	p := Diff(config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: &id}), liveOf())
+	if len(p.Findings) != 1 || p.Findings[0].Severity != Warning || p.Findings[0].Field != "buildId" {
+		t.Fatalf("findings = %+v, want one buildId warning", p.Findings)
+	}
+}
+
+// TestDiffProperty checks, for random desired/live pairs, that applying the
+// plan's field changes to the live spec yields the desired value of every
+// managed field, and that the plan is a no-op exactly when nothing differs.
+func TestDiffProperty(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	pick := func(vals ...string) *string { return sp(vals[r.IntN(len(vals))]) }
+	maybe := func() bool { return r.IntN(2) == 0 }
+	randSpec := func(full bool) Spec {
+		s := Spec{}
+		if full || maybe() {
+			s.Image = pick("a:1", "a:2", "b:1")
+		}
+		if full || maybe() {
+			s.Region = pick("us-west", "eu-central")
+		}
+		if full || maybe() {
+			s.NodeType = sp("arm")
+		}
+		if full || maybe() {
+			s.AgentProfile = pick("agent-1x", "agent-2x", "agent-3x")
+		}
+		if full || maybe() {
+			s.ImagePullSecretSet = pick("p1", "p2")
+		}
+		if full || maybe() {
+			s.SecretSet = pick("s1", "s2")
+		}
+		if full || maybe() {
+			s.AutoScaling = &AutoScaling{}
+			if full || maybe() {
+				s.AutoScaling.MinAgents = ip(r.IntN(3))
+			}
+			if full || maybe() {
+				s.AutoScaling.MaxAgents = ip(3 + r.IntN(3))
+			}
+		}
+		if full || maybe() {
+			s.KrispViva = &KrispViva{}
+			if maybe() {
+				s.KrispViva.AudioFilter = pick("tel", "pro")
+			}
+		}
+		if full || maybe() {
+			s.EnableKrisp = bp(maybe())
+		}
+		if full || maybe() {
+			s.MaxSessionDuration = ip(60 * (1 + r.IntN(3)))
+		}
+		return s
+	}
+	toAgent := func(s Spec) schema.Agent {
+		a := schema.Agent{Name: "bot", Image: s.Image, Region: s.Region, NodeType: s.NodeType, AgentProfile: s.AgentProfile,
+			ImagePullSecretSet: s.ImagePullSecretSet, SecretSet: s.SecretSet, EnableKrisp: s.EnableKrisp, MaxSessionDuration: s.MaxSessionDuration}
+		if s.AutoScaling != nil {
+			a.AutoScaling = &schema.AutoScaling{MinAgents: s.AutoScaling.MinAgents, MaxAgents: s.AutoScaling.MaxAgents}
+		}
+		if s.KrispViva != nil {
+			a.KrispViva = &schema.KrispViva{AudioFilter: s.KrispViva.AudioFilter}
+		}
+		return a
+	}
+	for i := range 2000 {
+		desired, liveSpec := randSpec(false), randSpec(true)
+		d := liveAgent("bot", liveSpec)
+		p := Diff(config(schema.Prune{}, toAgent(desired)), liveOf(d))
+		c := p.Changes[0]
+		after := ApplyFields(LiveSpec(d), c.Fields)
+		for _, f := range fields {
+			want, managed := f.get(&desired)
+			if !managed {
+				continue
+			}
+			if got, _ := f.get(&after); !cmp.Equal(want, got) {
+				t.Fatalf("case %d: %s after applying the plan = %v, want %v\ndesired %+v\nfields %+v", i, f.path, got, want, desired, c.Fields)
+			}
+		}
+		if (c.Action == NoOp) != (len(c.Fields) == 0) {
+			t.Fatalf("case %d: action %s with %d field changes", i, c.Action, len(c.Fields))
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+// DefaultRegion is where the API puts an agent created without a region.
+const DefaultRegion = "us-west"
+
+// preflight checks the config's references against live data, so a pull
+// request fails before merge rather than apply after it.
+func preflight(cfg *schema.Config, live *Live) []Finding {
+	var out []Finding
+	if live.SecretsErr != nil {
+		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf("secret sets could not be listed, their checks are skipped: %v", live.SecretsErr)})
+	}
+	if live.RegionsErr != nil {
+		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf("regions could not be listed, their checks are skipped: %v", live.RegionsErr)})
+	}
+	sets := make(map[string]cloud.SecretSetSummary, len(live.Secrets))
+	for _, s := range live.Secrets {
+		sets[s.Name] = s
+	}
+	regions := make(map[string]bool, len(live.Regions))
+	var codes []string
+	for _, r := range live.Regions {
+		regions[r.Code] = true
+		codes = append(codes, r.Code)
+	}
+	sort.Strings(codes)
+
+	for _, a := range cfg.Agents {
+		at := func(sev Severity, fieldPath, format string, args ...any) {
+			f := Finding{Severity: sev, Agent: a.Name, Field: fieldPath, Message: fmt.Sprintf(format, args...), File: cfg.File}
+			pos, ok := a.FieldPos[fieldPath]
+			if !ok {
+				pos = a.Pos
+			}
+			f.Line, f.Col = pos.Line, pos.Col
+			out = append(out, f)
+		}
+		region := agentRegion(a, live.Details[a.Name])
+		if a.Region != nil && live.RegionsErr == nil && !regions[*a.Region] {
+			at(Error, "region", "region %q is not available (available: %s)", *a.Region, strings.Join(codes, ", "))
+		}
+		if live.SecretsErr == nil {
+			if a.SecretSet != nil {
+				checkSet(at, sets, "secretSet", *a.SecretSet, cloud.SecretTypeSecret, "secret set", region)
+			}
+			if a.ImagePullSecretSet != nil {
+				checkSet(at, sets, "imagePullSecretSet", *a.ImagePullSecretSet, cloud.SecretTypeImagePullSecret, "image pull secret set", region)
+			}
+		}
+		if a.BuildID != nil {
+			at(Warning, "buildId", "deployed from build %s: the API does not report which build runs, so this plan cannot show a change of build; "+
+				"apply sends buildId when it creates or updates this agent, and --redeploy-builds sends it on every apply; "+
+				"for exact plans use image: with the build's imageUri (GET /v1/builds/%s)", *a.BuildID, *a.BuildID)
+		}
+	}
+	return out
+}
+
+func checkSet(at func(Severity, string, string, ...any), sets map[string]cloud.SecretSetSummary, fieldPath, name, wantType, kind, region string) {
+	s, ok := sets[name]
+	switch {
+	case !ok:
+		at(Error, fieldPath, "%s %q does not exist", kind, name)
+	case s.Type != wantType:
+		at(Error, fieldPath, "%q is of type %s, not %s", name, s.Type, wantType)
+	case s.Region != "" && s.Region != region:
+		at(Error, fieldPath, "%s %q is in region %s but the agent is in %s; they must be in the same region", kind, name, s.Region, region)
+	case s.Status == cloud.SecretStatusFailed:
+		msg := s.ErrorMessage
+		if msg == "" {
+			msg = "no message"
+		}
+		at(Error, fieldPath, "%s %q failed to provision: %s", kind, name, msg)
+	case s.Status == cloud.SecretStatusPending:
+		at(Warning, fieldPath, "%s %q is still provisioning (pending); a deploy that binds it is rejected until it is ready", kind, name)
+	}
+}
+
+// agentRegion is the region the agent will run in: the config's, else the
+// live agent's (region is unmanaged then), else the API default.
+func agentRegion(a schema.Agent, d *cloud.ServiceDetails) string {
+	switch {
+	case a.Region != nil:
+		return *a.Region
+	case d != nil && d.Region != "":
+		return d.Region
+	default:
+		return DefaultRegion
+	}
+}

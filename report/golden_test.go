@@ -1,0 +1,277 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
+
+func ptr[T any](v T) *T { return &v }
+
+// samplePlan has every action, findings of both severities, unmanaged
+// agents, a null value and a buildId agent.
+func samplePlan() *plan.Plan {
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Config:        "pipecat.yaml",
+		Changes: []plan.Change{
+			{
+				Agent: "build-bot", Action: plan.Create, Line: 22, Fingerprint: "absent",
+				Fields: []plan.FieldChange{
+					{Path: "region", After: "us-west"},
+					{Path: "buildId", After: "b-7f3a"},
+				},
+				Desired: &plan.Spec{BuildID: ptr("b-7f3a"), Region: ptr("us-west")},
+			},
+			{
+				Agent: "eu-bot", Action: plan.Replace, Line: 17, Fingerprint: "sha256:eu",
+				Reason: "region us-west -> eu-central cannot change in place",
+				Fields: []plan.FieldChange{
+					{Path: "region", Before: "us-west", After: "eu-central"},
+					{Path: "autoScaling.minAgents", Before: 0, After: 1},
+				},
+				Desired: &plan.Spec{Image: ptr("acme/eu:2.0"), Region: ptr("eu-central"), AutoScaling: &plan.AutoScaling{MinAgents: ptr(1)}},
+			},
+			{Agent: "idle-bot", Action: plan.NoOp, Line: 30, Fingerprint: "sha256:idle", Desired: &plan.Spec{Image: ptr("acme/idle:1")}},
+			{Agent: "old-bot", Action: plan.Delete, Reason: "not in the config and prune is enabled", Fingerprint: "sha256:old"},
+			{Agent: "quiet-bot", Action: plan.NoOp, Line: 34, Fingerprint: "sha256:quiet", Desired: &plan.Spec{Image: ptr("acme/quiet:1")}},
+			{
+				Agent: "support-bot", Action: plan.Update, Line: 12, Fingerprint: "sha256:support",
+				Fields: []plan.FieldChange{
+					{Path: "image", Before: "acme/support:1.0", After: "acme/support:1.1"},
+					{Path: "autoScaling.maxAgents", Before: 10, After: 20},
+					{Path: "krispViva.audioFilter", Before: "tel", After: nil},
+					{Path: "enableKrisp", Before: false, After: true},
+				},
+				Desired: &plan.Spec{
+					Image:       ptr("acme/support:1.1"),
+					AutoScaling: &plan.AutoScaling{MaxAgents: ptr(20)},
+					KrispViva:   &plan.KrispViva{},
+					EnableKrisp: ptr(true),
+				},
+			},
+			{Agent: "tiny-bot", Action: plan.NoOp, Line: 38, Fingerprint: "sha256:tiny", Desired: &plan.Spec{Image: ptr("acme/tiny:1")}},
+			{
+				Agent: "voice-starter", Action: plan.Create, Line: 5, Fingerprint: "absent",
+				Fields: []plan.FieldChange{
+					{Path: "image", After: "ghcr.io/acme/voice-starter:1.4.0"},
+					{Path: "secretSet", After: "voice-starter-secrets"},
+					{Path: "autoScaling.minAgents", After: 1},
+					{Path: "krispViva.audioFilter", After: nil},
+					{Path: "maxSessionDuration", After: 3600},
+				},
+				Desired: &plan.Spec{
+					Image:              ptr("ghcr.io/acme/voice-starter:1.4.0"),
+					SecretSet:          ptr("voice-starter-secrets"),
+					AutoScaling:        &plan.AutoScaling{MinAgents: ptr(1)},
+					KrispViva:          &plan.KrispViva{},
+					MaxSessionDuration: ptr(3600),
+				},
+			},
+		},
+		Unmanaged: []string{"legacy-ivr", "legacy-sms"},
+		Findings: []plan.Finding{
+			{
+				Severity: plan.Warning, Agent: "build-bot", Field: "buildId", File: "pipecat.yaml", Line: 23, Col: 14,
+				Message: "deployed from build b-7f3a: the API does not report which build runs, so this plan cannot show a change of build",
+			},
+			{
+				Severity: plan.Error, Agent: "voice-starter", Field: "secretSet", File: "pipecat.yaml", Line: 12, Col: 16,
+				Message: `secret set "voice-starter-secrets" does not exist`,
+			},
+			{Severity: plan.Warning, Message: "regions could not be listed, their checks are skipped: 503 Service Unavailable"},
+		},
+	}
+	p.Summarize()
+	return p
+}
+
+// quietPlan has no changes: only no-ops and an unmanaged agent.
+func quietPlan() *plan.Plan {
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Config:        "deploy/pipecat.yaml",
+		Changes: []plan.Change{
+			{Agent: "support-bot", Action: plan.NoOp, Fingerprint: "a"},
+			{Agent: "voice-starter", Action: plan.NoOp, Fingerprint: "b"},
+		},
+		Unmanaged: []string{"legacy-ivr"},
+	}
+	p.Summarize()
+	return p
+}
+
+// hostilePlan carries Markdown and HTML in every user-controlled string.
+func hostilePlan() *plan.Plan {
+	p := &plan.Plan{
+		FormatVersion: plan.FormatVersion,
+		Config:        "odd|dir/pipecat.yaml",
+		Changes: []plan.Change{
+			{
+				Agent: "pipe|bot`x`<b>", Action: plan.Update, Fingerprint: "x",
+				Fields: []plan.FieldChange{
+					{Path: "image", Before: "a|b:1", After: "```\n</details><script>alert(1)</script>:2"},
+				},
+			},
+			{
+				Agent: "<img src=x>", Action: plan.Replace, Fingerprint: "y",
+				Reason: "region *bold* -> [link](http://evil) | # not a heading\nsecond line",
+				Fields: []plan.FieldChange{{Path: "region", Before: "a", After: "b"}},
+			},
+		},
+		Findings: []plan.Finding{
+			{Severity: plan.Error, Agent: "pipe|bot`x`<b>", Field: "secretSet", Message: "set \"<b>x</b>\" | _under_ `tick` does not exist", Line: 3, Col: 5},
+			{Severity: plan.Warning, Message: "terminal \x1b[2Jclear\nand a second line"},
+		},
+	}
+	p.Summarize()
+	return p
+}
+
+func sampleResult() *apply.Result {
+	return &apply.Result{
+		Config: "pipecat.yaml",
+		Results: []apply.AgentResult{
+			{Agent: "build-bot", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "dep-0001", Duration: 412345678 * time.Nanosecond, Ready: true},
+			{
+				Agent: "eu-bot", Action: plan.Replace, Outcome: apply.Failed, Duration: 0,
+				ErrorCode: "REPLACE_NOT_ALLOWED", Error: "region us-west -> eu-central needs --allow-replace (delete, then create)",
+			},
+			{Agent: "old-bot", Action: plan.Delete, Outcome: apply.Succeeded, Duration: 88 * time.Millisecond},
+			{
+				Agent: "support-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "dep-0002",
+				Duration: 1234567890 * time.Nanosecond, Note: "already existed; read back and updated",
+			},
+			{
+				Agent: "voice-starter", Action: plan.Create, Outcome: apply.Failed, Duration: 2500 * time.Millisecond,
+				ErrorCode: "400", Error: "Secret set <voice-starter-secrets> | not found",
+			},
+			{Agent: "zeta-bot", Action: plan.Update, Outcome: apply.Skipped},
+		},
+		Cancelled: true,
+	}
+}
+
+// hostileResult has a multi-line error with control characters, as a
+// crash-looping agent's health reason can be.
+func hostileResult() *apply.Result {
+	return &apply.Result{
+		Config: "pipecat.yaml",
+		Results: []apply.AgentResult{
+			{
+				Agent: "voice-starter", Action: plan.Update, Outcome: apply.Failed, Duration: 300 * time.Second,
+				ErrorCode: "CrashLoopBackOff", Error: "exit code 1; last lines:\nTraceback (most recent call last):\n\x1b[31mKeyError: 'OPENAI_API_KEY'\x1b[0m | <missing>",
+			},
+		},
+	}
+}
+
+func okResult() *apply.Result {
+	return &apply.Result{
+		Config: "pipecat.yaml",
+		Results: []apply.AgentResult{
+			{Agent: "support-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "dep-0003", Duration: 95 * time.Millisecond},
+			{Agent: "voice-starter", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "dep-0004", Duration: 130 * time.Millisecond, Ready: true},
+		},
+	}
+}
+
+var sampleMeta = Meta{
+	Config: "pipecat.yaml",
+	Commit: "9fceb02d0ae598e95dc970b74767f19372d61af8",
+	Time:   time.Date(2025, 3, 14, 9, 26, 53, 0, time.FixedZone("CET", 3600)),
+	RunURL: "https://github.com/acme/agents/actions/runs/4242",
+}
+
+func TestGolden(t *testing.T) {
+	text := func(p *plan.Plan, color bool) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			var b bytes.Buffer
+			err := PlanText(&b, p, TextOptions{Color: color})
+			return b.Bytes(), err
+		}
+	}
+	markdown := func(p *plan.Plan, m Meta) func() ([]byte, error) {
+		return func() ([]byte, error) { return []byte(PlanMarkdown(p, m)), nil }
+	}
+	resultText := func(r *apply.Result, color bool) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			var b bytes.Buffer
+			err := ResultText(&b, r, TextOptions{Color: color})
+			return b.Bytes(), err
+		}
+	}
+	tests := []struct {
+		file   string
+		render func() ([]byte, error)
+	}{
+		{"plan.txt", text(samplePlan(), false)},
+		{"plan_color.txt", text(samplePlan(), true)},
+		{"plan.md", markdown(samplePlan(), sampleMeta)},
+		{"plan.json", func() ([]byte, error) {
+			var b bytes.Buffer
+			err := PlanJSON(&b, samplePlan())
+			return b.Bytes(), err
+		}},
+		{"plan_nochanges.txt", text(quietPlan(), false)},
+		{"plan_nochanges.md", markdown(quietPlan(), Meta{})},
+		{"plan_escaping.txt", text(hostilePlan(), false)},
+		{"plan_escaping.md", markdown(hostilePlan(), Meta{Commit: "abc"})},
+		{"result.txt", resultText(sampleResult(), false)},
+		{"result_color.txt", resultText(sampleResult(), true)},
+		{"result_ok.txt", resultText(okResult(), false)},
+		{"result_empty.txt", resultText(&apply.Result{Config: "pipecat.yaml"}, false)},
+		{"result_escaping.txt", resultText(hostileResult(), false)},
+		{"result_escaping.md", func() ([]byte, error) { return []byte(ResultMarkdown(hostileResult(), nil, Meta{})), nil }},
+		{"result.md", func() ([]byte, error) { return []byte(ResultMarkdown(sampleResult(), samplePlan(), sampleMeta)), nil }},
+		{"result_ok.md", func() ([]byte, error) { return []byte(ResultMarkdown(okResult(), nil, Meta{})), nil }},
+		{"result.json", func() ([]byte, error) {
+			var b bytes.Buffer
+			err := ResultJSON(&b, sampleResult())
+			return b.Bytes(), err
+		}},
+		{"result_empty.json", func() ([]byte, error) {
+			var b bytes.Buffer
+			err := ResultJSON(&b, &apply.Result{Config: "pipecat.yaml"})
+			return b.Bytes(), err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := tt.render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tt.file, got)
+		})
+	}
+}
+
+// golden compares got with testdata/<name>.golden, or rewrites the file
+// with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report/ -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s\nrun go test ./report/ -update if the change is intended", path, diff)
+	}
+}

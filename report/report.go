@@ -1,0 +1,186 @@
+// Package report renders a plan (package plan) and an apply result (package
+// apply) as terminal text, as a Markdown pull-request comment and as JSON.
+//
+// Contract:
+//   - Rendering is pure: the same input always gives the same bytes, and
+//     nothing here reads the environment; the caller says whether to use
+//     colour and passes what it knows of the run in Meta.
+//   - The JSON documents are exactly the JSON encoding of plan.Plan and
+//     apply.Result, indented, with nothing else on the writer.
+//   - A Markdown comment starts with Marker(config), is never longer than
+//     MaxCommentSize bytes, and always keeps its headline counts and the
+//     name of every agent to be deleted or replaced (see PlanMarkdown for
+//     the one case where that is physically impossible).
+//   - No-op agents are counted, never listed one by one.
+//   - Agent names, values and messages come from user files and the API;
+//     they are escaped wherever the output format could interpret them.
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+)
+
+// MaxCommentSize is GitHub's limit on a comment body (65,536 characters).
+// Markdown renderings are kept within this many bytes, which is stricter.
+const MaxCommentSize = 65536
+
+// markerPrefix and markerSuffix frame the hidden first line of a comment.
+const (
+	markerPrefix = "<!-- pipecat-gitops: "
+	markerSuffix = " -->"
+)
+
+// Marker is the hidden first line of every comment this tool writes for one
+// config file; the comment command finds its own comment by it. A ">" in the
+// path is written as "&gt;" so the path cannot close the HTML comment, and
+// line breaks become spaces so the marker stays one line.
+func Marker(config string) string {
+	return markerPrefix + markerPath.Replace(config) + markerSuffix
+}
+
+var markerPath = strings.NewReplacer(">", "&gt;", "\r", " ", "\n", " ")
+
+// Meta is what the caller knows of the run that made a plan or result; it
+// goes into the Markdown footer.
+type Meta struct {
+	Config string    // marker path (already normalized by the caller)
+	Commit string    // may be empty
+	Time   time.Time // zero = omit
+	RunURL string    // "$GITHUB_SERVER_URL/$GITHUB_REPOSITORY/actions/runs/$GITHUB_RUN_ID" or empty
+}
+
+// TextOptions tune the terminal rendering.
+type TextOptions struct {
+	// Color turns on ANSI colours. The caller decides: a TTY and no
+	// NO_COLOR.
+	Color bool
+}
+
+// maxUnmanaged caps the list of unmanaged agents: they are named once, for
+// information, and an organization may hold hundreds of them.
+const maxUnmanaged = 20
+
+// summarize counts p's changes and findings without trusting (or touching)
+// p.Summary, so a hand-built plan renders the counts it really holds.
+func summarize(p *plan.Plan) plan.Summary {
+	q := *p
+	q.Summarize()
+	return q.Summary
+}
+
+// planCounts is the counts sentence shared by text and Markdown.
+func planCounts(s plan.Summary) string {
+	return fmt.Sprintf("%d to create, %d to update, %d to replace, %d to delete, %d unchanged",
+		s.Create, s.Update, s.Replace, s.Delete, s.NoOp)
+}
+
+// resultCounts counts the outcomes of r: succeeded changes per action, and
+// the changes that failed or were never started.
+type resultCounts struct {
+	created, updated, replaced, deleted, failed, skipped int
+}
+
+func countResult(r *apply.Result) resultCounts {
+	var c resultCounts
+	for _, a := range r.Results {
+		switch a.Outcome {
+		case apply.Failed:
+			c.failed++
+			continue
+		case apply.Skipped:
+			c.skipped++
+			continue
+		}
+		switch a.Action {
+		case plan.Create:
+			c.created++
+		case plan.Update:
+			c.updated++
+		case plan.Replace:
+			c.replaced++
+		case plan.Delete:
+			c.deleted++
+		}
+	}
+	return c
+}
+
+func (c resultCounts) String() string {
+	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted, %d failed",
+		c.created, c.updated, c.replaced, c.deleted, c.failed)
+	if c.skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", c.skipped)
+	}
+	return s
+}
+
+// literal renders a field value as a JSON literal: strings quoted (and
+// control characters escaped, so a value cannot drive the terminal),
+// numbers bare, booleans, null.
+func literal(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("%v", v)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// sortedFindings returns the findings errors first, keeping plan order
+// within each severity.
+func sortedFindings(fs []plan.Finding) []plan.Finding {
+	out := append([]plan.Finding(nil), fs...)
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].Severity == plan.Error && out[j].Severity != plan.Error
+	})
+	return out
+}
+
+// position is "file:line:col" (or "file:line") for a finding, empty when
+// it has no line. A finding without a file is in the plan's config.
+func position(f plan.Finding, config string) string {
+	if f.Line <= 0 {
+		return ""
+	}
+	file := f.File
+	if file == "" {
+		file = config
+	}
+	if f.Col > 0 {
+		return fmt.Sprintf("%s:%d:%d", file, f.Line, f.Col)
+	}
+	return fmt.Sprintf("%s:%d", file, f.Line)
+}
+
+// shortSHA is the 7-character form of a commit, as git and GitHub show it.
+func shortSHA(s string) string {
+	if len(s) > 7 {
+		return s[:7]
+	}
+	return s
+}
+
+// durationText rounds to milliseconds, which is as precise as a human needs.
+func durationText(d time.Duration) string {
+	return d.Round(time.Millisecond).String()
+}
+
+// changed returns the changes that are not no-ops, in plan order.
+func changed(p *plan.Plan) []plan.Change {
+	var out []plan.Change
+	for _, c := range p.Changes {
+		if c.Action != plan.NoOp {
+			out = append(out, c)
+		}
+	}
+	return out
+}

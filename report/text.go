@@ -1,0 +1,251 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+)
+
+// ANSI colours, used only when TextOptions.Color is set.
+const (
+	ansiReset   = "\x1b[0m"
+	ansiBold    = "\x1b[1m"
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+)
+
+// fieldIndent starts a field line under its agent line.
+const fieldIndent = "      "
+
+// unmanagedLabel introduces the list of live agents the config does not
+// declare and prune leaves alone.
+const unmanagedLabel = "Unmanaged (live, not in the config; not changed): "
+
+// textSymbol is the terraform-style prefix of an agent line, and the colour
+// of its symbol.
+func textSymbol(a plan.Action) (prefix, symbol, color string) {
+	switch a {
+	case plan.Create:
+		return "  ", "+", ansiGreen
+	case plan.Update:
+		return "  ", "~", ansiYellow
+	case plan.Delete:
+		return "  ", "-", ansiRed
+	case plan.Replace:
+		return " ", "-/+", ansiMagenta
+	}
+	return "  ", " ", ""
+}
+
+type painter bool
+
+func (p painter) paint(color, s string) string {
+	if !p || color == "" {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+// PlanText writes the terminal rendering of p: one block per change in plan
+// order (no-ops only counted), the unmanaged agents, the findings, and a
+// last line with the counts.
+func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
+	bw := bufio.NewWriter(w)
+	pt := painter(o.Color)
+	changes := changed(p)
+
+	// One column for actions and values, so the plan reads as a table.
+	col := 0
+	for _, c := range changes {
+		prefix, symbol, _ := textSymbol(c.Action)
+		col = max(col, len(prefix)+len(symbol)+1+len(c.Agent)+2)
+		if c.Action == plan.Delete {
+			continue
+		}
+		for _, f := range c.Fields {
+			col = max(col, len(fieldIndent)+len(f.Path)+1+1)
+		}
+	}
+
+	if len(changes) == 0 {
+		config := p.Config
+		if config == "" {
+			config = "the config"
+		}
+		fmt.Fprintf(bw, "No changes. Live agents match %s.\n", config)
+	}
+	for _, c := range changes {
+		prefix, symbol, color := textSymbol(c.Action)
+		head := prefix + symbol + " " + c.Agent
+		fmt.Fprintf(bw, "%s%s %s%s%s", prefix, pt.paint(color, symbol), c.Agent, strings.Repeat(" ", col-len(head)), c.Action)
+		if c.Action == plan.Replace && c.Reason != "" {
+			fmt.Fprintf(bw, " (%s)", terminalSafe(oneLine(c.Reason), ""))
+		}
+		bw.WriteString("\n")
+		if c.Action == plan.Delete {
+			continue
+		}
+		for _, f := range c.Fields {
+			label := fieldIndent + f.Path + ":"
+			bw.WriteString(label + strings.Repeat(" ", col-len(label)))
+			if c.Action != plan.Create {
+				bw.WriteString(literal(f.Before) + " -> ")
+			}
+			bw.WriteString(literal(f.After) + "\n")
+		}
+	}
+
+	if len(p.Unmanaged) > 0 {
+		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, func(s string) string { return s }))
+	}
+
+	if len(p.Findings) > 0 {
+		bw.WriteString("\n")
+		for _, f := range sortedFindings(p.Findings) {
+			bw.WriteString(findingText(f, p.Config, pt) + "\n")
+		}
+	}
+
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Plan:"), planCounts(summarize(p)))
+	return bw.Flush()
+}
+
+// findingText is one finding on one line, compiler style:
+// `error: agent voice-starter: secretSet: message (pipecat.yaml:12:16)`.
+func findingText(f plan.Finding, config string, pt painter) string {
+	color := ansiYellow
+	if f.Severity == plan.Error {
+		color = ansiRed
+	}
+	var b strings.Builder
+	b.WriteString(pt.paint(color, f.Severity.String()+":"))
+	if f.Agent != "" {
+		b.WriteString(" agent " + f.Agent + ":")
+	}
+	if f.Field != "" {
+		b.WriteString(" " + f.Field + ":")
+	}
+	b.WriteString(" " + terminalSafe(f.Message, findingIndent))
+	if pos := position(f, config); pos != "" {
+		b.WriteString(" (" + pos + ")")
+	}
+	return b.String()
+}
+
+// nameList joins at most limit names with ", ", adding "and N more" for
+// the rest.
+func nameList(names []string, limit int, quote func(string) string) string {
+	n := min(len(names), limit)
+	parts := make([]string, 0, n+1)
+	for _, name := range names[:n] {
+		parts = append(parts, quote(name))
+	}
+	s := strings.Join(parts, ", ")
+	if rest := len(names) - n; rest > 0 {
+		s += fmt.Sprintf(" and %d more", rest)
+	}
+	return s
+}
+
+// Result statuses in the terminal: words rather than symbols, so CI logs can
+// be searched for FAILED.
+const (
+	statusOK      = "ok"
+	statusFailed  = "FAILED"
+	statusSkipped = "skipped"
+)
+
+// ResultText writes the terminal rendering of r: one line per agent and a
+// last line with the counts.
+func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
+	bw := bufio.NewWriter(w)
+	pt := painter(o.Color)
+	width := 0
+	for _, a := range r.Results {
+		width = max(width, len(a.Agent))
+	}
+	if len(r.Results) == 0 {
+		bw.WriteString("No changes to apply.\n")
+	}
+	for _, a := range r.Results {
+		status, color := statusOK, ansiGreen
+		switch a.Outcome {
+		case apply.Failed:
+			status, color = statusFailed, ansiRed
+		case apply.Skipped:
+			status, color = statusSkipped, ansiYellow
+		}
+		fmt.Fprintf(bw, "%s%s  %-*s  %-7s  %s\n", pt.paint(color, status), strings.Repeat(" ", 7-len(status)),
+			width, a.Agent, a.Action, terminalSafe(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
+	}
+	if r.Cancelled {
+		bw.WriteString("\nApply was interrupted: changes not started are listed as skipped.\n")
+	}
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), countResult(r))
+	return bw.Flush()
+}
+
+// resultDetail is what happened to one agent, in one line: the error for a
+// failure, the deployment for a success, the note, and the duration.
+func resultDetail(a apply.AgentResult) string {
+	var parts []string
+	switch a.Outcome {
+	case apply.Succeeded:
+		if a.DeploymentID != "" {
+			parts = append(parts, "deployment "+a.DeploymentID)
+		}
+		if a.Ready {
+			parts = append(parts, "ready")
+		}
+	case apply.Skipped:
+		parts = append(parts, "not started")
+	}
+	if a.Outcome != apply.Succeeded && a.Error != "" {
+		msg := a.Error
+		if a.ErrorCode != "" {
+			msg = a.ErrorCode + ": " + msg
+		}
+		parts = append(parts, msg)
+	}
+	if a.Note != "" {
+		parts = append(parts, a.Note)
+	}
+	s := strings.Join(parts, "; ")
+	if a.Outcome == apply.Skipped {
+		return s
+	}
+	if s != "" {
+		s += " "
+	}
+	return s + "(" + durationText(a.Duration) + ")"
+}
+
+// findingIndent starts the continuation lines of a multi-line finding.
+const findingIndent = "    "
+
+// terminalSafe writes control characters from API and config text as Go
+// escapes, so they cannot move the cursor or change colours, and indents
+// the lines after a line break (an agent's health reason may have several)
+// under the first.
+func terminalSafe(s, indent string) string {
+	var b strings.Builder
+	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
+		switch {
+		case r == '\n':
+			b.WriteString("\n" + indent)
+		case r == '\t':
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
