@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/github"
+)
+
+func init() {
+	register(command{name: "comment", summary: "post or update the plan/apply comment on the pull request", run: cmdComment})
+}
+
+func cmdComment(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME]")
+	bodyFile := fs.String("body-file", "", "Markdown `file` to post; its first line is the pipecat-gitops marker")
+	pr := fs.Int("pr", 0, "pull request `number` (default: from the workflow event)")
+	label := fs.String("label", "", "keep this `label` on the pull request and remove the other pipecat:* ones ("+strings.Join(github.Labels, ", ")+")")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *bodyFile == "" {
+		return withHint(errors.New("comment: --body-file is required"), "pass the --summary-file written by plan or apply")
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("comment: unexpected argument %q", fs.Arg(0))
+	}
+	body, err := os.ReadFile(*bodyFile)
+	if err != nil {
+		return fmt.Errorf("comment: %w", err)
+	}
+	token := e.getenv("GITHUB_TOKEN")
+	if token == "" {
+		return withHint(errors.New("comment: GITHUB_TOKEN is not set"), "in a workflow, add `env: GITHUB_TOKEN: ${{ github.token }}` to the step")
+	}
+	repo := e.getenv("GITHUB_REPOSITORY")
+	if repo == "" {
+		return errors.New("comment: GITHUB_REPOSITORY is not set (owner/name)")
+	}
+	client, err := github.New(github.Options{
+		BaseURL: e.getenv("GITHUB_API_URL"),
+		Token:   token,
+		Repo:    repo,
+	})
+	if err != nil {
+		return fmt.Errorf("comment: %w", err)
+	}
+	var runURL string
+	if server, id := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_RUN_ID"); server != "" && id != "" {
+		runURL = strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
+	}
+	res, err := github.Comment(ctx, github.CommentOptions{
+		Client:    client,
+		Body:      string(body),
+		PR:        *pr,
+		EventName: e.getenv("GITHUB_EVENT_NAME"),
+		EventPath: e.getenv("GITHUB_EVENT_PATH"),
+		SHA:       e.getenv("GITHUB_SHA"),
+		RunURL:    runURL,
+		Label:     *label,
+	})
+	if res.Action != "" {
+		fmt.Fprintf(e.stderr, "comment: %s #%d on %s\n", res.Action, res.CommentID, res.Target())
+		if res.Truncated {
+			fmt.Fprintf(e.stderr, "comment: the body was cut to %d characters\n", github.MaxCommentChars)
+		}
+		for _, l := range res.LabelsAdded {
+			fmt.Fprintf(e.stderr, "comment: label %s added\n", l)
+		}
+		for _, l := range res.LabelsRemoved {
+			fmt.Fprintf(e.stderr, "comment: label %s removed\n", l)
+		}
+	}
+	var perr *github.PermissionError
+	if errors.As(err, &perr) {
+		// A fork's pull request gets a read-only token: the plan still
+		// ran and is in the job summary, so this is not a failure.
+		msg := "comment not posted: " + perr.Error()
+		if res.Action != "" {
+			msg = "labels not set: " + perr.Error()
+		}
+		if e.getenv("GITHUB_ACTIONS") == "true" {
+			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
+		}
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("comment: %w", err)
+	}
+	return nil
+}

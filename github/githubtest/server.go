@@ -1,0 +1,477 @@
+// Package githubtest is an in-memory fake of the GitHub REST endpoints that
+// pipecat-gitops calls: issue comments, commit comments, the pull requests
+// of a commit and issue labels. It serves one repository over httptest on a
+// loopback port and records every request, so tests (including testscript
+// scripts, which is why this is not a _test package) can check what was
+// sent.
+//
+// It behaves like GitHub where the client depends on it: Link-header
+// pagination (at most MaxPerPage items a page, 30 by default so a test
+// reaches the second page with few comments), 422 for an empty or
+// over-long body, 404 for an unknown repository or comment, and a bearer
+// token check. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
+// 403 to writes as GitHub does to a fork's token; Fail queues error
+// answers.
+package githubtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Comment is a stored issue or commit comment.
+type Comment struct {
+	ID   int64  `json:"id"`
+	Body string `json:"body"`
+	User string `json:"-"`
+}
+
+// PullRequest is what GET /repos/{o}/{r}/commits/{sha}/pulls lists.
+type PullRequest struct {
+	Number         int
+	State          string // "open" or "closed"
+	Merged         bool
+	MergeCommitSHA string
+}
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string
+	Query  string
+	Body   string
+}
+
+// Server is the fake. Its fields are set before the first request.
+type Server struct {
+	URL   string
+	Repo  string // the one repository served, "owner/name"
+	Token string // the bearer token required; "" accepts any
+	// ReadOnlyToken may read but not write, like the token of a
+	// pull request from a fork.
+	ReadOnlyToken string
+	MaxPerPage    int
+
+	srv *httptest.Server
+
+	mu             sync.Mutex
+	readOnly       bool
+	failures       []failure
+	nextID         int64
+	issueComments  map[int][]*Comment
+	commitComments map[string][]*Comment
+	pulls          map[string][]PullRequest
+	labels         map[int][]string
+	requests       []Request
+}
+
+type failure struct {
+	status int
+	header http.Header
+}
+
+// NewServer starts a fake serving repository "acme/agents" that accepts
+// the token "ghs_fake", and "ghs_readonly" for reads only.
+func NewServer() *Server {
+	s := &Server{
+		Repo:           "acme/agents",
+		Token:          "ghs_fake",
+		ReadOnlyToken:  "ghs_readonly",
+		MaxPerPage:     30,
+		nextID:         1000,
+		issueComments:  map[int][]*Comment{},
+		commitComments: map[string][]*Comment{},
+		pulls:          map[string][]PullRequest{},
+		labels:         map[int][]string{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/comments", s.listIssueComments)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/comments", s.createIssueComment)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}/issues/comments/{id}", s.editIssueComment)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{sha}/comments", s.listCommitComments)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/commits/{sha}/comments", s.createCommitComment)
+	mux.HandleFunc("PATCH /repos/{owner}/{repo}/comments/{id}", s.editCommitComment)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{sha}/pulls", s.listPulls)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listLabels)
+	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addLabels)
+	mux.HandleFunc("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeLabel)
+	s.srv = httptest.NewServer(s.gate(mux))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close shuts the server down.
+func (s *Server) Close() { s.srv.Close() }
+
+// SetReadOnly makes every write answer 403, like a fork's token.
+func (s *Server) SetReadOnly(ro bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.readOnly = ro
+}
+
+// Fail makes the next times requests answer status with header added
+// (for example Retry-After), before any other handling.
+func (s *Server) Fail(times, status int, header http.Header) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.failures = append(s.failures, failure{status, header})
+	}
+}
+
+// AddIssueComment stores a comment on pull request pr and returns its id.
+func (s *Server) AddIssueComment(pr int, user, body string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &Comment{ID: s.newID(), Body: body, User: user}
+	s.issueComments[pr] = append(s.issueComments[pr], c)
+	return c.ID
+}
+
+// IssueComments returns a copy of the comments on pull request pr, oldest first.
+func (s *Server) IssueComments(pr int) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyComments(s.issueComments[pr])
+}
+
+// CommitComments returns a copy of the comments on commit sha, oldest first.
+func (s *Server) CommitComments(sha string) []Comment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyComments(s.commitComments[sha])
+}
+
+// AddPull associates pull request pr with commit sha.
+func (s *Server) AddPull(sha string, pr PullRequest) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pulls[sha] = append(s.pulls[sha], pr)
+}
+
+// SetLabels replaces the labels of pull request pr.
+func (s *Server) SetLabels(pr int, labels ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.labels[pr] = slices.Clone(labels)
+}
+
+// Labels returns the labels of pull request pr, sorted.
+func (s *Server) Labels(pr int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := slices.Clone(s.labels[pr])
+	slices.Sort(l)
+	return l
+}
+
+// Requests returns the requests received so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+func copyComments(cs []*Comment) []Comment {
+	out := make([]Comment, len(cs))
+	for i, c := range cs {
+		out[i] = *c
+	}
+	return out
+}
+
+func (s *Server) newID() int64 {
+	s.nextID++
+	return s.nextID
+}
+
+// gate records the request and answers injected failures, bad tokens,
+// other repositories and read-only writes before the real handlers.
+func (s *Server) gate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: string(body)})
+		var fail *failure
+		if len(s.failures) > 0 {
+			fail = &s.failures[0]
+			s.failures = s.failures[1:]
+		}
+		auth := r.Header.Get("Authorization")
+		roToken := s.ReadOnlyToken != "" && auth == "Bearer "+s.ReadOnlyToken
+		readOnly := s.readOnly || roToken
+		s.mu.Unlock()
+
+		switch {
+		case fail != nil:
+			for k, vs := range fail.header {
+				for _, v := range vs {
+					w.Header().Add(k, v)
+				}
+			}
+			writeError(w, fail.status, http.StatusText(fail.status))
+		case s.Token != "" && auth != "Bearer "+s.Token && !roToken:
+			writeError(w, http.StatusUnauthorized, "Bad credentials")
+		case !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
+			writeError(w, http.StatusNotFound, "Not Found")
+		case readOnly && r.Method != http.MethodGet:
+			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{
+		"message":           msg,
+		"documentation_url": "https://docs.github.com/rest",
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) commentJSON(c *Comment, kind string) map[string]any {
+	return map[string]any{
+		"id":       c.ID,
+		"body":     c.Body,
+		"user":     map[string]string{"login": c.User},
+		"html_url": fmt.Sprintf("https://github.com/%s#%s-%d", s.Repo, kind, c.ID),
+	}
+}
+
+// page writes items[page] with GitHub's Link header.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, n int, item func(i int) any) {
+	q := r.URL.Query()
+	per, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || per <= 0 {
+		per = 30
+	}
+	per = min(per, s.MaxPerPage, 100)
+	pg, err := strconv.Atoi(q.Get("page"))
+	if err != nil || pg <= 0 {
+		pg = 1
+	}
+	last := max((n+per-1)/per, 1)
+	link := func(p int, rel string) string {
+		u := url.URL{Path: r.URL.Path}
+		v := url.Values{}
+		v.Set("per_page", strconv.Itoa(per))
+		v.Set("page", strconv.Itoa(p))
+		u.RawQuery = v.Encode()
+		return fmt.Sprintf(`<%s%s>; rel="%s"`, s.URL, u.String(), rel)
+	}
+	var links []string
+	if pg < last {
+		links = append(links, link(pg+1, "next"), link(last, "last"))
+	}
+	if pg > 1 {
+		links = append(links, link(1, "first"), link(pg-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	items := []any{}
+	for i := (pg - 1) * per; i < min(pg*per, n); i++ {
+		items = append(items, item(i))
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
+// readBody decodes {"body": "..."} and applies GitHub's rules to it.
+func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var in struct {
+		Body *string `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || in.Body == nil {
+		writeError(w, http.StatusUnprocessableEntity, "Invalid request: body is missing")
+		return "", false
+	}
+	if strings.TrimSpace(*in.Body) == "" {
+		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: body cannot be blank")
+		return "", false
+	}
+	if utf8.RuneCountInString(*in.Body) > 65536 {
+		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: body is too long (maximum is 65536 characters)")
+		return "", false
+	}
+	return *in.Body, true
+}
+
+func number(w http.ResponseWriter, r *http.Request) (int, bool) {
+	n, err := strconv.Atoi(r.PathValue("number"))
+	if err != nil || n <= 0 {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) listIssueComments(w http.ResponseWriter, r *http.Request) {
+	n, ok := number(w, r)
+	if !ok {
+		return
+	}
+	cs := s.IssueComments(n)
+	s.page(w, r, len(cs), func(i int) any { return s.commentJSON(&cs[i], "issuecomment") })
+}
+
+func (s *Server) createIssueComment(w http.ResponseWriter, r *http.Request) {
+	n, ok := number(w, r)
+	if !ok {
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	id := s.AddIssueComment(n, "github-actions[bot]", body)
+	writeJSON(w, http.StatusCreated, s.commentJSON(&Comment{ID: id, Body: body, User: "github-actions[bot]"}, "issuecomment"))
+}
+
+func (s *Server) editIssueComment(w http.ResponseWriter, r *http.Request) {
+	editComment(s, w, r, s.issueComments, "issuecomment")
+}
+
+func (s *Server) editCommitComment(w http.ResponseWriter, r *http.Request) {
+	editComment(s, w, r, s.commitComments, "commitcomment")
+}
+
+// editComment replaces the body of the comment with the path's id in store.
+func editComment[K comparable](s *Server, w http.ResponseWriter, r *http.Request, store map[K][]*Comment, kind string) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cs := range store {
+		for _, c := range cs {
+			if c.ID == id {
+				c.Body = body
+				writeJSON(w, http.StatusOK, s.commentJSON(c, kind))
+				return
+			}
+		}
+	}
+	writeError(w, http.StatusNotFound, "Not Found")
+}
+
+func (s *Server) listCommitComments(w http.ResponseWriter, r *http.Request) {
+	cs := s.CommitComments(r.PathValue("sha"))
+	s.page(w, r, len(cs), func(i int) any { return s.commentJSON(&cs[i], "commitcomment") })
+}
+
+func (s *Server) createCommitComment(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	sha := r.PathValue("sha")
+	s.mu.Lock()
+	c := &Comment{ID: s.newID(), Body: body, User: "github-actions[bot]"}
+	s.commitComments[sha] = append(s.commitComments[sha], c)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, s.commentJSON(c, "commitcomment"))
+}
+
+func (s *Server) listPulls(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	prs := slices.Clone(s.pulls[r.PathValue("sha")])
+	s.mu.Unlock()
+	merged := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	s.page(w, r, len(prs), func(i int) any {
+		p := prs[i]
+		out := map[string]any{"number": p.Number, "state": p.State, "merged_at": nil, "merge_commit_sha": p.MergeCommitSHA}
+		if p.Merged {
+			out["merged_at"] = merged
+		}
+		return out
+	})
+}
+
+func (s *Server) labelsJSON(pr int) []map[string]string {
+	out := []map[string]string{}
+	for _, l := range s.labels[pr] {
+		out = append(out, map[string]string{"name": l})
+	}
+	return out
+}
+
+func (s *Server) listLabels(w http.ResponseWriter, r *http.Request) {
+	n, ok := number(w, r)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	ls := s.labelsJSON(n)
+	s.mu.Unlock()
+	s.page(w, r, len(ls), func(i int) any { return ls[i] })
+}
+
+func (s *Server) addLabels(w http.ResponseWriter, r *http.Request) {
+	n, ok := number(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Labels []string `json:"labels"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Labels) == 0 {
+		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: labels")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range in.Labels {
+		if !slices.Contains(s.labels[n], l) {
+			s.labels[n] = append(s.labels[n], l)
+		}
+	}
+	writeJSON(w, http.StatusOK, s.labelsJSON(n))
+}
+
+func (s *Server) removeLabel(w http.ResponseWriter, r *http.Request) {
+	n, ok := number(w, r)
+	if !ok {
+		return
+	}
+	name := r.PathValue("name")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := slices.Index(s.labels[n], name)
+	if i < 0 {
+		writeError(w, http.StatusNotFound, "Label does not exist")
+		return
+	}
+	s.labels[n] = slices.Delete(s.labels[n], i, i+1)
+	writeJSON(w, http.StatusOK, s.labelsJSON(n))
+}
