@@ -17,6 +17,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,6 +36,9 @@ type env struct {
 	stderr io.Writer
 	// lookup reads an environment variable.
 	lookup func(string) (string, bool)
+	// isTTY reports whether a stream is a terminal (stdin for the apply
+	// prompt, stdout for colour); tests replace it.
+	isTTY func(any) bool
 }
 
 func (e *env) getenv(name string) string {
@@ -77,7 +82,7 @@ func sortedCommands() []command {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv, isTTY: isTerminal}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return dispatch(ctx, e, args)
@@ -150,6 +155,21 @@ func exitCode(stderr io.Writer, err error) int {
 
 // printError is the one place errors reach the user.
 func printError(w io.Writer, err error) {
+	var errs schema.Errors
+	if errors.As(err, &errs) && len(errs) > 0 {
+		for _, e := range errs {
+			fmt.Fprintln(w, e.Error())
+			if e.Hint != "" {
+				fmt.Fprintf(w, "hint: %s\n", e.Hint)
+			}
+		}
+		n := fmt.Sprintf("%d errors", len(errs))
+		if len(errs) == 1 {
+			n = "1 error"
+		}
+		fmt.Fprintf(w, "pipecat-gitops: error: %s: %s\n", errs[0].File, n)
+		return
+	}
 	fmt.Fprintf(w, "pipecat-gitops: error: %s\n", err)
 	var h *hintError
 	if errors.As(err, &h) {

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+func init() {
+	register(command{name: "schema", summary: "print the JSON Schema of pipecat.yaml", run: cmdSchema})
+}
+
+func cmdSchema(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "schema", "schema")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("schema: unexpected argument %q", fs.Arg(0))
+	}
+	_, err := e.stdout.Write(schema.JSONSchema())
+	return err
+}

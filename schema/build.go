@@ -1,0 +1,225 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"path"
+	"sort"
+
+	"gopkg.in/yaml.v3"
+)
+
+// field is one set agent field after merging: its value, the node it was
+// written at, and its YAML path there (under the agent or under defaults).
+type field struct {
+	v       any
+	node    *yaml.Node
+	path    string
+	builtin bool // true when taken from defaults
+}
+
+// objectFields are the agent fields that merge key by key.
+var objectFields = []string{"autoScaling", "krispViva"}
+
+// flatten lists the fields set in one settings mapping, keyed by their path
+// relative to the agent ("secretSet", "autoScaling.minAgents").
+func (l *loader) flatten(m map[string]any, tokens []string, fromDefaults bool) map[string]field {
+	out := map[string]field{}
+	for name, v := range m {
+		t := append(tokens[:len(tokens):len(tokens)], name)
+		k := pathKey(t)
+		out[name] = field{v, l.nodes[k], l.display[k], fromDefaults}
+		sub, ok := v.(map[string]any)
+		if !ok || !isObjectField(name) {
+			continue
+		}
+		for sn, sv := range sub {
+			sk := pathKey(append(t[:len(t):len(t)], sn))
+			out[name+"."+sn] = field{sv, l.nodes[sk], l.display[sk], fromDefaults}
+		}
+	}
+	return out
+}
+
+func isObjectField(name string) bool {
+	for _, o := range objectFields {
+		if o == name {
+			return true
+		}
+	}
+	return false
+}
+
+// build turns the validated tree into a Config and checks the rules the
+// schema cannot express. It tolerates a tree the schema rejected (values
+// of the wrong type are skipped) so that those checks still run and every
+// error is reported at once.
+func (l *loader) build(tree any) *Config {
+	top, _ := tree.(map[string]any)
+	cfg := &Config{File: l.file}
+	if n, ok := top["version"].(json.Number); ok {
+		if v, err := n.Int64(); err == nil && v == 1 {
+			cfg.Version = 1
+		}
+	}
+	if p, ok := top["prune"].(map[string]any); ok {
+		cfg.Prune.Enabled, _ = p["enabled"].(bool)
+		ignore, _ := p["ignore"].([]any)
+		for i, g := range ignore {
+			s, ok := g.(string)
+			if !ok {
+				continue
+			}
+			if _, err := path.Match(s, ""); err != nil {
+				k := pathKey([]string{"prune", "ignore", fmt.Sprint(i)})
+				l.errorAt(l.nodes[k], l.display[k], "globs use *, ? and [a-z]; see Go's path.Match", "invalid glob %s: %v", quote(s), err)
+				continue
+			}
+			cfg.Prune.Ignore = append(cfg.Prune.Ignore, s)
+		}
+	}
+
+	defaults := map[string]field{}
+	if d, ok := top["defaults"].(map[string]any); ok {
+		defaults = l.flatten(d, []string{"defaults"}, true)
+		l.checkAgent(defaults, true)
+	}
+	agents, _ := top["agents"].(map[string]any)
+	names := make([]string, 0, len(agents))
+	for name := range agents {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m, ok := agents[name].(map[string]any)
+		if !ok {
+			continue
+		}
+		own := l.flatten(m, []string{"agents", name}, false)
+		merged := map[string]field{}
+		for k, f := range defaults {
+			// An agent that picks image or buildId takes neither from
+			// defaults: the two are one choice.
+			if (k == "image" || k == "buildId") && (own["image"].node != nil || own["buildId"].node != nil) {
+				continue
+			}
+			merged[k] = f
+		}
+		for k, f := range own {
+			merged[k] = f
+		}
+		keyNode := l.keys[pathKey([]string{"agents", name})]
+		if merged["image"].node == nil && merged["buildId"].node == nil && !l.reported(name) {
+			l.errorAt(keyNode, "agents."+name, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID)", "one of image or buildId is required")
+		}
+		l.checkAgent(merged, false)
+		cfg.Agents = append(cfg.Agents, newAgent(name, keyNode, merged))
+	}
+	return cfg
+}
+
+// checkAgent applies the cross-field rules to one merged agent, or to
+// defaults alone. A conflict that lies wholly within defaults is reported
+// once, for defaults, not again for every agent.
+func (l *loader) checkAgent(fs map[string]field, isDefaults bool) {
+	img, bid := fs["image"], fs["buildId"]
+	if img.node != nil && bid.node != nil && (isDefaults || !bid.builtin) {
+		l.errorAt(bid.node, bid.path, "keep one of the two", "image and buildId are mutually exclusive")
+	}
+	minF, maxF := fs["autoScaling.minAgents"], fs["autoScaling.maxAgents"]
+	lo, okLo := intValue(minF.v)
+	hi, okHi := intValue(maxF.v)
+	switch {
+	case !okLo || !okHi || lo <= hi:
+	case !isDefaults && minF.builtin && maxF.builtin:
+	case !isDefaults && minF.builtin:
+		l.errorAt(maxF.node, maxF.path, "", "%d is less than minAgents (%d, from %s)", hi, lo, minF.path)
+	case !isDefaults && maxF.builtin:
+		l.errorAt(minF.node, minF.path, "", "%d is greater than maxAgents (%d, from %s)", lo, hi, maxF.path)
+	default:
+		l.errorAt(minF.node, minF.path, "", "%d is greater than maxAgents (%d)", lo, hi)
+	}
+}
+
+// reported tells whether an image or buildId was written for the agent but
+// already reported as invalid (a failed ${VAR} expansion, say), so that
+// "one of image or buildId is required" does not follow it.
+func (l *loader) reported(agent string) bool {
+	for _, k := range []string{"image", "buildId"} {
+		if l.bad[pathKey([]string{"agents", agent, k})] || l.bad[pathKey([]string{"defaults", k})] {
+			return true
+		}
+	}
+	return false
+}
+
+func intValue(v any) (int, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	if err != nil || i < -1<<31 || i > 1<<31-1 {
+		return 0, false
+	}
+	return int(i), true
+}
+
+func newAgent(name string, key *yaml.Node, fs map[string]field) Agent {
+	a := Agent{Name: name, FieldPos: map[string]Position{}}
+	if key != nil {
+		a.Pos = Position{Line: key.Line, Col: key.Column}
+	}
+	str := func(k string) *string {
+		if s, ok := fs[k].v.(string); ok {
+			a.FieldPos[k] = pos(fs[k].node)
+			return &s
+		}
+		return nil
+	}
+	a.Image = str("image")
+	a.BuildID = str("buildId")
+	a.Region = str("region")
+	a.NodeType = str("nodeType")
+	a.ImagePullSecretSet = str("imagePullSecretSet")
+	a.SecretSet = str("secretSet")
+	a.AgentProfile = str("agentProfile")
+	if b, ok := fs["enableKrisp"].v.(bool); ok {
+		a.EnableKrisp = &b
+		a.FieldPos["enableKrisp"] = pos(fs["enableKrisp"].node)
+	}
+	if n, ok := intValue(fs["maxSessionDuration"].v); ok {
+		a.MaxSessionDuration = &n
+		a.FieldPos["maxSessionDuration"] = pos(fs["maxSessionDuration"].node)
+	}
+	if _, ok := fs["autoScaling"].v.(map[string]any); ok {
+		a.AutoScaling = &AutoScaling{}
+		a.FieldPos["autoScaling"] = pos(fs["autoScaling"].node)
+		if n, ok := intValue(fs["autoScaling.minAgents"].v); ok {
+			a.AutoScaling.MinAgents = &n
+			a.FieldPos["autoScaling.minAgents"] = pos(fs["autoScaling.minAgents"].node)
+		}
+		if n, ok := intValue(fs["autoScaling.maxAgents"].v); ok {
+			a.AutoScaling.MaxAgents = &n
+			a.FieldPos["autoScaling.maxAgents"] = pos(fs["autoScaling.maxAgents"].node)
+		}
+	}
+	if _, ok := fs["krispViva"].v.(map[string]any); ok {
+		if f, set := fs["krispViva.audioFilter"]; set {
+			a.KrispViva = &KrispViva{}
+			a.FieldPos["krispViva"] = pos(fs["krispViva"].node)
+			a.FieldPos["krispViva.audioFilter"] = pos(f.node)
+			if s, ok := f.v.(string); ok {
+				a.KrispViva.AudioFilter = &s
+			}
+		}
+	}
+	return a
+}
+
+func pos(n *yaml.Node) Position {
+	if n == nil {
+		return Position{}
+	}
+	return Position{Line: n.Line, Col: n.Column}
+}

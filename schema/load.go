@@ -1,0 +1,282 @@
+// Package schema loads pipecat.yaml into the desired state of each agent.
+//
+// Load and Parse read one YAML document, expand ${VAR} references in string
+// values, validate the result against the embedded JSON Schema
+// (pipecat.schema.json, draft 2020-12), apply the rules a schema cannot
+// express (minAgents <= maxAgents, image xor buildId, valid prune globs),
+// and merge defaults under every agent. They report every problem at once
+// as Errors, each located by file, line, column and YAML path. The result
+// uses pointer fields: nil means the file leaves the field unmanaged.
+//
+// The package does no I/O besides reading the file in Load and reads no
+// environment variable itself: the caller passes lookupEnv.
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxFileSize is the largest config file read; larger files are refused
+// before parsing.
+const MaxFileSize = 5 << 20
+
+// maxDepth bounds nesting; the format itself is four levels deep.
+const maxDepth = 32
+
+// maxNodes bounds the work done on a file that parses: a config with a
+// thousand agents holds about 15,000 YAML values.
+const maxNodes = 100_000
+
+// nodeAt returns the node that makes the count of nodes under n exceed
+// limit, or nil.
+func nodeAt(n *yaml.Node, limit int) *yaml.Node {
+	count := 0
+	var walk func(*yaml.Node) *yaml.Node
+	walk = func(n *yaml.Node) *yaml.Node {
+		if count++; count > limit {
+			return n
+		}
+		for _, c := range n.Content {
+			if found := walk(c); found != nil {
+				return found
+			}
+		}
+		return nil
+	}
+	return walk(n)
+}
+
+// Load reads the config file at path and parses it with Parse.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit to tell "at the limit" from "over it"
+	// without reading a huge file into memory.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, lookupEnv)
+}
+
+// Parse parses the contents of a config file; file names it in errors and
+// in Config.File. lookupEnv resolves ${VAR} references (nil: none is set).
+// When the file is invalid the error is Errors.
+func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	if lookupEnv == nil {
+		lookupEnv = func(string) (string, bool) { return "", false }
+	}
+	if len(data) > MaxFileSize {
+		return nil, Errors{{File: file, Line: 1, Col: 1,
+			Msg: fmt.Sprintf("file is larger than %d MiB; refusing to parse it", MaxFileSize>>20)}}
+	}
+	if off := invalidUTF8(data); off >= 0 {
+		line, col := position(data, off)
+		return nil, Errors{{File: file, Line: line, Col: col, Msg: "invalid UTF-8: the file must be UTF-8 encoded"}}
+	}
+	data = loneCRToLF(data)
+	if off := unusualBreak(data); off >= 0 {
+		line, col := position(data, off)
+		return nil, Errors{{File: file, Line: line, Col: col,
+			Msg: "unsupported line break character (U+0085, U+2028 or U+2029)", Hint: "end lines with \\n"}}
+	}
+	doc, err := parseYAML(data)
+	if err != nil {
+		return nil, Errors{syntaxError(file, data, err)}
+	}
+	if doc == nil || len(doc.Content) == 0 {
+		return nil, Errors{{File: file, Line: 1, Col: 1, Msg: "file is empty",
+			Hint: "start with \"version: 1\" and an \"agents:\" map; see examples/minimal.yaml"}}
+	}
+	root := doc.Content[0]
+	if n := nodeAt(root, maxNodes); n != nil {
+		return nil, Errors{{File: file, Line: n.Line, Col: n.Column,
+			Msg: fmt.Sprintf("more than %d YAML values; refusing to process the file", maxNodes)}}
+	}
+	l := &loader{file: file, lookup: lookupEnv,
+		nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{},
+		display: map[string]string{}, bad: map[string]bool{}}
+	l.root = root
+	l.lastLine, l.lastCol = position(data, len(bytes.TrimRight(data, "\r\n")))
+	tree, ok := l.convert(root, nil, "", 0)
+	// Past maxCollected errors the report is cut anyway; stop working.
+	if ok && l.dropped == 0 {
+		l.validate(tree)
+	}
+	var cfg *Config
+	if l.dropped == 0 {
+		cfg = l.build(tree)
+	}
+	if len(l.errs) > 0 {
+		return nil, l.errs.sorted(l.dropped)
+	}
+	return cfg, nil
+}
+
+type loader struct {
+	file   string
+	lookup func(string) (string, bool)
+	root   *yaml.Node
+	errs   Errors
+	// dropped counts errors past maxCollected.
+	dropped int
+	// lastLine and lastCol are just past the last character of the file.
+	lastLine, lastCol int
+	// Indexed by pathKey: the value node and key node of every entry, its
+	// display path, and the entries left out of the tree because they were
+	// already reported (so that the schema does not report them again).
+	nodes   map[string]*yaml.Node
+	keys    map[string]*yaml.Node
+	display map[string]string
+	bad     map[string]bool
+}
+
+func pathKey(tokens []string) string { return strings.Join(tokens, "\x00") }
+
+func (l *loader) errorAt(n *yaml.Node, path, hint, format string, args ...any) {
+	if len(l.errs) >= maxCollected {
+		l.dropped++
+		return
+	}
+	if n == nil {
+		n = l.root
+	}
+	line, col := max(n.Line, 1), max(n.Column, 1)
+	if line > l.lastLine {
+		// yaml.v3 puts an empty value at the end of the file ("---",
+		// "agents:" with no newline) on the line after the last one.
+		line, col = l.lastLine, l.lastCol
+	}
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Col: col,
+		Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// convert turns a node into the JSON-like value the schema validates
+// (map[string]any, []any, string, json.Number, bool, nil), recording where
+// every value came from. It reports what YAML allows but this format does
+// not: aliases, merge keys, custom tags, non-string keys, duplicate keys,
+// excessive nesting, failed ${VAR} expansion. ok is false for such a value.
+func (l *loader) convert(n *yaml.Node, tokens []string, disp string, depth int) (v any, ok bool) {
+	k := pathKey(tokens)
+	l.nodes[k], l.display[k] = n, disp
+	if depth > maxDepth {
+		l.errorAt(n, disp, "", "nested deeper than %d levels", maxDepth)
+		return nil, false
+	}
+	if n.Kind == yaml.AliasNode {
+		l.errorAt(n, disp, "set shared values once under defaults:", "YAML aliases are not supported")
+		return nil, false
+	}
+	switch tag := n.ShortTag(); {
+	case n.Kind == yaml.MappingNode && tag == "!!map":
+		m := map[string]any{}
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			kn, vn := n.Content[i], n.Content[i+1]
+			switch {
+			case kn.Kind == yaml.AliasNode:
+				l.errorAt(kn, disp, "", "YAML aliases are not supported")
+				continue
+			case kn.Kind != yaml.ScalarNode:
+				l.errorAt(kn, disp, "", "a key must be a string")
+				continue
+			case kn.ShortTag() == "!!merge":
+				l.errorAt(kn, disp, "set shared values once under defaults:", "YAML merge keys (<<) are not supported")
+				continue
+			}
+			name := kn.Value
+			ct := append(tokens[:len(tokens):len(tokens)], name)
+			cd := name
+			if disp != "" {
+				cd = disp + "." + name
+			}
+			if f, dup := first[name]; dup {
+				l.errorAt(kn, cd, "", "duplicate key %s (first at line %d)", quote(name), f.Line)
+				continue
+			}
+			first[name] = kn
+			l.keys[pathKey(ct)] = kn
+			cv, ok := l.convert(vn, ct, cd, depth+1)
+			if !ok {
+				l.bad[pathKey(ct)] = true
+				continue
+			}
+			m[name] = cv
+		}
+		return m, true
+	case n.Kind == yaml.SequenceNode && tag == "!!seq":
+		s := make([]any, 0, len(n.Content))
+		for i, en := range n.Content {
+			ct := append(tokens[:len(tokens):len(tokens)], strconv.Itoa(i))
+			ev, ok := l.convert(en, ct, fmt.Sprintf("%s[%d]", disp, i), depth+1)
+			if !ok {
+				l.bad[pathKey(ct)] = true
+			}
+			s = append(s, ev)
+		}
+		return s, true
+	case n.Kind == yaml.ScalarNode:
+		return l.scalar(n, tag, disp)
+	default:
+		l.errorAt(n, disp, "", "unsupported YAML tag %s", quote(n.Tag))
+		return nil, false
+	}
+}
+
+func (l *loader) scalar(n *yaml.Node, tag, disp string) (any, bool) {
+	switch tag {
+	case "!!str", "!!timestamp":
+		s, err := expand(n.Value, l.lookup)
+		if err != nil {
+			l.errorAt(n, disp, err.(*expandError).hint, "%s", err)
+			return nil, false
+		}
+		return s, true
+	case "!!null":
+		return nil, true
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			l.errorAt(n, disp, "", "invalid boolean %s", quote(n.Value))
+			return nil, false
+		}
+		return b, true
+	case "!!int", "!!float":
+		var v any
+		if err := n.Decode(&v); err != nil {
+			l.errorAt(n, disp, "", "invalid number %s", quote(n.Value))
+			return nil, false
+		}
+		switch v := v.(type) {
+		case int:
+			return json.Number(strconv.Itoa(v)), true
+		case int64:
+			return json.Number(strconv.FormatInt(v, 10)), true
+		case uint64:
+			return json.Number(strconv.FormatUint(v, 10)), true
+		case float64:
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				l.errorAt(n, disp, "", "%s is not a finite number", n.Value)
+				return nil, false
+			}
+			return json.Number(strconv.FormatFloat(v, 'g', -1, 64)), true
+		}
+		l.errorAt(n, disp, "", "invalid number %s", quote(n.Value))
+		return nil, false
+	default:
+		l.errorAt(n, disp, "", "unsupported YAML tag %s", quote(n.Tag))
+		return nil, false
+	}
+}

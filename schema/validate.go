@@ -1,0 +1,328 @@
+package schema
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+//go:embed pipecat.schema.json
+var schemaJSON []byte
+
+// SchemaID is the $id of the embedded schema, the URL editors fetch it from.
+const SchemaID = "https://raw.githubusercontent.com/pipecat-gitops/pipecat-gitops/main/schema/pipecat.schema.json"
+
+// JSONSchema returns the JSON Schema of pipecat.yaml (draft 2020-12).
+func JSONSchema() []byte { return bytes.Clone(schemaJSON) }
+
+var compiled = sync.OnceValues(func() (*jsonschema.Schema, map[string]any) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	if err := c.AddResource(SchemaID, bytes.NewReader(schemaJSON)); err != nil {
+		panic(fmt.Sprintf("embedded schema: %v", err)) // a build defect; tests catch it
+	}
+	s, err := c.Compile(SchemaID)
+	if err != nil {
+		panic(fmt.Sprintf("embedded schema: %v", err))
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(schemaJSON, &raw); err != nil {
+		panic(fmt.Sprintf("embedded schema: %v", err))
+	}
+	return s, raw
+})
+
+// validate checks the tree against the schema and turns each failed
+// keyword into an Error located at the YAML node it is about.
+func (l *loader) validate(tree any) {
+	s, raw := compiled()
+	err := s.Validate(tree)
+	var ve *jsonschema.ValidationError
+	if err == nil || !errors.As(err, &ve) {
+		if err != nil {
+			l.errorAt(l.root, "", "", "%v", err)
+		}
+		return
+	}
+	for _, leaf := range leaves(ve) {
+		l.schemaError(raw, tree, leaf)
+	}
+}
+
+func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
+	if len(ve.Causes) == 0 {
+		return []*jsonschema.ValidationError{ve}
+	}
+	var out []*jsonschema.ValidationError
+	for _, c := range ve.Causes {
+		out = append(out, leaves(c)...)
+	}
+	return out
+}
+
+// pointer splits a JSON pointer as jsonschema/v5 writes it (tokens are
+// also URL-path-escaped).
+func pointer(p string) []string {
+	if p == "" || p == "/" {
+		return nil
+	}
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, t := range parts {
+		if u, err := url.PathUnescape(t); err == nil {
+			t = u
+		}
+		parts[i] = strings.ReplaceAll(strings.ReplaceAll(t, "~1", "/"), "~0", "~")
+	}
+	return parts
+}
+
+// at resolves tokens in a JSON value.
+func at(v any, tokens []string) any {
+	for _, t := range tokens {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[t]
+		case []any:
+			i := 0
+			if _, err := fmt.Sscan(t, &i); err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
+	inst := pointer(ve.InstanceLocation)
+	_, frag, _ := strings.Cut(ve.AbsoluteKeywordLocation, "#")
+	kw := pointer(frag)
+	if len(kw) == 0 {
+		l.errorAt(l.root, "", "", "%s", ve.Message)
+		return
+	}
+	keyword, sub := kw[len(kw)-1], at(raw, kw[:len(kw)-1])
+	subMap, _ := sub.(map[string]any)
+	k := pathKey(inst)
+	for i := range inst {
+		if l.bad[pathKey(inst[:i+1])] {
+			return // already reported while converting
+		}
+	}
+	node, disp := l.nodes[k], l.display[k]
+	if node == nil {
+		node = l.root
+	}
+	value := at(tree, inst)
+
+	if len(kw) >= 2 && kw[len(kw)-2] == "propertyNames" {
+		// The instance is the key itself.
+		if kn := l.keys[k]; kn != nil {
+			node = kn
+		}
+		l.errorAt(node, disp, "", "invalid agent name %s: a name is 2 to 54 lowercase letters, digits and hyphens, starting and ending with a letter or digit", quote(inst[len(inst)-1]))
+		return
+	}
+
+	switch keyword {
+	case "additionalProperties":
+		m, _ := value.(map[string]any)
+		props, _ := subMap["properties"].(map[string]any)
+		var valid []string
+		for p := range props {
+			valid = append(valid, p)
+		}
+		sort.Strings(valid)
+		for name := range m {
+			if _, ok := props[name]; ok {
+				continue
+			}
+			ck := pathKey(append(inst[:len(inst):len(inst)], name))
+			hint := ""
+			if s := suggest(name, valid); s != "" {
+				hint = fmt.Sprintf("did you mean %q?", s)
+			} else if len(valid) > 0 {
+				hint = "valid keys here: " + strings.Join(valid, ", ")
+			}
+			l.errorAt(l.keys[ck], l.display[ck], hint, "unknown key %s", quote(name))
+		}
+	case "required":
+		m, _ := value.(map[string]any)
+		req, _ := subMap["required"].([]any)
+		if kn := l.keys[k]; kn != nil {
+			node = kn // point at "krispViva:", not at the first key under it
+		}
+		for _, r := range req {
+			name, _ := r.(string)
+			if _, ok := m[name]; ok || l.bad[pathKey(append(inst[:len(inst):len(inst)], name))] {
+				continue
+			}
+			hint := ""
+			if name == "audioFilter" {
+				hint = "write krispViva: {audioFilter: tel}, or {audioFilter: null} to disable Krisp VIVA"
+			}
+			l.errorAt(node, disp, hint, "missing required key %q", name)
+		}
+	case "type":
+		want := yamlTypes(subMap["type"])
+		if value == nil && len(inst) > 0 && inst[len(inst)-1] == "krispViva" {
+			l.errorAt(node, disp, "to disable Krisp VIVA write krispViva: {audioFilter: null}; to leave it unmanaged, remove the key",
+				"krispViva cannot be null")
+			return
+		}
+		hint := ""
+		if value == nil && len(inst) >= 2 && (inst[0] == "defaults" || inst[0] == "agents" && len(inst) >= 3) {
+			hint = "remove the key to leave the field unmanaged"
+		}
+		l.errorAt(node, disp, hint, "expected %s, got %s", want, yamlType(value))
+	case "const":
+		if len(inst) == 1 && inst[0] == "version" {
+			l.errorAt(node, disp, "", "unsupported version %s: this tool reads version 1", show(value))
+			return
+		}
+		l.errorAt(node, disp, "", "must be %s", show(subMap["const"]))
+	case "enum":
+		vals, _ := subMap["enum"].([]any)
+		shown := make([]string, len(vals))
+		for i, v := range vals {
+			shown[i] = show(v)
+		}
+		l.errorAt(node, disp, "", "%s is not one of %s", show(value), strings.Join(shown, ", "))
+	case "minimum":
+		l.errorAt(node, disp, "", "%s is less than the minimum (%s)", show(value), show(subMap["minimum"]))
+	case "maximum":
+		l.errorAt(node, disp, "", "%s is greater than the maximum (%s)", show(value), show(subMap["maximum"]))
+	case "minLength":
+		l.errorAt(node, disp, "", "must not be empty")
+	case "pattern":
+		if len(inst) > 0 && inst[len(inst)-1] == "image" {
+			l.errorAt(node, disp, "pin what runs: add a tag (\"acme/bot:1.4.0\") or a digest (\"acme/bot@sha256:...\")",
+				"image %s has no tag or digest", show(value))
+			return
+		}
+		l.errorAt(node, disp, "", "%s does not match %s", show(value), show(subMap["pattern"]))
+	case "format":
+		format, _ := subMap["format"].(string)
+		if format == "uuid" {
+			format = "UUID"
+		}
+		l.errorAt(node, disp, "", "%s is not a valid %s", show(value), format)
+	default:
+		l.errorAt(node, disp, "", "%s", ve.Message)
+	}
+}
+
+// yamlType names the type of a tree value as a YAML user knows it.
+func yamlType(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		if strings.ContainsAny(string(v), ".eE") {
+			return "number"
+		}
+		return "integer"
+	case string:
+		return "string"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "mapping"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func yamlTypes(t any) string {
+	var names []string
+	switch t := t.(type) {
+	case string:
+		names = []string{t}
+	case []any:
+		for _, x := range t {
+			s, _ := x.(string)
+			names = append(names, s)
+		}
+	}
+	for i, n := range names {
+		switch n {
+		case "object":
+			names[i] = "mapping"
+		case "array":
+			names[i] = "list"
+		}
+	}
+	return strings.Join(names, " or ")
+}
+
+// show formats a value for a message the way YAML would write it.
+func show(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return quote(v)
+	case float64:
+		return fmt.Sprint(v)
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	}
+	return fmt.Sprint(v)
+}
+
+// suggest returns the valid key closest to name, if close enough to be a
+// likely typo.
+func suggest(name string, valid []string) string {
+	best, bestD := "", 1<<30
+	for _, v := range valid {
+		if strings.EqualFold(v, name) {
+			return v
+		}
+		if d := distance(strings.ToLower(name), strings.ToLower(v)); d < bestD {
+			best, bestD = v, d
+		}
+	}
+	if bestD <= max(2, len(name)/3) {
+		return best
+	}
+	return ""
+}
+
+// distance is the Levenshtein distance between a and b (byte-wise; keys
+// are ASCII). Long keys are cut so a hostile key cannot cost much.
+func distance(a, b string) int {
+	if len(a) > 64 {
+		a = a[:64]
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
