@@ -1,0 +1,540 @@
+package sandbox
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+)
+
+var (
+	// serviceNamePattern is CreateServiceRequest.serviceName's pattern.
+	serviceNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])$`)
+	// setNamePattern is the {setName} path parameter's pattern.
+	setNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+	uuidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+)
+
+// Constants of the emulated organization.
+const (
+	organizationID = "7c489df3-7d1d-482f-b1ed-51300f630645"
+	namespace      = "sandbox-org"
+	// RedactedImage is what the manifest says instead of the image of an
+	// agent deployed from a build.
+	RedactedImage = "redacted"
+	// defaultMaxAgents is autoScaling.maxAgents's documented default.
+	defaultMaxAgents = 50
+)
+
+var profileResources = map[string]cloud.Resources{
+	"agent-1x": {CPU: "500m", Memory: "1Gi"},
+	"agent-2x": {CPU: "1", Memory: "2Gi"},
+	"agent-3x": {CPU: "1500m", Memory: "3Gi"},
+}
+
+// agentRequest is the union of CreateServiceRequest and
+// UpdateServiceRequest, with pointers to tell absent from given, as an
+// update keeps every field the body leaves out.
+type agentRequest struct {
+	ServiceName        *string `json:"serviceName"`
+	Image              *string `json:"image"`
+	BuildID            *string `json:"buildId"`
+	Region             *string `json:"region"`
+	NodeType           *string `json:"nodeType"`
+	ImagePullSecretSet *string `json:"imagePullSecretSet"`
+	SecretSet          *string `json:"secretSet"`
+	AutoScaling        *struct {
+		MinAgents *int `json:"minAgents"`
+		MaxAgents *int `json:"maxAgents"`
+	} `json:"autoScaling"`
+	KrispViva *struct {
+		// AudioFilter is raw to tell null (disable) from absent (keep).
+		AudioFilter json.RawMessage `json:"audioFilter"`
+	} `json:"krispViva"`
+	AgentProfile       *string `json:"agentProfile"`
+	MaxSessionDuration *int    `json:"maxSessionDuration"`
+	EnableKrisp        *bool   `json:"enableKrisp"`
+	ForceRedeploy      *bool   `json:"forceRedeploy"`
+}
+
+func given(p *string) bool { return p != nil && *p != "" }
+
+// badRequest is a 400 GENERIC_BAD_REQUEST message; apiError carries any
+// other status.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func badRequest(format string, args ...any) *apiError {
+	return &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// apply validates req's fields and merges them into spec. It checks what
+// both create and update accept; the callers check the rest.
+func (req *agentRequest) apply(spec *AgentSpec) *apiError {
+	if given(req.Image) && given(req.BuildID) {
+		return badRequest("Cannot specify both image and buildId. Use one or the other.")
+	}
+	if given(req.Image) {
+		if err := checkImage(*req.Image); err != nil {
+			return err
+		}
+		spec.Image, spec.BuildID = *req.Image, ""
+	}
+	if given(req.BuildID) {
+		// Builds are not emulated: any UUID is a successful build in the
+		// agent's region; anything else cannot name one.
+		if !uuidPattern.MatchString(*req.BuildID) {
+			return badRequest("Build not found")
+		}
+		spec.Image, spec.BuildID = "", strings.ToLower(*req.BuildID)
+	}
+	if req.NodeType != nil {
+		if *req.NodeType != "arm" {
+			return badRequest("Invalid nodeType '%s'. Only 'arm' is supported at this time.", *req.NodeType)
+		}
+		spec.NodeType = *req.NodeType
+	}
+	if given(req.ImagePullSecretSet) {
+		spec.ImagePullSecretSet = *req.ImagePullSecretSet
+	}
+	if given(req.SecretSet) {
+		spec.SecretSet = *req.SecretSet
+	}
+	if req.AutoScaling != nil {
+		if m := req.AutoScaling.MinAgents; m != nil {
+			if *m < 0 || *m > 50 {
+				return badRequest("Invalid autoScaling.minAgents %d. Must be between 0 and 50.", *m)
+			}
+			spec.MinAgents = *m
+		}
+		if m := req.AutoScaling.MaxAgents; m != nil {
+			if *m < 1 || *m > 50 {
+				return badRequest("Invalid autoScaling.maxAgents %d. Must be between 1 and 50.", *m)
+			}
+			spec.MaxAgents = *m
+		}
+		if spec.MinAgents > spec.MaxAgents {
+			return badRequest("Invalid autoScaling: minAgents (%d) cannot be greater than maxAgents (%d).", spec.MinAgents, spec.MaxAgents)
+		}
+	}
+	if req.KrispViva != nil && req.KrispViva.AudioFilter != nil {
+		var f *string
+		if err := json.Unmarshal(req.KrispViva.AudioFilter, &f); err != nil {
+			return badRequest("Invalid request format")
+		}
+		if f != nil && *f != "tel" && *f != "pro" {
+			return badRequest("Invalid krispViva.audioFilter '%s'. Valid values are: tel, pro, null.", *f)
+		}
+		spec.AudioFilter = f
+	}
+	if req.AgentProfile != nil {
+		if _, ok := profileResources[*req.AgentProfile]; !ok {
+			return badRequest("Invalid agentProfile '%s'. Valid values are: agent-1x, agent-2x, agent-3x.", *req.AgentProfile)
+		}
+		spec.AgentProfile = *req.AgentProfile
+	}
+	if m := req.MaxSessionDuration; m != nil {
+		if *m < 60 || *m > 14400 {
+			return badRequest("Invalid maxSessionDuration %d. Must be between 60 and 14400 seconds.", *m)
+		}
+		spec.MaxSessionDuration = m
+	}
+	if req.EnableKrisp != nil {
+		spec.EnableKrisp = *req.EnableKrisp
+	}
+	return nil
+}
+
+// checkImage requires a tag or a digest on the last path element, so that
+// a registry port (host:5000/bot) does not pass for a tag.
+func checkImage(image string) *apiError {
+	if strings.ContainsAny(image, " \t\r\n") {
+		return badRequest("Invalid image '%s'.", image)
+	}
+	last := image[strings.LastIndex(image, "/")+1:]
+	if name, digest, ok := strings.Cut(last, "@"); ok && name != "" && digest != "" {
+		return nil
+	}
+	if name, tag, ok := strings.Cut(last, ":"); ok && name != "" && tag != "" {
+		return nil
+	}
+	return badRequest("Image '%s' must include a tag or digest (for example '%s:1.0').", image, image)
+}
+
+// failing reports whether image follows the failing-revision convention:
+// a tag that starts with "fail".
+func failing(image string) bool {
+	last := image[strings.LastIndex(image, "/")+1:]
+	if strings.Contains(last, "@") {
+		return false
+	}
+	_, tag, _ := strings.Cut(last, ":")
+	return strings.HasPrefix(tag, "fail")
+}
+
+// checkSecrets checks the secret sets an agent request names: they exist
+// with the right type, are in the agent's region and are ready. created
+// selects the create wording of the region messages.
+func (s *Server) checkSecrets(req *agentRequest, region string, created bool, now time.Time) *apiError {
+	where := "is in region '%[3]s'"
+	if created {
+		where = "will be created in region '%[3]s'"
+	}
+	type ref struct {
+		name, typ, notFound, mismatch string
+	}
+	var refs []ref
+	if given(req.SecretSet) {
+		refs = append(refs, ref{*req.SecretSet, cloud.SecretTypeSecret, "Secret set not found",
+			"Secret set '%[1]s' is in region '%[2]s' but service " + where + ". Secrets must be in the same region as the service."})
+	}
+	if given(req.ImagePullSecretSet) {
+		refs = append(refs, ref{*req.ImagePullSecretSet, cloud.SecretTypeImagePullSecret, "Image pull secret set not found",
+			"Image pull secret set '%[1]s' is in region '%[2]s' but service " + where + ". Image pull secrets must be in the same region as the service."})
+	}
+	for _, r := range refs {
+		set := s.state.SecretSets[r.name]
+		if set == nil || set.Type != r.typ {
+			return &apiError{http.StatusNotFound, codeNotFound, r.notFound}
+		}
+		if set.Region != region {
+			return badRequest(r.mismatch, r.name, set.Region, region)
+		}
+		if st := set.status(now); st != cloud.SecretStatusReady {
+			return &apiError{http.StatusConflict, codeConflict,
+				fmt.Sprintf("Secret set '%s' is not ready (status: %s). Wait until it is ready before deploying.", r.name, st)}
+		}
+	}
+	return nil
+}
+
+// newUUID returns a random (version 4) UUID. IDs come from crypto/rand, not
+// the fault seed, so that they stay unique across restarts of a persisted
+// sandbox.
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func (s *Server) newDeployment(now time.Time) Deployment {
+	return Deployment{ID: s.newID(), CreatedAt: now, ReadyAt: now.Add(s.opts.ReadyDelay)}
+}
+
+func (s *Server) createAgent(res *response, r *http.Request, _ string) {
+	var req agentRequest
+	if !decodeBody(r, &req) {
+		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid request format")
+		return
+	}
+	if req.ServiceName == nil {
+		res.fail(http.StatusBadRequest, codeBadRequest, "serviceName is required")
+		return
+	}
+	name := *req.ServiceName
+	if len(name) > 54 || !serviceNamePattern.MatchString(name) {
+		res.fail(http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid serviceName '%s'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.", name))
+		return
+	}
+	if !given(req.Image) && !given(req.BuildID) {
+		res.fail(http.StatusBadRequest, codeBadRequest, "Either image or buildId is required for service creation")
+		return
+	}
+	region := defaultRegion
+	if given(req.Region) {
+		region = *req.Region
+	}
+	if !s.regionKnown(region) {
+		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid region or organization does not have access")
+		return
+	}
+	spec := AgentSpec{NodeType: "arm", AgentProfile: "agent-1x", MaxAgents: defaultMaxAgents}
+	if err := req.apply(&spec); err != nil {
+		res.fail(err.status, err.code, err.msg)
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if _, ok := s.state.Agents[name]; ok {
+		res.fail(http.StatusBadRequest, codeBadRequest, "Service already exists")
+		return
+	}
+	if err := s.checkSecrets(&req, region, true, now); err != nil {
+		res.fail(err.status, err.code, err.msg)
+		return
+	}
+	a := &Agent{ID: s.newID(), Region: region, CreatedAt: now, UpdatedAt: now, Spec: spec, Deployment: s.newDeployment(now)}
+	s.state.Agents[name] = a
+	if err := s.persist(); err != nil {
+		delete(s.state.Agents, name)
+		s.internalError(res, err)
+		return
+	}
+	res.json(http.StatusOK, details(name, a, now))
+}
+
+func (s *Server) updateAgent(res *response, r *http.Request, name string) {
+	var req agentRequest
+	ok := decodeBody(r, &req)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	a := s.state.Agents[name]
+	if a == nil {
+		res.fail(http.StatusNotFound, codeNotFound, "Service not found")
+		return
+	}
+	if !ok {
+		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid request format")
+		return
+	}
+	// The official deploy action repeats serviceName (and region) on
+	// every update; a different value would be a rename or a move.
+	if given(req.ServiceName) && *req.ServiceName != name {
+		res.fail(http.StatusBadRequest, codeBadRequest, fmt.Sprintf("serviceName '%s' does not match the agent being updated ('%s'). An agent cannot be renamed.", *req.ServiceName, name))
+		return
+	}
+	if given(req.Region) && *req.Region != a.Region {
+		res.fail(http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Cannot change region of agent '%s' from '%s' to '%s'. Delete and recreate the agent to move it.", name, a.Region, *req.Region))
+		return
+	}
+	spec := a.Spec
+	if err := req.apply(&spec); err != nil {
+		res.fail(err.status, err.code, err.msg)
+		return
+	}
+	if err := s.checkSecrets(&req, a.Region, false, now); err != nil {
+		res.fail(err.status, err.code, err.msg)
+		return
+	}
+
+	old := *a
+	ready, settled := readiness(a, now)
+	if ready {
+		a.Serving = &Deployment{ID: a.Deployment.ID, CreatedAt: a.Deployment.CreatedAt, ReadyAt: a.Deployment.ReadyAt}
+	}
+	if settled {
+		a.ReconciledDeploymentID = a.Deployment.ID
+	}
+	a.Spec = spec
+	a.UpdatedAt = now
+	a.Deployment = s.newDeployment(now)
+	if err := s.persist(); err != nil {
+		*a = old
+		s.internalError(res, err)
+		return
+	}
+	res.json(http.StatusOK, details(name, a, now))
+}
+
+func (s *Server) getAgent(res *response, _ *http.Request, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.state.Agents[name]
+	if a == nil {
+		res.fail(http.StatusNotFound, codeNotFound, "Not found")
+		return
+	}
+	res.json(http.StatusOK, details(name, a, s.now()))
+}
+
+func (s *Server) deleteAgent(res *response, _ *http.Request, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.state.Agents[name]
+	if a == nil {
+		res.fail(http.StatusNotFound, codeNotFound, "Not found")
+		return
+	}
+	delete(s.state.Agents, name)
+	if err := s.persist(); err != nil {
+		s.state.Agents[name] = a
+		s.internalError(res, err)
+		return
+	}
+	res.json(http.StatusOK, cloud.DeleteResponse{Status: "OK"})
+}
+
+func (s *Server) listAgents(res *response, r *http.Request, _ string) {
+	q := r.URL.Query()
+	region := q.Get("region")
+	withDeployment, _ := strconv.ParseBool(q.Get("includeActiveDeployment"))
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	names := make([]string, 0, len(s.state.Agents))
+	for name, a := range s.state.Agents {
+		if region == "" || a.Region == region {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := cloud.ListServicesResponse{Services: make([]cloud.ServiceListItem, 0, len(names))}
+	for _, name := range names {
+		a := s.state.Agents[name]
+		d := details(name, a, now)
+		item := cloud.ServiceListItem{
+			ID:                  a.ID,
+			Name:                name,
+			Region:              a.Region,
+			DesiredDeploymentID: d.DesiredDeploymentID,
+			ActiveDeploymentID:  d.ActiveDeploymentID,
+			OrganizationID:      organizationID,
+			CreatedAt:           d.CreatedAt,
+			UpdatedAt:           d.UpdatedAt,
+		}
+		if d.ReconciledDeploymentID != nil {
+			item.ReconciledDeploymentID = *d.ReconciledDeploymentID
+		}
+		if withDeployment {
+			item.Deployment = d.Deployment
+		}
+		out.Services = append(out.Services, item)
+	}
+	res.json(http.StatusOK, out)
+}
+
+func (s *Server) internalError(res *response, err error) {
+	if s.opts.Logf != nil {
+		s.opts.Logf("%v", err)
+	}
+	res.fail(http.StatusInternalServerError, codeInternal, "Internal server error")
+}
+
+// readiness reports whether a's latest deployment is ready and whether it
+// has settled (become ready or failed) at now.
+func readiness(a *Agent, now time.Time) (ready, settled bool) {
+	settled = !now.Before(a.Deployment.ReadyAt)
+	return settled && !failing(a.Spec.Image), settled
+}
+
+// crashTraceback is the message of a failing revision's health.
+const crashTraceback = "Traceback (most recent call last):\n  ...\nModuleNotFoundError: No module named 'pipecat'"
+
+// details renders a as ServiceDetailsResponse at now.
+func details(name string, a *Agent, now time.Time) cloud.ServiceDetails {
+	spec := a.Spec
+	dep := a.Deployment
+	ready, settled := readiness(a, now)
+
+	d := cloud.ServiceDetails{
+		Name:                  name,
+		Region:                a.Region,
+		Ready:                 ready,
+		CreatedAt:             timestamp(a.CreatedAt),
+		UpdatedAt:             timestamp(a.UpdatedAt),
+		DesiredDeploymentID:   dep.ID,
+		ActiveDeploymentID:    dep.ID,
+		ActiveDeploymentReady: ready,
+		AutoScaling:           &cloud.ReplicaScaling{MaxReplicas: intp(spec.MaxAgents), MinReplicas: intp(spec.MinAgents)},
+		AgentProfile:          &spec.AgentProfile,
+		KrispViva:             &cloud.KrispVivaState{AudioFilter: spec.AudioFilter},
+	}
+	// Before the first reconcile the spec's example has null, which its
+	// schema does not allow: omit the field instead.
+	if settled {
+		d.ReconciledDeploymentID = &dep.ID
+	} else if a.ReconciledDeploymentID != "" {
+		d.ReconciledDeploymentID = &a.ReconciledDeploymentID
+	}
+
+	image := spec.Image
+	if spec.BuildID != "" {
+		image = RedactedImage
+	}
+	res := profileResources[spec.AgentProfile]
+	ms := cloud.ManifestSpec{
+		DailyNodeType:             spec.NodeType,
+		Image:                     image,
+		AutoScaling:               &cloud.ReplicaScaling{MinReplicas: intp(spec.MinAgents), MaxReplicas: intp(spec.MaxAgents)},
+		ImagePullSecretName:       spec.ImagePullSecretSet,
+		Resources:                 &res,
+		KrispModels:               &cloud.KrispModels{Enabled: spec.EnableKrisp},
+		KrispViva:                 &cloud.KrispVivaSpec{AudioFilters: spec.AudioFilter != nil},
+		MaxSessionDurationSeconds: spec.MaxSessionDuration,
+	}
+	if spec.SecretSet != "" {
+		ms.EnvFromSecretNames = []string{spec.SecretSet}
+	}
+	d.Deployment = &cloud.Deployment{
+		ID: dep.ID,
+		Manifest: &cloud.Manifest{
+			APIVersion: "pipecatcloud.daily.co/v1",
+			Kind:       "PCService",
+			Metadata:   cloud.ManifestMetadata{Name: name, Namespace: namespace},
+			Spec:       ms,
+		},
+		ServiceID: a.ID,
+		CreatedAt: timestamp(dep.CreatedAt),
+		UpdatedAt: timestamp(dep.CreatedAt),
+	}
+
+	d.CurrentRevision = revision(dep, spec, now)
+	if !ready && a.Serving != nil {
+		// The last good revision keeps serving while this one rolls out,
+		// or after it failed.
+		d.PreviousRevision = &cloud.RevisionInfo{
+			DeploymentID:   a.Serving.ID,
+			Phase:          "Active",
+			ReadyReplicas:  spec.MinAgents,
+			PhaseStartedAt: timestamp(a.Serving.ReadyAt),
+			Health:         &cloud.RevisionHealth{Ready: true, State: "running", ReplicasStarted: spec.MinAgents},
+		}
+	}
+	d.Available = ready || d.PreviousRevision != nil
+	return d
+}
+
+// revision is the status of the latest deployment: Creating for the
+// first half of the ready delay, Validating for the second, then Active
+// (or Failed, for the failing-image convention).
+func revision(dep Deployment, spec AgentSpec, now time.Time) *cloud.RevisionInfo {
+	rev := &cloud.RevisionInfo{DeploymentID: dep.ID}
+	validating := dep.CreatedAt.Add(dep.ReadyAt.Sub(dep.CreatedAt) / 2)
+	switch {
+	case !now.Before(dep.ReadyAt) && failing(spec.Image):
+		rev.Phase = "Failed"
+		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
+		rev.Health = &cloud.RevisionHealth{
+			Ready:                 false,
+			State:                 "waiting",
+			RestartCount:          3,
+			ReplicasStarted:       1,
+			Reason:                "CrashLoopBackOff",
+			LastExitCode:          intp(1),
+			LastTerminationReason: "Error",
+			Message:               crashTraceback,
+		}
+	case !now.Before(dep.ReadyAt):
+		rev.Phase = "Active"
+		rev.ReadyReplicas = spec.MinAgents
+		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
+		rev.Health = &cloud.RevisionHealth{Ready: true, State: "running", ReplicasStarted: spec.MinAgents}
+	case !now.Before(validating):
+		rev.Phase = "Validating"
+		rev.PhaseStartedAt = timestamp(validating)
+		rev.Health = &cloud.RevisionHealth{Ready: false, State: "running", ReplicasStarted: 1}
+	default:
+		rev.Phase = "Creating"
+		rev.PhaseStartedAt = timestamp(dep.CreatedAt)
+	}
+	return rev
+}
+
+func intp(i int) *int { return &i }

@@ -1,0 +1,408 @@
+// Package sandbox emulates the Pipecat Cloud private API (/v1) as an
+// http.Handler: the endpoints pipecat-gitops uses (agents, secret sets,
+// regions) with the official spec's request validation, response shapes,
+// error bodies and messages. It is stateful, safe for concurrent use and
+// optionally persisted to a JSON state file.
+//
+// It is the test double of every test and the local API of the `sandbox`
+// command and `--sandbox`, so it is faithful rather than convenient: what
+// the real API rejects, it rejects with the same status, code and message
+// (where the spec publishes one). Deployments settle after a configurable
+// delay computed from an injectable clock, never from goroutines or
+// sleeps. Fault knobs (latency, 500s, 429s with Retry-After, and
+// "commit, then drop the connection") are driven by a seeded random source
+// so tests are deterministic.
+//
+// Conventions of the emulation, beyond the spec:
+//   - any non-empty Bearer key is accepted;
+//   - builds are not emulated: any UUID is a successful build in the
+//     agent's region, and the manifest's image reads "redacted";
+//   - an image whose tag starts with "fail" (acme/bot:fail-crash) never
+//     becomes ready: once it settles, its revision is Failed with a
+//     CrashLoopBackOff health and a Python traceback.
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+)
+
+// Options configure a Server. The zero value is a fault-free, in-memory
+// sandbox whose deployments are ready at once.
+type Options struct {
+	// Regions are the regions of GET /v1/regions and the only ones agents
+	// and secret sets may use. Nil: the four of the spec's example.
+	Regions []cloud.Region
+	// SecretSets are seeded when there is no state file yet (or no
+	// StatePath).
+	SecretSets []SecretSetSeed
+	// ReadyDelay is how long after a create or update the deployment
+	// settles (ready, or failed); a PUT secret set turns ready after it
+	// too. 0: at once.
+	ReadyDelay time.Duration
+	// Latency is added to every request.
+	Latency time.Duration
+	// FaultRate is the probability of a 500 INTERNAL_SERVER_ERROR before
+	// anything else happens.
+	FaultRate float64
+	// RateLimitRate is the probability of a 429 with Retry-After before
+	// anything else happens.
+	RateLimitRate float64
+	// RetryAfter is the Retry-After of those 429s, in whole seconds
+	// (rounded up); 0 sends "Retry-After: 0".
+	RetryAfter time.Duration
+	// DropRate is the probability that a mutating request (POST, PUT,
+	// DELETE) is handled in full, its change committed, and then the
+	// connection is closed without a response.
+	DropRate float64
+	// Seed seeds the fault decisions.
+	Seed int64
+	// StatePath is an optional JSON state file: loaded by New, replaced
+	// atomically after every mutation.
+	StatePath string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logf, if set, gets one line per request: method, path, status,
+	// duration. Never a header.
+	Logf func(format string, args ...any)
+}
+
+// Request is one request the sandbox received, for tests to assert on.
+type Request struct {
+	Method string
+	Path   string
+	// Status is the status sent; 0 when no response was sent (a dropped
+	// connection, or a client gone during the added latency).
+	Status int
+}
+
+// Server is the emulated API. Create it with New.
+type Server struct {
+	opts    Options
+	now     func() time.Time
+	newID   func() string // tests make IDs predictable
+	regions []cloud.Region
+
+	mu       sync.Mutex
+	state    State
+	faults   *rand.Rand
+	requests []Request
+}
+
+// defaultRegions is the spec's GET /v1/regions example.
+var defaultRegions = []cloud.Region{
+	{Code: "us-west", DisplayName: "US West (Oregon)"},
+	{Code: "us-east", DisplayName: "US East (Virginia)"},
+	{Code: "eu-central", DisplayName: "Europe (Frankfurt)"},
+	{Code: "ap-south", DisplayName: "Asia Pacific (Mumbai)"},
+}
+
+const defaultRegion = "us-west"
+
+// New returns a sandbox. With a StatePath it loads the file if there is
+// one (a corrupt file is an error), or seeds a new state and writes it.
+func New(opts Options) (*Server, error) {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"fault rate", opts.FaultRate}, {"rate limit rate", opts.RateLimitRate}, {"drop rate", opts.DropRate}} {
+		if r.v < 0 || r.v > 1 {
+			return nil, fmt.Errorf("sandbox: %s %v is not between 0 and 1", r.name, r.v)
+		}
+	}
+	if opts.ReadyDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 {
+		return nil, fmt.Errorf("sandbox: negative durations are not allowed")
+	}
+	s := &Server{
+		opts:    opts,
+		now:     opts.Now,
+		newID:   newUUID,
+		regions: opts.Regions,
+		faults:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.regions == nil {
+		s.regions = defaultRegions
+	}
+	for _, r := range s.regions {
+		if r.Code == "" {
+			return nil, fmt.Errorf("sandbox: a region has no code")
+		}
+	}
+	if opts.StatePath != "" {
+		st, ok, err := loadState(opts.StatePath)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			s.state = st
+			return s, nil
+		}
+	}
+	s.state = newState()
+	if err := s.state.seed(opts.SecretSets); err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
+	}
+	if opts.StatePath != "" {
+		if err := writeState(opts.StatePath, &s.state); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Requests returns a copy of the log of every request received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Mutate changes the state behind the API's back (drift, in tests) and
+// persists it like any mutation. If fn or the write fails, the state is
+// left as it was.
+func (s *Server) Mutate(fn func(st *State) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := s.state.clone()
+	if err := fn(&s.state); err != nil {
+		s.state = before
+		return err
+	}
+	if s.state.Agents == nil {
+		s.state.Agents = map[string]*Agent{}
+	}
+	if s.state.SecretSets == nil {
+		s.state.SecretSets = map[string]*SecretSet{}
+	}
+	if err := s.persist(); err != nil {
+		s.state = before
+		return err
+	}
+	return nil
+}
+
+// persist writes the state file, if any. The caller holds s.mu, so writes
+// happen in the order of the mutations.
+func (s *Server) persist() error {
+	if s.opts.StatePath == "" {
+		return nil
+	}
+	return writeState(s.opts.StatePath, &s.state)
+}
+
+// response is a buffered response: the handlers write here, so that a
+// "dropped" response is never partly sent and every status is logged.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r *response) json(status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal response: %v", err))
+	}
+	r.status = status
+	r.header.Set("Content-Type", "application/json")
+	r.body = body
+}
+
+func (r *response) fail(status int, code, msg string) {
+	r.json(status, cloud.ErrorResponse{Error: msg, Code: code})
+}
+
+// Error codes the API uses.
+const (
+	codeBadRequest = "GENERIC_BAD_REQUEST"
+	codeNotFound   = "NOT_FOUND"
+	codeInternal   = "INTERNAL_SERVER_ERROR"
+	codeAuth       = "UNAUTHORIZED"
+	codeConflict   = "CONFLICT"
+	// The spec documents no 429 or 405 body; these follow its style.
+	codeRateLimited      = "TOO_MANY_REQUESTS"
+	codeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+)
+
+// ServeHTTP serves one API request: added latency, then the fault knobs,
+// then authentication, routing and the handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if s.opts.Latency > 0 {
+		t := time.NewTimer(s.opts.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			s.record(r, 0, start, "client gone")
+			return
+		}
+	}
+
+	s.mu.Lock()
+	// Three draws per request whatever the knobs, so a seed gives the same
+	// decisions for the same request sequence.
+	limited := s.faults.Float64() < s.opts.RateLimitRate
+	faulted := s.faults.Float64() < s.opts.FaultRate
+	drop := s.faults.Float64() < s.opts.DropRate
+	s.mu.Unlock()
+
+	res := &response{header: http.Header{}}
+	switch {
+	case limited:
+		secs := int64((s.opts.RetryAfter + time.Second - 1) / time.Second)
+		res.header.Set("Retry-After", strconv.FormatInt(secs, 10))
+		res.fail(http.StatusTooManyRequests, codeRateLimited, "Too many requests")
+		drop = false
+	case faulted:
+		res.fail(http.StatusInternalServerError, codeInternal, "Internal server error")
+		drop = false
+	default:
+		s.handle(res, r)
+		drop = drop && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodDelete)
+	}
+
+	if drop {
+		s.record(r, 0, start, fmt.Sprintf("dropped after %d", res.status))
+		dropConnection(w)
+		return
+	}
+	s.record(r, res.status, start, "")
+	for k, v := range res.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(res.status)
+	w.Write(res.body)
+}
+
+// dropConnection closes the connection without a response. Hijacking is
+// the HTTP/1 way; otherwise ErrAbortHandler makes net/http abort the
+// response, which nothing has been written to yet.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		conn, _, err := hj.Hijack()
+		if err == nil {
+			if tcp, ok := conn.(*net.TCPConn); ok {
+				// An abortive close: the client sees a reset, as when a
+				// proxy dies mid-request, not a clean EOF it might retry
+				// as an idle-connection race.
+				tcp.SetLinger(0)
+			}
+			conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) record(r *http.Request, status int, start time.Time, note string) {
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Status: status})
+	s.mu.Unlock()
+	if s.opts.Logf == nil {
+		return
+	}
+	d := time.Since(start).Round(time.Microsecond)
+	if note != "" {
+		s.opts.Logf("%s %s %s %s", r.Method, r.URL.Path, note, d)
+		return
+	}
+	s.opts.Logf("%s %s %d %s", r.Method, r.URL.Path, status, d)
+}
+
+// handle authenticates and routes.
+func (s *Server) handle(res *response, r *http.Request) {
+	scheme, key, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+		res.fail(http.StatusUnauthorized, codeAuth, "Unauthorized")
+		return
+	}
+	rest, ok := strings.CutPrefix(r.URL.Path, "/v1/")
+	if !ok {
+		res.fail(http.StatusNotFound, codeNotFound, "Not found")
+		return
+	}
+	seg := strings.Split(rest, "/")
+	type route struct {
+		method string
+		h      func(*response, *http.Request, string)
+	}
+	var routes []route
+	var arg string
+	switch {
+	case len(seg) == 1 && seg[0] == "agents":
+		routes = []route{{http.MethodGet, s.listAgents}, {http.MethodPost, s.createAgent}}
+	case len(seg) == 2 && seg[0] == "agents" && seg[1] != "":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getAgent}, {http.MethodPost, s.updateAgent}, {http.MethodDelete, s.deleteAgent}}
+	case len(seg) == 1 && seg[0] == "secrets":
+		routes = []route{{http.MethodGet, s.listSecretSets}}
+	case len(seg) == 2 && seg[0] == "secrets" && seg[1] != "":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getSecretSet}, {http.MethodPut, s.putSecretSet}, {http.MethodDelete, s.deleteSecretSet}}
+	case len(seg) == 1 && seg[0] == "regions":
+		routes = []route{{http.MethodGet, s.listRegions}}
+	default:
+		res.fail(http.StatusNotFound, codeNotFound, "Not found")
+		return
+	}
+	var allow []string
+	for _, rt := range routes {
+		if rt.method == r.Method {
+			rt.h(res, r, arg)
+			return
+		}
+		allow = append(allow, rt.method)
+	}
+	res.header.Set("Allow", strings.Join(allow, ", "))
+	res.fail(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method not allowed")
+}
+
+// maxBody bounds request bodies; the API's are a few hundred bytes.
+const maxBody = 1 << 20
+
+// decodeBody reads a JSON object into v. Any failure is the API's
+// "Invalid request format".
+func decodeBody(r *http.Request, v any) bool {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || len(data) > maxBody {
+		return false
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return false
+	}
+	return json.Unmarshal(trimmed, v) == nil
+}
+
+func (s *Server) regionKnown(code string) bool {
+	for _, r := range s.regions {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) listRegions(res *response, _ *http.Request, _ string) {
+	res.json(http.StatusOK, cloud.ListRegionsResponse{Regions: s.regions})
+}
+
+// timestamp formats t as the API does: UTC, milliseconds, Z.
+func timestamp(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}

@@ -1,0 +1,242 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+)
+
+// StateVersion is the version of the state file format this package reads
+// and writes.
+const StateVersion = 1
+
+// State is everything the sandbox remembers: the agents and the secret
+// sets of one emulated organization. It is also the state file's format.
+// Readiness is not stored: it is computed from the timestamps and the clock
+// on every read, so a state file written by one process is valid in the next.
+type State struct {
+	Version    int                   `json:"version"`
+	Agents     map[string]*Agent     `json:"agents"`     // key: agent name (serviceName)
+	SecretSets map[string]*SecretSet `json:"secretSets"` // key: set name
+}
+
+// Agent is one emulated agent (a "service" in the API's words).
+type Agent struct {
+	ID        string    `json:"id"`
+	Region    string    `json:"region"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	Spec      AgentSpec `json:"spec"`
+	// Deployment is the latest (desired) deployment: every create and
+	// update makes a new one.
+	Deployment Deployment `json:"deployment"`
+	// Serving is the last deployment that became ready before Deployment
+	// was made; it keeps serving (previousRevision) while Deployment rolls
+	// out or after it fails.
+	Serving *Deployment `json:"serving,omitempty"`
+	// ReconciledDeploymentID is the last deployment the operator had
+	// finished with (ready or failed) when Deployment was made; it is
+	// reported until Deployment itself settles.
+	ReconciledDeploymentID string `json:"reconciledDeploymentId,omitempty"`
+}
+
+// AgentSpec is an agent's configuration after defaults and merges, in
+// request terms.
+type AgentSpec struct {
+	Image              string  `json:"image,omitempty"`   // empty when deployed from a build
+	BuildID            string  `json:"buildId,omitempty"` // empty when deployed from an image
+	NodeType           string  `json:"nodeType"`
+	ImagePullSecretSet string  `json:"imagePullSecretSet,omitempty"`
+	SecretSet          string  `json:"secretSet,omitempty"`
+	MinAgents          int     `json:"minAgents"`
+	MaxAgents          int     `json:"maxAgents"`
+	AgentProfile       string  `json:"agentProfile"`
+	AudioFilter        *string `json:"audioFilter"` // krispViva.audioFilter; nil: Krisp VIVA off
+	EnableKrisp        bool    `json:"enableKrisp"`
+	// MaxSessionDuration is nil until a request sets it: the platform
+	// default applies and the manifest omits maxSessionDurationSeconds.
+	MaxSessionDuration *int `json:"maxSessionDuration,omitempty"`
+}
+
+// Deployment is one revision of an agent.
+type Deployment struct {
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ReadyAt is when the revision settles: Active, or Failed for an
+	// image whose tag starts with "fail".
+	ReadyAt time.Time `json:"readyAt"`
+}
+
+// SecretSet is one emulated secret set. Values are never stored, only the
+// key names.
+type SecretSet struct {
+	Type   string `json:"type"`   // cloud.SecretTypeSecret or cloud.SecretTypeImagePullSecret
+	Region string `json:"region"` // region code
+	// Status is ready, pending or failed. A pending set with a ReadyAt
+	// turns ready at that time; without one it stays pending.
+	Status       string     `json:"status"`
+	ReadyAt      *time.Time `json:"readyAt,omitempty"`
+	ErrorMessage string     `json:"errorMessage,omitempty"` // reported when failed
+	Keys         []string   `json:"keys,omitempty"`         // regular sets: key names, sorted
+	Host         string     `json:"host,omitempty"`         // image pull secrets: registry host
+}
+
+// status is the set's status at now.
+func (s *SecretSet) status(now time.Time) string {
+	if s.Status == cloud.SecretStatusPending && s.ReadyAt != nil && !now.Before(*s.ReadyAt) {
+		return cloud.SecretStatusReady
+	}
+	return s.Status
+}
+
+// SecretSetSeed describes a secret set the sandbox starts with.
+type SecretSetSeed struct {
+	Name   string
+	Type   string // default "secret"
+	Region string // default "us-west"
+	Status string // default "ready"; "pending" stays pending, "failed" stays failed
+	Keys   []string
+}
+
+// ExampleSecretSets are the secret sets that examples/pipecat.yaml
+// references, so the README quick start works against a fresh sandbox.
+var ExampleSecretSets = []SecretSetSeed{
+	{Name: "voice-starter-secrets", Keys: []string{"CARTESIA_API_KEY", "DAILY_API_KEY", "OPENAI_API_KEY"}},
+	{Name: "support-bot-secrets", Keys: []string{"DEEPGRAM_API_KEY", "OPENAI_API_KEY"}},
+	{Name: "concierge-secrets", Keys: []string{"ELEVENLABS_API_KEY", "OPENAI_API_KEY"}},
+	{Name: "ghcr-pull", Type: cloud.SecretTypeImagePullSecret},
+}
+
+func newState() State {
+	return State{Version: StateVersion, Agents: map[string]*Agent{}, SecretSets: map[string]*SecretSet{}}
+}
+
+func (st *State) seed(seeds []SecretSetSeed) error {
+	for _, sd := range seeds {
+		set := &SecretSet{Type: sd.Type, Region: sd.Region, Status: sd.Status, Keys: sortedKeys(sd.Keys)}
+		if set.Type == "" {
+			set.Type = cloud.SecretTypeSecret
+		}
+		if set.Region == "" {
+			set.Region = defaultRegion
+		}
+		if set.Status == "" {
+			set.Status = cloud.SecretStatusReady
+		}
+		if set.Type == cloud.SecretTypeImagePullSecret {
+			set.Keys = nil
+		}
+		if set.Status == cloud.SecretStatusFailed {
+			set.ErrorMessage = failedSecretMessage
+		}
+		if err := checkSet(sd.Name, set); err != nil {
+			return fmt.Errorf("secret set seed: %w", err)
+		}
+		st.SecretSets[sd.Name] = set
+	}
+	return nil
+}
+
+// checkSet rejects a set the handlers could not serve faithfully.
+func checkSet(name string, s *SecretSet) error {
+	if s == nil {
+		return fmt.Errorf("secret set %q: null", name)
+	}
+	if !validSetName(name) {
+		return fmt.Errorf("secret set %q: invalid name", name)
+	}
+	if s.Type != cloud.SecretTypeSecret && s.Type != cloud.SecretTypeImagePullSecret {
+		return fmt.Errorf("secret set %q: type %q is not secret or imagePullSecret", name, s.Type)
+	}
+	switch s.Status {
+	case cloud.SecretStatusReady, cloud.SecretStatusPending, cloud.SecretStatusFailed:
+	default:
+		return fmt.Errorf("secret set %q: status %q is not ready, pending or failed", name, s.Status)
+	}
+	return nil
+}
+
+// loadState reads a state file. A missing file is not an error: ok is false.
+func loadState(path string) (st State, ok bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return State{}, false, nil
+	}
+	if err != nil {
+		return State{}, false, fmt.Errorf("read sandbox state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{}, false, fmt.Errorf("read sandbox state %s: %w (delete the file to start afresh)", path, err)
+	}
+	if st.Version != StateVersion {
+		return State{}, false, fmt.Errorf("read sandbox state %s: version %d is not supported (want %d)", path, st.Version, StateVersion)
+	}
+	if st.Agents == nil {
+		st.Agents = map[string]*Agent{}
+	}
+	if st.SecretSets == nil {
+		st.SecretSets = map[string]*SecretSet{}
+	}
+	for name, a := range st.Agents {
+		if a == nil {
+			return State{}, false, fmt.Errorf("read sandbox state %s: agent %q: null", path, name)
+		}
+	}
+	for name, s := range st.SecretSets {
+		if err := checkSet(name, s); err != nil {
+			return State{}, false, fmt.Errorf("read sandbox state %s: %w", path, err)
+		}
+	}
+	return st, true, nil
+}
+
+// writeState replaces path atomically: the new content goes to a temporary
+// file in the same directory, which is synced and renamed over path, so a
+// crash leaves either the old or the new state, never half of one.
+func writeState(path string, st *State) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write sandbox state: %w", err)
+	}
+	data = append(data, '\n')
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write sandbox state: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write sandbox state: %w", err)
+	}
+	return nil
+}
+
+// clone deep-copies st through its JSON form, which is by definition all
+// of it.
+func (st *State) clone() State {
+	data, err := json.Marshal(st)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: marshal state: %v", err))
+	}
+	var c State
+	if err := json.Unmarshal(data, &c); err != nil {
+		panic(fmt.Sprintf("sandbox: unmarshal state: %v", err))
+	}
+	return c
+}

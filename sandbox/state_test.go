@@ -1,0 +1,216 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+)
+
+func TestStateRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	clk := newClock()
+	opts := Options{StatePath: path, Now: clk.Now, ReadyDelay: 10 * time.Second, SecretSets: ExampleSecretSets}
+	a, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// New writes the seeded state at once, so it can be read and edited.
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no state file after New: %v", err)
+	}
+	mustCall(t, a, "POST", "/v1/agents", `{"serviceName":"voice-starter","image":"acme/voice:1","secretSet":"voice-starter-secrets","imagePullSecretSet":"ghcr-pull"}`, 200)
+	mustCall(t, a, "PUT", "/v1/secrets/extra", `{"secrets":[{"secretKey":"TOKEN","secretValue":"value-that-must-never-be-stored"}]}`, 202)
+	mustCall(t, a, "POST", "/v1/agents", `{"serviceName":"gone","image":"acme/gone:1"}`, 200)
+	mustCall(t, a, "DELETE", "/v1/agents/gone", "", 200)
+	before := mustCall(t, a, "GET", "/v1/agents/voice-starter", "", 200)
+
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "value-that-must-never-be-stored") {
+		t.Error("a secret value was written to the state file")
+	}
+	var raw struct {
+		Version    int
+		Agents     map[string]json.RawMessage
+		SecretSets map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw.Version != 1 || len(raw.Agents) != 1 || len(raw.SecretSets) != 5 {
+		t.Errorf("state file: version %d, %d agents, %d secret sets", raw.Version, len(raw.Agents), len(raw.SecretSets))
+	}
+
+	// A new process with other seeds sees the same state, and time goes on.
+	opts.SecretSets = nil
+	b, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := mustCall(t, b, "GET", "/v1/agents/voice-starter", "", 200); after != before {
+		t.Errorf("reloaded agent differs:\nbefore %s\nafter  %s", before, after)
+	}
+	clk.Advance(10 * time.Second)
+	d := decode[cloud.ServiceDetails](t, mustCall(t, b, "GET", "/v1/agents/voice-starter", "", 200))
+	if !d.Ready {
+		t.Error("reloaded agent did not become ready after the delay")
+	}
+	sets := decode[cloud.ListSecretSetsResponse](t, mustCall(t, b, "GET", "/v1/secrets", "", 200))
+	if len(sets.Sets) != 5 {
+		t.Errorf("reloaded secret sets: %v", sets.Sets)
+	}
+	// No temporary file is left behind.
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("files next to the state: %v", names)
+	}
+}
+
+func TestStateFileErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    string // substring of the error
+	}{
+		{"corrupt", `{"version":1,"agents":`, "read sandbox state"},
+		{"not JSON", `hello`, "invalid character"},
+		{"future version", `{"version":2}`, "version 2 is not supported (want 1)"},
+		{"no version", `{}`, "version 0 is not supported"},
+		{"null agent", `{"version":1,"agents":{"bot":null}}`, `agent "bot": null`},
+		{"bad secret set", `{"version":1,"secretSets":{"abc":{"type":"secret","region":"us-west","status":"weird"}}}`, `status "weird"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "state.json")
+			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := New(Options{StatePath: path})
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("got %v, want an error naming %s and containing %q", err, path, tt.want)
+			}
+			// The file is left for the user to inspect.
+			if data, _ := os.ReadFile(path); string(data) != tt.content {
+				t.Errorf("the corrupt file was changed to %q", data)
+			}
+		})
+	}
+}
+
+func TestStateMinimalFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	os.WriteFile(path, []byte(`{"version":1}`), 0o600)
+	s, err := New(Options{StatePath: path, SecretSets: ExampleSecretSets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An existing file is the whole state: seeds are not added to it.
+	if got := mustCall(t, s, "GET", "/v1/secrets", "", 200); got != `{"sets":[]}` {
+		t.Errorf("got %s", got)
+	}
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+}
+
+// TestStateWriteFailure: when the file cannot be written the request
+// fails with a 500 and the state is as before it.
+func TestStateWriteFailure(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gone")
+	os.Mkdir(dir, 0o755)
+	s, _ := newTestServer(t, Options{StatePath: filepath.Join(dir, "state.json"), SecretSets: seeds})
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+	before := mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
+	beforeSets := mustCall(t, s, "GET", "/v1/secrets", "", 200)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	internal := errBody("Internal server error", "INTERNAL_SERVER_ERROR")
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/v1/agents", `{"serviceName":"new","image":"a/b:1"}`},
+		{"POST", "/v1/agents/bot", `{"image":"a/b:2"}`},
+		{"DELETE", "/v1/agents/bot", ""},
+		{"PUT", "/v1/secrets/voice-starter-secrets", `{"secrets":[{"secretKey":"K","secretValue":"v"}]}`},
+		{"PUT", "/v1/secrets/brand-new", `{"secrets":[{"secretKey":"K","secretValue":"v"}]}`},
+		{"DELETE", "/v1/secrets/east-secrets", ""},
+	} {
+		if code, body := call(t, s, c.method, c.path, c.body); code != 500 || body != internal {
+			t.Errorf("%s %s: %d %s, want 500", c.method, c.path, code, body)
+		}
+	}
+	if after := mustCall(t, s, "GET", "/v1/agents/bot", "", 200); after != before {
+		t.Errorf("agent changed by failed writes:\nbefore %s\nafter  %s", before, after)
+	}
+	mustCall(t, s, "GET", "/v1/agents/new", "", 404)
+	if after := mustCall(t, s, "GET", "/v1/secrets", "", 200); after != beforeSets {
+		t.Errorf("secret sets changed by failed writes:\nbefore %s\nafter  %s", beforeSets, after)
+	}
+	if err := s.Mutate(func(st *State) error { st.Agents = nil; return nil }); err == nil {
+		t.Error("Mutate succeeded although the state cannot be written")
+	}
+	mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
+}
+
+func TestMutate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, _ := newTestServer(t, Options{StatePath: path})
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+
+	// Drift: someone changes the image in the dashboard.
+	if err := s.Mutate(func(st *State) error {
+		st.Agents["bot"].Spec.Image = "a/b:hotfix"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/bot", "", 200))
+	if d.Deployment.Manifest.Spec.Image != "a/b:hotfix" {
+		t.Errorf("image %q after drift", d.Deployment.Manifest.Spec.Image)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), "a/b:hotfix") {
+		t.Error("drift not persisted")
+	}
+
+	// A failing fn changes nothing, even what it changed before failing.
+	boom := errors.New("boom")
+	err := s.Mutate(func(st *State) error {
+		delete(st.Agents, "bot")
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("err %v", err)
+	}
+	mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
+
+	// Nil maps are repaired.
+	if err := s.Mutate(func(st *State) error { st.Agents, st.SecretSets = nil, nil; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+	if diff := cmp.Diff([]string{"bot"}, names(s)); diff != "" {
+		t.Errorf("agents (-want +got):\n%s", diff)
+	}
+}
+
+func names(s *Server) []string {
+	var out []string
+	s.Mutate(func(st *State) error {
+		for n := range st.Agents {
+			out = append(out, n)
+		}
+		return nil
+	})
+	return out
+}
