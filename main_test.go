@@ -1,10 +1,21 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
 func TestMain(m *testing.M) {
@@ -13,18 +24,120 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// scriptAPIKey is the key scripts use; they check it never shows.
+const scriptAPIKey = "pcsk_script_secret_0123456789"
+
 // TestScripts runs the end-to-end CLI scripts in testdata/script, one topic
-// per file, through the real entry point.
+// per file, through the real entry point, each against its own sandbox.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:   "testdata/script",
 		Setup: scriptSetup,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"pcapi":    cmdPCAPI,
+			"requests": cmdRequests,
+		},
 	})
 }
+
+type sandboxKey struct{}
 
 func scriptSetup(env *testscript.Env) error {
 	// Nothing of the developer's environment may change what a script sees.
 	env.Setenv("NO_COLOR", "")
 	env.Setenv("GITHUB_ACTIONS", "")
+	// A fake GitHub API per script, for the comment command.
+	gh := githubtest.NewServer()
+	env.Defer(gh.Close)
+	env.Setenv("GITHUB_API_URL", gh.URL)
+	env.Setenv("GITHUB_REPOSITORY", gh.Repo)
+	return startScriptSandbox(env)
+}
+
+// scriptSandboxOptions is the optional sandbox.json of a script, for the
+// few scripts that need readiness delays or faults.
+type scriptSandboxOptions struct {
+	ReadyDelay string  `json:"readyDelay"`
+	DropRate   float64 `json:"dropRate"`
+	FaultRate  float64 `json:"faultRate"`
+	Seed       int64   `json:"seed"`
+}
+
+// startScriptSandbox serves a fresh sandbox (seeded with the secret sets
+// examples/pipecat.yaml uses) on a loopback port and points the binary at
+// it through the environment, as a user would.
+func startScriptSandbox(env *testscript.Env) error {
+	opts := sandbox.Options{SecretSets: sandbox.ExampleSecretSets}
+	if data, err := os.ReadFile(filepath.Join(env.WorkDir, "sandbox.json")); err == nil {
+		var so scriptSandboxOptions
+		if err := json.Unmarshal(data, &so); err != nil {
+			return fmt.Errorf("sandbox.json: %w", err)
+		}
+		if so.ReadyDelay != "" {
+			d, err := time.ParseDuration(so.ReadyDelay)
+			if err != nil {
+				return fmt.Errorf("sandbox.json: %w", err)
+			}
+			opts.ReadyDelay = d
+		}
+		opts.DropRate, opts.FaultRate, opts.Seed = so.DropRate, so.FaultRate, so.Seed
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		return err
+	}
+	srv := httptest.NewServer(sb)
+	env.Defer(srv.Close)
+	env.Values[sandboxKey{}] = sb
+	env.Setenv("PIPECAT_API_URL", srv.URL)
+	env.Setenv("PIPECAT_API_KEY", scriptAPIKey)
 	return nil
+}
+
+// cmdPCAPI sends one request to the script's sandbox, as someone changing
+// live state behind the tool's back would:
+//
+//	pcapi METHOD PATH [JSON-BODY]
+//
+// It prints the status and the body on stdout.
+func cmdPCAPI(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: pcapi METHOD PATH [BODY]")
+	}
+	var body io.Reader
+	if len(args) == 3 {
+		body = strings.NewReader(args[2])
+	}
+	req, err := http.NewRequest(args[0], ts.Getenv("PIPECAT_API_URL")+args[1], body)
+	ts.Check(err)
+	req.Header.Set("Authorization", "Bearer "+scriptAPIKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	ts.Check(err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	ts.Check(err)
+	fmt.Fprintf(ts.Stdout(), "%d %s\n", resp.StatusCode, data)
+	if failed := resp.StatusCode >= 300; failed != neg {
+		ts.Fatalf("pcapi %s %s: status %d", args[0], args[1], resp.StatusCode)
+	}
+}
+
+// cmdRequests prints the sandbox's request log, one "METHOD PATH STATUS"
+// line each, so scripts can assert what was (not) sent:
+//
+//	requests [writes]
+//
+// With "writes", only the requests that may change state (not GET).
+func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 || (len(args) == 1 && args[0] != "writes") {
+		ts.Fatalf("usage: requests [writes]")
+	}
+	sb := ts.Value(sandboxKey{}).(*sandbox.Server)
+	for _, r := range sb.Requests() {
+		if len(args) == 1 && r.Method == http.MethodGet {
+			continue
+		}
+		fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.Path, r.Status)
+	}
 }

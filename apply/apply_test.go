@@ -1,0 +1,375 @@
+package apply_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+func sp(s string) *string { return &s }
+func ip(i int) *int       { return &i }
+
+// env is a sandbox on a loopback listener and a client for it.
+type env struct {
+	sb     *sandbox.Server
+	client *cloud.Client
+}
+
+func newEnv(t testing.TB, opts sandbox.Options) *env {
+	t.Helper()
+	if opts.SecretSets == nil {
+		opts.SecretSets = []sandbox.SecretSetSeed{{Name: "bot-secrets", Type: "secret", Region: "us-west", Status: "ready", Keys: []string{"KEY"}}}
+	}
+	sb, err := sandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	client, err := cloud.New(cloud.Options{
+		BaseURL: srv.URL, APIKey: "test-key", MaxAttempts: 12,
+		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxRetryAfter: 5 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{sb: sb, client: client}
+}
+
+func (e *env) plan(t testing.TB, cfg *schema.Config) *plan.Plan {
+	t.Helper()
+	var names []string
+	for _, a := range cfg.Agents {
+		names = append(names, a.Name)
+	}
+	live, err := plan.Refresh(context.Background(), e.client, plan.RefreshOptions{Names: names, AllDetails: cfg.Prune.Enabled, Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan.Diff(cfg, live)
+}
+
+func (e *env) create(t *testing.T, name, image string) {
+	t.Helper()
+	// Under DropRate a retried create answers "already exists": it is there.
+	if _, err := e.client.CreateAgent(context.Background(), &cloud.CreateServiceRequest{ServiceName: name, Image: image}); err != nil && !cloud.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) count(method string) int {
+	n := 0
+	for _, r := range e.sb.Requests() {
+		if r.Method == method {
+			n++
+		}
+	}
+	return n
+}
+
+func agents(names ...string) []schema.Agent {
+	var out []schema.Agent
+	for _, n := range names {
+		out = append(out, schema.Agent{Name: n, Image: sp("acme/" + n + ":1.0"), SecretSet: sp("bot-secrets"),
+			AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(5)}})
+	}
+	return out
+}
+
+type outcome struct {
+	Agent, Action, Outcome, Code, Note string
+}
+
+func outcomes(r *apply.Result) []outcome {
+	var out []outcome
+	for _, a := range r.Results {
+		out = append(out, outcome{a.Agent, a.Action.String(), a.Outcome.String(), a.ErrorCode, a.Note})
+	}
+	return out
+}
+
+func TestApplyThenPlanIsEmpty(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	e.create(t, "changed", "acme/changed:0.9")
+	e.create(t, "gone", "acme/gone:1.0")
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("changed", "fresh-1", "fresh-2"), Prune: schema.Prune{Enabled: true}}
+	p := e.plan(t, cfg)
+	res := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: 2})
+	want := []outcome{
+		{"changed", "update", "succeeded", "", ""},
+		{"fresh-1", "create", "succeeded", "", ""},
+		{"fresh-2", "create", "succeeded", "", ""},
+		{"gone", "delete", "succeeded", "", ""},
+	}
+	if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+		t.Fatalf("outcomes (-want +got):\n%s", diff)
+	}
+	if again := e.plan(t, cfg); again.Summary.HasChanges() {
+		t.Errorf("plan after apply has changes: %+v", again.Summary)
+	}
+}
+
+// TestApplyConvergesUnderFaults runs apply against an API that fails, rate
+// limits and drops responses after committing, and checks that the result
+// is exactly the config, with no duplicate agent and no failure reported.
+func TestApplyConvergesUnderFaults(t *testing.T) {
+	faults := map[int]int{}
+	for _, seed := range []int64{1, 2, 3, 4, 5} {
+		e := newEnv(t, sandbox.Options{Seed: seed, FaultRate: 0.2, RateLimitRate: 0.15, DropRate: 0.3})
+		for _, n := range []string{"upd-1", "upd-2", "del-1", "del-2"} {
+			e.create(t, n, "acme/old:0.1")
+		}
+		names := []string{"new-1", "new-2", "new-3", "new-4", "upd-1", "upd-2"}
+		cfg := &schema.Config{File: "pipecat.yaml", Agents: agents(names...), Prune: schema.Prune{Enabled: true}}
+		p := e.plan(t, cfg)
+		if p.Summary.Create != 4 || p.Summary.Update != 2 || p.Summary.Delete != 2 {
+			t.Fatalf("seed %d: unexpected plan %+v", seed, p.Summary)
+		}
+		res := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: 3})
+		if n := res.Failed(); n != 0 {
+			t.Fatalf("seed %d: %d failures: %+v", seed, n, res.Results)
+		}
+		list, err := e.client.ListAgents(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range list {
+			got = append(got, a.Name)
+		}
+		if diff := cmp.Diff(names, got); diff != "" {
+			t.Errorf("seed %d: live agents (-want +got):\n%s", seed, diff)
+		}
+		if again := e.plan(t, cfg); again.Summary.HasChanges() {
+			t.Errorf("seed %d: plan after apply has changes: %+v", seed, again.Summary)
+		}
+		for _, r := range e.sb.Requests() {
+			faults[r.Status]++
+		}
+	}
+	// The test proves nothing unless the faults really happened.
+	for _, status := range []int{0, http.StatusTooManyRequests, http.StatusInternalServerError} {
+		if faults[status] == 0 {
+			t.Errorf("no request answered %d (0 = dropped) across the seeds", status)
+		}
+	}
+	t.Logf("requests by status: %v", faults)
+}
+
+func TestPartialFailureIsReportedPerAgent(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("bad", "good-1", "good-2")}
+	cfg.Agents[0].SecretSet = sp("no-such-set")
+	p := e.plan(t, cfg)
+	res := apply.Run(context.Background(), e.client, p, apply.Options{})
+	want := []outcome{
+		{"bad", "create", "failed", "NOT_FOUND", ""},
+		{"good-1", "create", "succeeded", "", ""},
+		{"good-2", "create", "succeeded", "", ""},
+	}
+	if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+		t.Fatalf("outcomes (-want +got):\n%s", diff)
+	}
+	if res.Results[0].Error != "Secret set not found" {
+		t.Errorf("error = %q, want the API's message", res.Results[0].Error)
+	}
+	if res.Failed() != 1 {
+		t.Errorf("Failed() = %d, want 1", res.Failed())
+	}
+}
+
+func TestNothingOutsideThePlanIsTouched(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	e.create(t, "other-team", "acme/other:1.0")
+	e.create(t, "legacy-ivr", "acme/ivr:1.0")
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("mine")}
+	p := e.plan(t, cfg)
+	res := apply.Run(context.Background(), e.client, p, apply.Options{})
+	if res.Failed() != 0 {
+		t.Fatalf("failures: %+v", res.Results)
+	}
+	if n := e.count(http.MethodDelete); n != 0 {
+		t.Errorf("%d DELETE requests sent for a plan with no delete", n)
+	}
+	for _, r := range e.sb.Requests() {
+		if r.Method == http.MethodPost && strings.Contains(r.Path, "other-team") {
+			t.Errorf("request to an agent outside the plan: %+v", r)
+		}
+	}
+}
+
+func TestReplace(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		e := newEnv(t, sandbox.Options{SecretSets: []sandbox.SecretSetSeed{}})
+		e.create(t, "eu-bot", "acme/eu-bot:1.0")
+		a := schema.Agent{Name: "eu-bot", Image: sp("acme/eu-bot:1.0"), Region: sp("eu-central")}
+		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{a}})
+		if p.Changes[0].Action != plan.Replace {
+			t.Fatalf("action = %s, want replace", p.Changes[0].Action)
+		}
+		res := apply.Run(context.Background(), e.client, p, apply.Options{AllowReplace: allow})
+		d, err := e.client.GetAgent(context.Background(), "eu-bot")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if allow {
+			if res.Failed() != 0 || d.Region != "eu-central" {
+				t.Errorf("allowed replace: failures %+v, region %s", res.Results, d.Region)
+			}
+			continue
+		}
+		if res.Results[0].Outcome != apply.Failed || !strings.Contains(res.Results[0].Error, "--allow-replace") {
+			t.Errorf("refused replace result = %+v", res.Results[0])
+		}
+		if d.Region != "us-west" || e.count(http.MethodDelete) != 0 {
+			t.Errorf("refused replace changed the agent: region %s, %d deletes", d.Region, e.count(http.MethodDelete))
+		}
+	}
+}
+
+func TestRecoveries(t *testing.T) {
+	t.Run("create of an agent that appeared meanwhile finishes as update", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{})
+		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("racy")})
+		e.create(t, "racy", "acme/racy:0.1")
+		res := apply.Run(context.Background(), e.client, p, apply.Options{})
+		want := []outcome{{"racy", "create", "succeeded", "", "already existed; updated to the desired spec"}}
+		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+			t.Fatalf("outcomes (-want +got):\n%s", diff)
+		}
+		d, _ := e.client.GetAgent(context.Background(), "racy")
+		if got := d.Deployment.Manifest.Spec.Image; got != "acme/racy:1.0" {
+			t.Errorf("image = %q, want the desired one", got)
+		}
+	})
+	t.Run("delete of an agent already gone is done", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{})
+		e.create(t, "old", "acme/old:1.0")
+		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Prune: schema.Prune{Enabled: true}})
+		if err := e.client.DeleteAgent(context.Background(), "old"); err != nil {
+			t.Fatal(err)
+		}
+		res := apply.Run(context.Background(), e.client, p, apply.Options{})
+		want := []outcome{{"old", "delete", "succeeded", "", "already gone"}}
+		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+			t.Fatalf("outcomes (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestWait(t *testing.T) {
+	t.Run("waits until the deployment is ready", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{ReadyDelay: 30 * time.Millisecond})
+		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("slow")})
+		var states []string
+		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond,
+			Progress: func(ev apply.Event) { states = append(states, ev.State) }})
+		if res.Failed() != 0 || !res.Results[0].Ready {
+			t.Fatalf("result = %+v", res.Results)
+		}
+		d, _ := e.client.GetAgent(context.Background(), "slow")
+		if !d.Ready || d.ReconciledDeploymentID == nil || *d.ReconciledDeploymentID != res.Results[0].DeploymentID {
+			t.Errorf("agent not ready and reconciled after wait: %+v", d)
+		}
+		if states[0] != "creating" || states[len(states)-1] != "done" {
+			t.Errorf("progress states = %v", states)
+		}
+	})
+	t.Run("a failed revision fails at once with its reason", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{ReadyDelay: 10 * time.Millisecond})
+		cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("crashy")}
+		cfg.Agents[0].Image = sp("acme/crashy:fail-crash")
+		p := e.plan(t, cfg)
+		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: time.Hour})
+		r := res.Results[0]
+		if r.Outcome != apply.Failed || r.ErrorCode != "DEPLOYMENT_FAILED" || !strings.Contains(r.Error, "CrashLoopBackOff") || !strings.Contains(r.Error, "exit code 1") {
+			t.Errorf("result = %+v", r)
+		}
+	})
+	t.Run("times out", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{ReadyDelay: time.Hour})
+		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("never")})
+		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: 30 * time.Millisecond})
+		r := res.Results[0]
+		if r.Outcome != apply.Failed || r.ErrorCode != "WAIT_TIMEOUT" {
+			t.Errorf("result = %+v", r)
+		}
+	})
+}
+
+func TestCancelledBeforeStartSkipsEverything(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("one", "two")})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := apply.Run(ctx, e.client, p, apply.Options{})
+	if !res.Cancelled || res.Failed() != 2 {
+		t.Errorf("result = %+v", res)
+	}
+	if n := e.count(http.MethodPost); n != 0 {
+		t.Errorf("%d POSTs after cancel", n)
+	}
+}
+
+func TestRedeployBuilds(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	build := "123e4567-e89b-12d3-a456-426614174000"
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{{Name: "built", BuildID: &build}}}
+	if res := apply.Run(context.Background(), e.client, e.plan(t, cfg), apply.Options{}); res.Failed() != 0 {
+		t.Fatalf("create: %+v", res.Results)
+	}
+	p := e.plan(t, cfg)
+	if p.Summary.HasChanges() {
+		t.Fatalf("build agent planned as changed: %+v", p.Changes)
+	}
+	if res := apply.Run(context.Background(), e.client, p, apply.Options{}); len(res.Results) != 0 {
+		t.Errorf("no-op apply without --redeploy-builds ran %+v", res.Results)
+	}
+	before := e.count(http.MethodPost)
+	res := apply.Run(context.Background(), e.client, p, apply.Options{RedeployBuilds: true})
+	if len(res.Results) != 1 || res.Results[0].Action != plan.Update || res.Results[0].Outcome != apply.Succeeded {
+		t.Errorf("redeploy result = %+v", res.Results)
+	}
+	if e.count(http.MethodPost) != before+1 {
+		t.Errorf("redeploy sent %d POSTs, want 1", e.count(http.MethodPost)-before)
+	}
+}
+
+// TestInterruptStopsNewWork cancels the run (as Ctrl-C does) when the first
+// change finishes: that change is reported done, the rest never start.
+func TestInterruptStopsNewWork(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("one", "two", "three")})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res := apply.Run(ctx, e.client, p, apply.Options{Parallelism: 1, Progress: func(ev apply.Event) {
+		if ev.State == "done" {
+			cancel()
+		}
+	}})
+	want := []outcome{
+		{"one", "create", "succeeded", "", ""},
+		{"three", "create", "skipped", "", ""},
+		{"two", "create", "skipped", "", ""},
+	}
+	if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+		t.Fatalf("outcomes (-want +got):\n%s", diff)
+	}
+	if !res.Cancelled {
+		t.Error("Cancelled = false")
+	}
+	if n := e.count(http.MethodPost); n != 1 {
+		t.Errorf("%d creates sent, want 1", n)
+	}
+}

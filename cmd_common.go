@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
+	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+// defaultSandboxState is where --sandbox keeps its state when given no file.
+const defaultSandboxState = ".pipecat-sandbox.json"
+
+// apiFlags are the flags of every command that talks to the API.
+type apiFlags struct {
+	apiURL      string
+	sandbox     string
+	verbose     bool
+	parallelism int
+}
+
+func (f *apiFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.apiURL, "api-url", "", "Pipecat Cloud API base URL (default $PIPECAT_API_URL or "+cloud.DefaultBaseURL+")")
+	fs.StringVar(&f.sandbox, "sandbox", "", "run against the built-in API emulator, state kept in this file")
+	fs.Lookup("sandbox").NoOptDefVal = defaultSandboxState
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log every HTTP request to stderr (the API key is never logged)")
+	fs.IntVar(&f.parallelism, "parallelism", 8, "requests in flight at most")
+}
+
+func (f *apiFlags) check() error {
+	if f.parallelism < 1 {
+		return fmt.Errorf("--parallelism must be at least 1, not %d", f.parallelism)
+	}
+	return nil
+}
+
+// connect returns an API client: to the in-process sandbox with --sandbox,
+// else to the real API with the key from PIPECAT_API_KEY. close stops the
+// sandbox, if any.
+func (e *env) connect(f *apiFlags) (client *cloud.Client, closeFn func(), err error) {
+	opts := cloud.Options{UserAgent: "pipecat-gitops/" + version}
+	if f.verbose {
+		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", l) }
+	}
+	closeFn = func() {}
+	if f.sandbox != "" {
+		if f.apiURL != "" {
+			return nil, nil, errors.New("--sandbox and --api-url exclude each other")
+		}
+		url, stop, err := startSandbox(f.sandbox)
+		if err != nil {
+			return nil, nil, err
+		}
+		opts.BaseURL, opts.APIKey, closeFn = url, "sandbox", stop
+	} else {
+		opts.BaseURL = f.apiURL
+		if opts.BaseURL == "" {
+			opts.BaseURL = e.getenv("PIPECAT_API_URL")
+		}
+		opts.APIKey = e.getenv("PIPECAT_API_KEY")
+		if opts.APIKey == "" {
+			return nil, nil, withHint(errors.New("PIPECAT_API_KEY is not set"),
+				"export your Pipecat Cloud private API key as PIPECAT_API_KEY (never as a flag: flags end up in shell history)",
+				"or try the tool against the local emulator with --sandbox")
+		}
+	}
+	client, err = cloud.New(opts)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return client, closeFn, nil
+}
+
+// startSandbox serves the emulator on a loopback port for one command.
+func startSandbox(statePath string) (url string, stop func(), err error) {
+	sb, err := sandbox.New(sandbox.Options{StatePath: statePath, SecretSets: sandbox.ExampleSecretSets})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("start sandbox: %w", err)
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+	return "http://" + ln.Addr().String(), stop, nil
+}
+
+// loadConfig loads and validates the config; inside GitHub Actions its
+// errors also become annotations on the file.
+func (e *env) loadConfig(path string) (*schema.Config, error) {
+	cfg, err := schema.Load(path, e.lookup)
+	if err != nil {
+		var list schema.Errors
+		if e.inActions() && errors.As(err, &list) {
+			for _, v := range list {
+				e.annotate(github.Annotation{Level: "error", File: e.repoPath(v.File), Line: v.Line, Col: v.Col,
+					Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
+			}
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (e *env) inActions() bool { return e.getenv("GITHUB_ACTIONS") == "true" }
+
+func (e *env) annotate(a github.Annotation) {
+	// stderr: stdout may be a JSON document; the runner reads workflow
+	// commands from both streams.
+	if err := github.WriteAnnotation(e.stderr, a); err != nil {
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %v\n", err)
+	}
+}
+
+// repoPath is a path as the repository names it: relative to
+// GITHUB_WORKSPACE or the git top level, with forward slashes. The PR
+// comment marker and annotations both use it, so "-f ./pipecat.yaml" and
+// "-f pipecat.yaml" share one comment.
+func (e *env) repoPath(path string) string {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return filepath.ToSlash(filepath.Clean(path))
+	}
+	root := e.getenv("GITHUB_WORKSPACE")
+	if root == "" {
+		root = gitTopLevel(cwd)
+	}
+	return github.ConfigPathForMarker(path, root, cwd)
+}
+
+// gitTopLevel finds the nearest directory at or above dir holding .git.
+func gitTopLevel(dir string) string {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return ""
+		}
+	}
+}
+
+// annotateFindings writes the plan's preflight findings as annotations.
+func (e *env) annotateFindings(p *plan.Plan) {
+	for _, f := range p.Findings {
+		a := github.Annotation{Level: f.Severity.String(), Title: "pipecat-gitops preflight", Message: f.Message}
+		if f.Agent != "" {
+			a.Message = fmt.Sprintf("agent %s: %s: %s", f.Agent, f.Field, f.Message)
+		}
+		if f.File != "" {
+			a.File, a.Line, a.Col = e.repoPath(f.File), f.Line, f.Col
+		}
+		e.annotate(a)
+	}
+}
+
+// meta is what the Markdown footer says about this run.
+func (e *env) meta(config string) report.Meta {
+	m := report.Meta{Config: config, Commit: e.getenv("GITHUB_SHA"), Time: time.Now().UTC()}
+	server, repo, run := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_REPOSITORY"), e.getenv("GITHUB_RUN_ID")
+	if server != "" && repo != "" && run != "" {
+		m.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(server, "/"), repo, run)
+	}
+	return m
+}
+
+// actionsOutputs appends the Markdown to the step summary and writes the
+// step outputs, when running inside GitHub Actions.
+func (e *env) actionsOutputs(markdown string, outs []github.Output) {
+	if !e.inActions() {
+		return
+	}
+	if path := e.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := github.AppendStepSummary(path, markdown); err != nil {
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %v\n", err)
+		}
+	}
+	if path := e.getenv("GITHUB_OUTPUT"); path != "" {
+		if err := github.WriteOutputs(path, outs); err != nil {
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %v\n", err)
+		}
+	}
+}
+
+// useColor: colour only on a terminal, never with NO_COLOR.
+func (e *env) useColor(w io.Writer) bool {
+	if e.getenv("NO_COLOR") != "" {
+		return false
+	}
+	return e.isTTY(w)
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so a reader never sees half a plan.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// checkFormat validates --format.
+func checkFormat(format string) error {
+	switch format {
+	case "text", "markdown", "json":
+		return nil
+	}
+	return fmt.Errorf("--format must be text, markdown or json, not %q", format)
+}
