@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
@@ -120,14 +119,15 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	progress := e.progress()
+	// Live rows on a terminal, one log line per change of state elsewhere.
+	progress := report.NewProgress(e.stderr, e.isTTY(e.stderr), len(p.Changes))
 	res := apply.Run(ctx, client, p, apply.Options{
 		Parallelism:    f.api.parallelism,
 		AllowReplace:   f.allowReplace,
 		RedeployBuilds: f.redeployBuilds,
 		Wait:           f.wait,
 		WaitTimeout:    f.waitTimeout,
-		Progress:       progress,
+		Progress:       progress.Event,
 	})
 	return e.finishApply(res, p, f)
 }
@@ -171,20 +171,6 @@ func (e *env) confirm(w io.Writer) error {
 		return errors.New("apply cancelled: nothing was changed")
 	}
 	return nil
-}
-
-// progress prints one stderr line per change of state of an agent.
-func (e *env) progress() func(apply.Event) {
-	var mu sync.Mutex
-	return func(ev apply.Event) {
-		mu.Lock()
-		defer mu.Unlock()
-		line := fmt.Sprintf("%s: %s", ev.Agent, ev.State)
-		if ev.Detail != "" {
-			line += " (" + strings.SplitN(ev.Detail, "\n", 2)[0] + ")"
-		}
-		fmt.Fprintln(e.stderr, line)
-	}
 }
 
 // finishApply renders the result, writes the summary and outputs, and

@@ -113,10 +113,13 @@ func (e *env) loadConfig(path string) (*schema.Config, error) {
 	if err != nil {
 		var list schema.Errors
 		if e.inActions() && errors.As(err, &list) {
-			for _, v := range list {
+			lines := make([]string, len(list))
+			for i, v := range list {
 				e.annotate(github.Annotation{Level: "error", File: e.repoPath(v.File), Line: v.Line, Col: v.Col,
 					Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
+				lines[i] = v.Error()
 			}
+			e.actionsOutputs(report.ValidationMarkdown(e.repoPath(path), 0, lines), nil)
 		}
 		return nil, err
 	}
@@ -196,7 +199,7 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %v\n", err)
 		}
 	}
-	if path := e.getenv("GITHUB_OUTPUT"); path != "" {
+	if path := e.getenv("GITHUB_OUTPUT"); path != "" && len(outs) > 0 {
 		if err := github.WriteOutputs(path, outs); err != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %v\n", err)
 		}

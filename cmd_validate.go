@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 func init() {
@@ -28,8 +30,11 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if len(cfg.Agents) == 1 {
 		noun = "agent"
 	}
-	_, err = fmt.Fprintf(e.stdout, "%s: %d %s valid\n", cfg.File, len(cfg.Agents), noun)
-	return err
+	if _, err := fmt.Fprintf(e.stdout, "%s: %d %s valid\n", cfg.File, len(cfg.Agents), noun); err != nil {
+		return err
+	}
+	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents), nil), nil)
+	return nil
 }
 
 // loadHint adds a hint to a config file that cannot be found.
