@@ -147,16 +147,7 @@ func (c *Client) repoPath(format string, args ...any) string {
 // ListIssueComments returns every comment of issue or pull request n,
 // following the Link header's next pages.
 func (c *Client) ListIssueComments(ctx context.Context, n int) ([]PostedComment, error) {
-	var all []PostedComment
-	err := c.list(ctx, c.repoPath("/issues/%d/comments?per_page=100", n), func(dec *json.Decoder) error {
-		var page []PostedComment
-		if err := dec.Decode(&page); err != nil {
-			return err
-		}
-		all = append(all, page...)
-		return nil
-	})
-	return all, err
+	return listAll[PostedComment](ctx, c, c.repoPath("/issues/%d/comments?per_page=100", n))
 }
 
 // CreateIssueComment posts a new comment on issue or pull request n.
@@ -175,16 +166,7 @@ func (c *Client) EditIssueComment(ctx context.Context, id int64, body string) (P
 
 // ListCommitComments returns every comment on commit sha.
 func (c *Client) ListCommitComments(ctx context.Context, sha string) ([]PostedComment, error) {
-	var all []PostedComment
-	err := c.list(ctx, c.repoPath("/commits/%s/comments?per_page=100", sha), func(dec *json.Decoder) error {
-		var page []PostedComment
-		if err := dec.Decode(&page); err != nil {
-			return err
-		}
-		all = append(all, page...)
-		return nil
-	})
-	return all, err
+	return listAll[PostedComment](ctx, c, c.repoPath("/commits/%s/comments?per_page=100", sha))
 }
 
 // CreateCommitComment posts a comment on commit sha.
@@ -205,33 +187,18 @@ func (c *Client) EditCommitComment(ctx context.Context, id int64, body string) (
 // the merged one that brought it to the default branch, or else the open
 // ones that contain it.
 func (c *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]PullRequest, error) {
-	var all []PullRequest
-	err := c.list(ctx, c.repoPath("/commits/%s/pulls?per_page=100", sha), func(dec *json.Decoder) error {
-		var page []PullRequest
-		if err := dec.Decode(&page); err != nil {
-			return err
-		}
-		all = append(all, page...)
-		return nil
-	})
-	return all, err
+	return listAll[PullRequest](ctx, c, c.repoPath("/commits/%s/pulls?per_page=100", sha))
 }
 
 // IssueLabels returns the names of the labels on issue or pull request n.
 func (c *Client) IssueLabels(ctx context.Context, n int) ([]string, error) {
-	var names []string
-	err := c.list(ctx, c.repoPath("/issues/%d/labels?per_page=100", n), func(dec *json.Decoder) error {
-		var page []struct {
-			Name string `json:"name"`
-		}
-		if err := dec.Decode(&page); err != nil {
-			return err
-		}
-		for _, l := range page {
-			names = append(names, l.Name)
-		}
-		return nil
-	})
+	labels, err := listAll[struct {
+		Name string `json:"name"`
+	}](ctx, c, c.repoPath("/issues/%d/labels?per_page=100", n))
+	names := make([]string, len(labels))
+	for i, l := range labels {
+		names[i] = l.Name
+	}
 	return names, err
 }
 
@@ -252,27 +219,31 @@ func (c *Client) RemoveIssueLabel(ctx context.Context, n int, label string) erro
 	return err
 }
 
-// list GETs path and every page its Link header points to.
-func (c *Client) list(ctx context.Context, path string, decode func(*json.Decoder) error) error {
+// listAll GETs path and every page its Link header points to, decoding
+// each page as a JSON array of T.
+func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
+	var all []T
 	next := c.base.String() + path
 	for next != "" {
 		resp, err := c.send(ctx, http.MethodGet, next, nil)
 		if err != nil {
-			return err
+			return all, err
 		}
-		err = decode(json.NewDecoder(resp.Body))
+		var page []T
+		err = json.NewDecoder(resp.Body).Decode(&page)
 		resp.Body.Close()
 		if err != nil {
-			return fmt.Errorf("github: GET %s: decode: %w", resp.Request.URL.Path, err)
+			return all, fmt.Errorf("github: GET %s: decode: %w", resp.Request.URL.Path, err)
 		}
+		all = append(all, page...)
 		next = nextLink(resp.Header.Get("Link"))
 		// The token goes only to the API host; a Link elsewhere is a
 		// misbehaving server, not a page to follow.
 		if next != "" && !strings.HasPrefix(next, c.base.String()+"/") {
-			return fmt.Errorf("github: GET %s: next page %q is outside the API", resp.Request.URL.Path, next)
+			return all, fmt.Errorf("github: GET %s: next page %q is outside the API", resp.Request.URL.Path, next)
 		}
 	}
-	return nil
+	return all, nil
 }
 
 // nextLink returns the rel="next" URL of a Link header, or "".
