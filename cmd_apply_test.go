@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
@@ -65,6 +68,51 @@ func TestApplyPrompt(t *testing.T) {
 			}
 			if (creates == 1) != tt.created {
 				t.Errorf("%d creates sent, want created = %v", creates, tt.created)
+			}
+		})
+	}
+}
+
+// TestActionsOutputs checks that plan and apply each write exactly the
+// outputs action.yml declares (github.OutputNames, which the action test
+// compares with action.yml).
+func TestActionsOutputs(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "pipecat.yaml")
+	if err := os.WriteFile(cfg, []byte("version: 1\nagents:\n  bot:\n    image: acme/bot:1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	for _, args := range [][]string{
+		{"plan", "-f", cfg, "--out", filepath.Join(dir, "plan.json")},
+		{"apply", "-f", cfg, "--auto-approve"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "output")
+			vars := map[string]string{"PIPECAT_API_URL": srv.URL, "PIPECAT_API_KEY": "k", "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out}
+			var stdout, stderr bytes.Buffer
+			e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+				lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+				isTTY:  func(any) bool { return false }}
+			if code := dispatch(context.Background(), e, args); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			data, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				name, _, _ := strings.Cut(line, "=")
+				names = append(names, name)
+			}
+			if diff := cmp.Diff(github.OutputNames, names); diff != "" {
+				t.Errorf("outputs written (-action.yml +binary):\n%s", diff)
 			}
 		})
 	}
