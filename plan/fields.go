@@ -14,7 +14,8 @@ type field struct {
 	set func(*Spec, any)
 }
 
-func strField(path string, p func(*Spec) **string) field {
+// ptrField is a field held in a *T of the Spec (nil = unmanaged).
+func ptrField[T any](path string, p func(*Spec) **T) field {
 	return field{
 		path: path,
 		get: func(s *Spec) (any, bool) {
@@ -29,24 +30,7 @@ func strField(path string, p func(*Spec) **string) field {
 				*p(s) = nil
 				return
 			}
-			x := v.(string)
-			*p(s) = &x
-		},
-	}
-}
-
-func intField(path string, p func(*Spec) **int) field {
-	return field{
-		path: path,
-		get: func(s *Spec) (any, bool) {
-			v := *p(s)
-			if v == nil {
-				return nil, false
-			}
-			return *v, true
-		},
-		set: func(s *Spec, v any) {
-			x := v.(int)
+			x := v.(T)
 			*p(s) = &x
 		},
 	}
@@ -77,12 +61,12 @@ func scalingField(path string, p func(*AutoScaling) **int) field {
 
 // fields lists the diffed fields in the order plans show them.
 var fields = []field{
-	strField("image", func(s *Spec) **string { return &s.Image }),
-	strField("region", func(s *Spec) **string { return &s.Region }),
-	strField("nodeType", func(s *Spec) **string { return &s.NodeType }),
-	strField("agentProfile", func(s *Spec) **string { return &s.AgentProfile }),
-	strField("imagePullSecretSet", func(s *Spec) **string { return &s.ImagePullSecretSet }),
-	strField("secretSet", func(s *Spec) **string { return &s.SecretSet }),
+	ptrField("image", func(s *Spec) **string { return &s.Image }),
+	ptrField("region", func(s *Spec) **string { return &s.Region }),
+	ptrField("nodeType", func(s *Spec) **string { return &s.NodeType }),
+	ptrField("agentProfile", func(s *Spec) **string { return &s.AgentProfile }),
+	ptrField("imagePullSecretSet", func(s *Spec) **string { return &s.ImagePullSecretSet }),
+	ptrField("secretSet", func(s *Spec) **string { return &s.SecretSet }),
 	scalingField("autoScaling.minAgents", func(a *AutoScaling) **int { return &a.MinAgents }),
 	scalingField("autoScaling.maxAgents", func(a *AutoScaling) **int { return &a.MaxAgents }),
 	{
@@ -104,20 +88,8 @@ var fields = []field{
 			}
 		},
 	},
-	{
-		path: "enableKrisp",
-		get: func(s *Spec) (any, bool) {
-			if s.EnableKrisp == nil {
-				return nil, false
-			}
-			return *s.EnableKrisp, true
-		},
-		set: func(s *Spec, v any) {
-			x := v.(bool)
-			s.EnableKrisp = &x
-		},
-	},
-	intField("maxSessionDuration", func(s *Spec) **int { return &s.MaxSessionDuration }),
+	ptrField("enableKrisp", func(s *Spec) **bool { return &s.EnableKrisp }),
+	ptrField("maxSessionDuration", func(s *Spec) **int { return &s.MaxSessionDuration }),
 }
 
 // fieldByPath finds a field of the table.
