@@ -141,7 +141,7 @@ func checkSavedPlan(ctx context.Context, client plan.Reader, p *plan.Plan, paral
 	}
 	live, err := plan.Refresh(ctx, client, plan.RefreshOptions{Names: names, Parallelism: parallelism})
 	if err != nil {
-		return err
+		return apiHint(err)
 	}
 	return plan.CheckStale(p, live)
 }

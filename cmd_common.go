@@ -106,6 +106,19 @@ func startSandbox(statePath string) (url string, stop func(), err error) {
 	return "http://" + ln.Addr().String(), stop, nil
 }
 
+// apiHint adds what to do about the API errors a user can fix.
+func apiHint(err error) error {
+	var ae *cloud.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	switch ae.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return withHint(err, "check PIPECAT_API_KEY: it must be a private API key of the organization (Pipecat Cloud dashboard, Settings, API keys)")
+	}
+	return err
+}
+
 // loadConfig loads and validates the config; inside GitHub Actions its
 // errors also become annotations on the file.
 func (e *env) loadConfig(path string) (*schema.Config, error) {

@@ -85,7 +85,7 @@ func makePlan(ctx context.Context, client *cloud.Client, cfg *schema.Config, con
 		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: parallelism,
 	})
 	if err != nil {
-		return nil, err
+		return nil, apiHint(err)
 	}
 	p := plan.Diff(cfg, live)
 	p.Config = configPath
