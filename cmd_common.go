@@ -126,13 +126,15 @@ func (e *env) loadConfig(path string) (*schema.Config, error) {
 	if err != nil {
 		var list schema.Errors
 		if e.inActions() && errors.As(err, &list) {
+			// Every error is in the one file loaded: resolve its path once.
+			file := e.repoPath(path)
 			lines := make([]string, len(list))
 			for i, v := range list {
-				e.annotate(github.Annotation{Level: "error", File: e.repoPath(v.File), Line: v.Line, Col: v.Col,
+				e.annotate(github.Annotation{Level: "error", File: file, Line: v.Line, Col: v.Col,
 					Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
 				lines[i] = v.Error()
 			}
-			e.actionsOutputs(report.ValidationMarkdown(e.repoPath(path), 0, lines), nil)
+			e.actionsOutputs(report.ValidationMarkdown(file, 0, lines), nil)
 		}
 		return nil, err
 	}
@@ -178,6 +180,8 @@ func gitTopLevel(dir string) string {
 }
 
 // annotateFindings writes the plan's preflight findings as annotations.
+// A finding's file is always the plan's config, whose repository path
+// p.Config already holds.
 func (e *env) annotateFindings(p *plan.Plan) {
 	for _, f := range p.Findings {
 		a := github.Annotation{Level: f.Severity.String(), Title: "pipecat-gitops preflight", Message: f.Message}
@@ -185,7 +189,7 @@ func (e *env) annotateFindings(p *plan.Plan) {
 			a.Message = fmt.Sprintf("agent %s: %s: %s", f.Agent, f.Field, f.Message)
 		}
 		if f.File != "" {
-			a.File, a.Line, a.Col = e.repoPath(f.File), f.Line, f.Col
+			a.File, a.Line, a.Col = p.Config, f.Line, f.Col
 		}
 		e.annotate(a)
 	}

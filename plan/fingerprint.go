@@ -46,8 +46,7 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	verb := "changed"
-	return fmt.Sprintf("plan is stale: %s %s since the plan was made; run plan again", strings.Join(e.Agents, ", "), verb)
+	return fmt.Sprintf("plan is stale: %s changed since the plan was made; run plan again", strings.Join(e.Agents, ", "))
 }
 
 // CheckStale compares every change's fingerprint with the live state read

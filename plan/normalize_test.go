@@ -46,6 +46,13 @@ func specExample(t *testing.T, path, method string) *cloud.ServiceDetails {
 }
 
 func TestLiveSpecFromSpecExamples(t *testing.T) {
+	// The update and get examples describe the same agent after the update.
+	updated := Spec{
+		Image: sp("your-dockername/voice-starter:0.1"), Region: sp("us-west"), NodeType: sp("arm"),
+		AgentProfile: sp("agent-1x"), ImagePullSecretSet: sp("dockerhub-credentials"), SecretSet: sp("voice-starter-secrets"),
+		AutoScaling: &AutoScaling{MinAgents: ip(1), MaxAgents: ip(10)}, KrispViva: &KrispViva{AudioFilter: sp("tel")},
+		EnableKrisp: bp(false), MaxSessionDuration: ip(3600),
+	}
 	tests := []struct {
 		name   string
 		path   string
@@ -63,21 +70,11 @@ func TestLiveSpecFromSpecExamples(t *testing.T) {
 		},
 		{
 			name: "update response example", path: "/agents/{agentName}", method: "post",
-			want: Spec{
-				Image: sp("your-dockername/voice-starter:0.1"), Region: sp("us-west"), NodeType: sp("arm"),
-				AgentProfile: sp("agent-1x"), ImagePullSecretSet: sp("dockerhub-credentials"), SecretSet: sp("voice-starter-secrets"),
-				AutoScaling: &AutoScaling{MinAgents: ip(1), MaxAgents: ip(10)}, KrispViva: &KrispViva{AudioFilter: sp("tel")},
-				EnableKrisp: bp(false), MaxSessionDuration: ip(3600),
-			},
+			want: updated,
 		},
 		{
 			name: "get response example", path: "/agents/{agentName}", method: "get",
-			want: Spec{
-				Image: sp("your-dockername/voice-starter:0.1"), Region: sp("us-west"), NodeType: sp("arm"),
-				AgentProfile: sp("agent-1x"), ImagePullSecretSet: sp("dockerhub-credentials"), SecretSet: sp("voice-starter-secrets"),
-				AutoScaling: &AutoScaling{MinAgents: ip(1), MaxAgents: ip(10)}, KrispViva: &KrispViva{AudioFilter: sp("tel")},
-				EnableKrisp: bp(false), MaxSessionDuration: ip(3600),
-			},
+			want: updated,
 		},
 	}
 	for _, tt := range tests {

@@ -356,14 +356,21 @@ func (s *Server) getAgent(res *response, _ *http.Request, name string) {
 func (s *Server) deleteAgent(res *response, _ *http.Request, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.state.Agents[name]
-	if a == nil {
-		res.fail(http.StatusNotFound, codeNotFound, "Not found")
+	deleteEntry(s, res, s.state.Agents, name, "Not found")
+}
+
+// deleteEntry removes name from one of the state's maps and persists the
+// change, restoring the entry if the state file cannot be written, so a
+// failed delete changes nothing. s.mu must be held.
+func deleteEntry[T any](s *Server, res *response, m map[string]*T, name, notFound string) {
+	v := m[name]
+	if v == nil {
+		res.fail(http.StatusNotFound, codeNotFound, notFound)
 		return
 	}
-	delete(s.state.Agents, name)
+	delete(m, name)
 	if err := s.persist(); err != nil {
-		s.state.Agents[name] = a
+		m[name] = v
 		s.internalError(res, err)
 		return
 	}

@@ -139,18 +139,7 @@ func (s *Server) getSecretSet(res *response, _ *http.Request, name string) {
 func (s *Server) deleteSecretSet(res *response, _ *http.Request, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set := s.state.SecretSets[name]
-	if set == nil {
-		res.fail(http.StatusNotFound, codeNotFound, "Set not found")
-		return
-	}
-	delete(s.state.SecretSets, name)
-	if err := s.persist(); err != nil {
-		s.state.SecretSets[name] = set
-		s.internalError(res, err)
-		return
-	}
-	res.json(http.StatusOK, cloud.DeleteResponse{Status: "OK"})
+	deleteEntry(s, res, s.state.SecretSets, name, "Set not found")
 }
 
 func (s *Server) listSecretSets(res *response, _ *http.Request, _ string) {
