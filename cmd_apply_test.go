@@ -45,11 +45,9 @@ func TestApplyPrompt(t *testing.T) {
 			vars := map[string]string{"PIPECAT_API_URL": srv.URL, "PIPECAT_API_KEY": "k"}
 			var stdout, stderr bytes.Buffer
 			stdin := strings.NewReader(tt.answer)
-			e := &env{
-				stdin: stdin, stdout: &stdout, stderr: &stderr,
-				lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-				isTTY:  func(v any) bool { return v == any(stdin) },
-			}
+			e := newEnv(stdin, &stdout, &stderr,
+				func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+				func(v any) bool { return v == any(stdin) })
 			code := dispatch(context.Background(), e, []string{"apply", "-f", cfg})
 			if code != tt.wantCode {
 				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
@@ -96,9 +94,9 @@ func TestActionsOutputs(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "output")
 			vars := map[string]string{"PIPECAT_API_URL": srv.URL, "PIPECAT_API_KEY": "k", "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out}
 			var stdout, stderr bytes.Buffer
-			e := &env{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-				lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
-				isTTY:  func(any) bool { return false }}
+			e := newEnv(strings.NewReader(""), &stdout, &stderr,
+				func(k string) (string, bool) { v, ok := vars[k]; return v, ok },
+				func(any) bool { return false })
 			if code := dispatch(context.Background(), e, args); code != 0 {
 				t.Fatalf("exit %d: %s", code, stderr.String())
 			}

@@ -10,57 +10,59 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 )
 
-func init() {
-	register(command{name: "comment", summary: "post or update the plan/apply comment on the pull request", run: cmdComment})
+// commentOptions are the flags of comment.
+type commentOptions struct {
+	bodyFile string
+	pr       int
+	label    string
 }
 
 func cmdComment(ctx context.Context, e *env, args []string) error {
+	var o commentOptions
 	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME]")
-	bodyFile := fs.String("body-file", "", "Markdown `file` to post; its first line is the pipecat-gitops marker")
-	pr := fs.Int("pr", 0, "pull request `number` (default: from the workflow event)")
-	label := fs.String("label", "", "keep this `label` on the pull request and remove the other pipecat:* ones ("+strings.Join(github.Labels, ", ")+")")
+	fs.StringVar(&o.bodyFile, "body-file", "", "Markdown `file` to post; its first line is the pipecat-gitops marker")
+	fs.IntVar(&o.pr, "pr", 0, "pull request `number` (default: from the workflow event)")
+	fs.StringVar(&o.label, "label", "", "keep this `label` on the pull request and remove the other pipecat:* ones ("+strings.Join(github.Labels, ", ")+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *bodyFile == "" {
+	if o.bodyFile == "" {
 		return withHint(errors.New("comment: --body-file is required"), "pass the --summary-file written by plan or apply")
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("comment: unexpected argument %q", fs.Arg(0))
 	}
-	body, err := os.ReadFile(*bodyFile)
+	return runComment(ctx, e, o)
+}
+
+func runComment(ctx context.Context, e *env, o commentOptions) error {
+	body, err := os.ReadFile(o.bodyFile)
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
 	}
-	token := e.getenv("GITHUB_TOKEN")
-	if token == "" {
+	if e.gh.token == "" {
 		return withHint(errors.New("comment: GITHUB_TOKEN is not set"), "in a workflow, add `env: GITHUB_TOKEN: ${{ github.token }}` to the step")
 	}
-	repo := e.getenv("GITHUB_REPOSITORY")
-	if repo == "" {
+	if e.gh.repository == "" {
 		return errors.New("comment: GITHUB_REPOSITORY is not set (owner/name)")
 	}
 	client, err := github.New(github.Options{
-		BaseURL: e.getenv("GITHUB_API_URL"),
-		Token:   token,
-		Repo:    repo,
+		BaseURL: e.gh.apiURL,
+		Token:   e.gh.token,
+		Repo:    e.gh.repository,
 	})
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
 	}
-	var runURL string
-	if server, id := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_RUN_ID"); server != "" && id != "" {
-		runURL = strings.TrimRight(server, "/") + "/" + repo + "/actions/runs/" + id
-	}
 	res, err := github.Comment(ctx, github.CommentOptions{
 		Client:    client,
 		Body:      string(body),
-		PR:        *pr,
-		EventName: e.getenv("GITHUB_EVENT_NAME"),
-		EventPath: e.getenv("GITHUB_EVENT_PATH"),
-		SHA:       e.getenv("GITHUB_SHA"),
-		RunURL:    runURL,
-		Label:     *label,
+		PR:        o.pr,
+		EventName: e.gh.eventName,
+		EventPath: e.gh.eventPath,
+		SHA:       e.gh.sha,
+		RunURL:    e.gh.runURL(),
+		Label:     o.label,
 	})
 	if res.Action != "" {
 		fmt.Fprintf(e.stderr, "comment: %s #%d on %s\n", res.Action, res.CommentID, res.Target())
@@ -82,7 +84,7 @@ func cmdComment(ctx context.Context, e *env, args []string) error {
 		if res.Action != "" {
 			msg = "labels not set: " + perr.Error()
 		}
-		if e.getenv("GITHUB_ACTIONS") == "true" {
+		if e.gh.enabled {
 			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
 		}
 		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)

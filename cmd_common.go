@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -98,12 +96,10 @@ func startSandbox(statePath string) (url string, stop func(), err error) {
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}
-	return "http://" + ln.Addr().String(), stop, nil
+	// Close, not Shutdown: every request of the command has finished, and
+	// Shutdown would wait 5 s for a connection the client opened but never
+	// used.
+	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 // apiHint adds what to do about the API errors a user can fix.
@@ -125,7 +121,7 @@ func (e *env) loadConfig(path string) (*schema.Config, error) {
 	cfg, err := schema.Load(path, e.lookup)
 	if err != nil {
 		var list schema.Errors
-		if e.inActions() && errors.As(err, &list) {
+		if e.gh.enabled && errors.As(err, &list) {
 			// Every error is in the one file loaded: resolve its path once.
 			file := e.repoPath(path)
 			lines := make([]string, len(list))
@@ -140,8 +136,6 @@ func (e *env) loadConfig(path string) (*schema.Config, error) {
 	}
 	return cfg, nil
 }
-
-func (e *env) inActions() bool { return e.getenv("GITHUB_ACTIONS") == "true" }
 
 func (e *env) annotate(a github.Annotation) {
 	// stderr: stdout may be a JSON document; the runner reads workflow
@@ -160,7 +154,7 @@ func (e *env) repoPath(path string) string {
 	if err != nil {
 		return filepath.ToSlash(filepath.Clean(path))
 	}
-	root := e.getenv("GITHUB_WORKSPACE")
+	root := e.gh.workspace
 	if root == "" {
 		root = gitTopLevel(cwd)
 	}
@@ -197,30 +191,58 @@ func (e *env) annotateFindings(p *plan.Plan) {
 
 // meta is what the Markdown footer says about this run.
 func (e *env) meta(config string) report.Meta {
-	m := report.Meta{Config: config, Commit: e.getenv("GITHUB_SHA"), Time: time.Now().UTC()}
-	server, repo, run := e.getenv("GITHUB_SERVER_URL"), e.getenv("GITHUB_REPOSITORY"), e.getenv("GITHUB_RUN_ID")
-	if server != "" && repo != "" && run != "" {
-		m.RunURL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(server, "/"), repo, run)
-	}
-	return m
+	return report.Meta{Config: config, Commit: e.gh.sha, Time: time.Now().UTC(), RunURL: e.gh.runURL()}
 }
 
 // actionsOutputs appends the Markdown to the step summary and writes the
 // step outputs, when running inside GitHub Actions.
 func (e *env) actionsOutputs(markdown string, outs []github.Output) {
-	if !e.inActions() {
+	if !e.gh.enabled {
 		return
 	}
-	if path := e.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+	if path := e.gh.stepSummary; path != "" {
 		if err := github.AppendStepSummary(path, markdown); err != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %v\n", err)
 		}
 	}
-	if path := e.getenv("GITHUB_OUTPUT"); path != "" && len(outs) > 0 {
+	if path := e.gh.output; path != "" && len(outs) > 0 {
 		if err := github.WriteOutputs(path, outs); err != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %v\n", err)
 		}
 	}
+}
+
+// result is one command's result document in every form it is written:
+// text or JSON or Markdown on stdout, the Markdown also to --summary-file
+// and the job summary, and the step outputs.
+type result struct {
+	text     func(w io.Writer, color bool) error
+	json     func(w io.Writer) error
+	markdown string
+	outputs  []github.Output
+}
+
+// emit writes r: the one output path of plan and apply.
+func (e *env) emit(r result, format, summaryFile string) error {
+	var err error
+	switch format {
+	case "json":
+		err = r.json(e.stdout)
+	case "markdown":
+		_, err = io.WriteString(e.stdout, r.markdown)
+	default:
+		err = r.text(e.stdout, e.useColor(e.stdout))
+	}
+	if err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if summaryFile != "" {
+		if err := os.WriteFile(summaryFile, []byte(r.markdown), 0o644); err != nil {
+			return fmt.Errorf("write summary: %w", err)
+		}
+	}
+	e.actionsOutputs(r.markdown, r.outputs)
+	return nil
 }
 
 // useColor: colour only on a terminal, never with NO_COLOR.
@@ -229,15 +251,6 @@ func (e *env) useColor(w io.Writer) bool {
 		return false
 	}
 	return e.isTTY(w)
-}
-
-func isTerminal(v any) bool {
-	f, ok := v.(*os.File)
-	if !ok {
-		return false
-	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 // writeFileAtomic writes data to path through a temporary file and a

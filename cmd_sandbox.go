@@ -11,10 +11,6 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
-func init() {
-	register(command{name: "sandbox", summary: "serve the built-in Pipecat Cloud API emulator", run: cmdSandbox})
-}
-
 const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--seed N]"
 
 func cmdSandbox(ctx context.Context, e *env, args []string) error {

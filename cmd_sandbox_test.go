@@ -17,7 +17,7 @@ import (
 func TestSandboxServes(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	pr, pw := io.Pipe()
-	e := &env{stdin: strings.NewReader(""), stdout: io.Discard, stderr: pw, lookup: func(string) (string, bool) { return "", false }}
+	e := newEnv(strings.NewReader(""), io.Discard, pw, func(string) (string, bool) { return "", false }, func(any) bool { return false })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -7,10 +7,6 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
-func init() {
-	register(command{name: "schema", summary: "print the JSON Schema of pipecat.yaml", run: cmdSchema})
-}
-
 func cmdSchema(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "schema", "schema")
 	if err := parseFlags(fs, args); err != nil {

@@ -9,10 +9,6 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
-func init() {
-	register(command{name: "validate", summary: "check pipecat.yaml against the schema (no API calls)", run: cmdValidate})
-}
-
 func cmdValidate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "validate", "validate [-f FILE]")
 	file := fs.StringP("file", "f", "pipecat.yaml", "config file to check")

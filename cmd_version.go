@@ -5,10 +5,6 @@ import (
 	"fmt"
 )
 
-func init() {
-	register(command{name: "version", summary: "print the version", run: cmdVersion})
-}
-
 func cmdVersion(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "version", "version")
 	if err := parseFlags(fs, args); err != nil {

@@ -1,9 +1,10 @@
 // Command pipecat-gitops keeps the agents of a Pipecat Cloud organization
 // equal to a pipecat.yaml file kept in git.
 //
-// This file holds only dispatch and the one place errors are printed; each
-// subcommand lives in cmd_<name>.go, where flags fill an options struct that
-// is handed to the package doing the work.
+// This file holds dispatch, the environment a command may touch, and the
+// one place errors are printed. Each subcommand lives in cmd_<name>.go:
+// its flags fill an options struct, and run<Name>(ctx, env, opts) does the
+// work through the packages below, which read no flags and no environment.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -26,6 +28,25 @@ var version = "dev"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// command is one subcommand: its name, a one-line summary for the usage
+// text, and its entry point, which parses args into options and runs.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands is the dispatch table, in the order the usage text lists them.
+var commands = []command{
+	{"validate", "check pipecat.yaml against the schema (no API calls)", cmdValidate},
+	{"plan", "show what apply would change", cmdPlan},
+	{"apply", "make Pipecat Cloud match the config (or a saved plan)", cmdApply},
+	{"schema", "print the JSON Schema of pipecat.yaml", cmdSchema},
+	{"comment", "post or update the plan/apply comment on the pull request", cmdComment},
+	{"sandbox", "serve the built-in Pipecat Cloud API emulator", cmdSandbox},
+	{"version", "print the version", cmdVersion},
 }
 
 // env is what a subcommand may touch of the outside world. Only main reads
@@ -39,6 +60,15 @@ type env struct {
 	// isTTY reports whether a stream is a terminal (stdin for the apply
 	// prompt, stdout for colour); tests replace it.
 	isTTY func(any) bool
+	// gh is the GitHub Actions environment, read once.
+	gh actionsEnv
+}
+
+// newEnv returns the environment of one command run.
+func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), isTTY func(any) bool) *env {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, isTTY: isTTY}
+	e.gh = readActionsEnv(e.getenv)
+	return e
 }
 
 func (e *env) getenv(name string) string {
@@ -46,43 +76,57 @@ func (e *env) getenv(name string) string {
 	return v
 }
 
-type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+// actionsEnv is what the tool reads of a GitHub Actions runner.
+type actionsEnv struct {
+	enabled     bool   // GITHUB_ACTIONS=true
+	stepSummary string // GITHUB_STEP_SUMMARY
+	output      string // GITHUB_OUTPUT
+	workspace   string // GITHUB_WORKSPACE
+	sha         string // GITHUB_SHA
+	serverURL   string // GITHUB_SERVER_URL
+	repository  string // GITHUB_REPOSITORY, owner/name
+	runID       string // GITHUB_RUN_ID
+	eventName   string // GITHUB_EVENT_NAME
+	eventPath   string // GITHUB_EVENT_PATH
+	apiURL      string // GITHUB_API_URL
+	token       string // GITHUB_TOKEN
 }
 
-// commands is the dispatch table, in the order the usage text lists them.
-var commands []command
+func readActionsEnv(getenv func(string) string) actionsEnv {
+	return actionsEnv{
+		enabled:     getenv("GITHUB_ACTIONS") == "true",
+		stepSummary: getenv("GITHUB_STEP_SUMMARY"),
+		output:      getenv("GITHUB_OUTPUT"),
+		workspace:   getenv("GITHUB_WORKSPACE"),
+		sha:         getenv("GITHUB_SHA"),
+		serverURL:   getenv("GITHUB_SERVER_URL"),
+		repository:  getenv("GITHUB_REPOSITORY"),
+		runID:       getenv("GITHUB_RUN_ID"),
+		eventName:   getenv("GITHUB_EVENT_NAME"),
+		eventPath:   getenv("GITHUB_EVENT_PATH"),
+		apiURL:      getenv("GITHUB_API_URL"),
+		token:       getenv("GITHUB_TOKEN"),
+	}
+}
 
-func register(c command) { commands = append(commands, c) }
+// runURL links the workflow run, or is empty outside Actions.
+func (g actionsEnv) runURL() string {
+	if g.serverURL == "" || g.repository == "" || g.runID == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(g.serverURL, "/"), g.repository, g.runID)
+}
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "Usage: pipecat-gitops <command> [flags]\n\nCommands:\n")
-	for _, c := range sortedCommands() {
+	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'pipecat-gitops <command> --help' for the flags of a command.\n")
 }
 
-// commandOrder fixes the order of the usage text independently of the order
-// in which the cmd_*.go files register themselves.
-var commandOrder = []string{"validate", "plan", "apply", "schema", "comment", "sandbox", "version"}
-
-func sortedCommands() []command {
-	var out []command
-	for _, name := range commandOrder {
-		for _, c := range commands {
-			if c.name == name {
-				out = append(out, c)
-			}
-		}
-	}
-	return out
-}
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: os.LookupEnv, isTTY: isTerminal}
+	e := newEnv(stdin, stdout, stderr, os.LookupEnv, isTerminal)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return dispatch(ctx, e, args)
@@ -117,13 +161,6 @@ type exitStatus int
 
 func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
 
-// silentError is an error that was already reported in full (for example a
-// list of validation errors) and exits 1 without another line.
-type silentError struct{ err error }
-
-func (s silentError) Error() string { return s.err.Error() }
-func (s silentError) Unwrap() error { return s.err }
-
 // hintError adds "hint:" lines under the error line.
 type hintError struct {
 	err   error
@@ -146,10 +183,7 @@ func exitCode(stderr io.Writer, err error) int {
 	if errors.Is(err, pflag.ErrHelp) {
 		return 0
 	}
-	var silent silentError
-	if !errors.As(err, &silent) {
-		printError(stderr, err)
-	}
+	printError(stderr, err)
 	return 1
 }
 
@@ -201,4 +235,11 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), "run 'pipecat-gitops "+fs.Name()+" --help' for usage")
 	}
 	return nil
+}
+
+// isTerminal reports whether v is a terminal: a character device such as
+// /dev/null is not.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,9 +1,10 @@
 // Package apply executes a plan through the Pipecat Cloud API and reports,
 // per agent, what happened.
 //
-// It interprets the plan and decides nothing on its own: it never touches
-// an agent the plan does not list, never deletes what the plan did not mark
-// for deletion, and replaces (delete then create) only when allowed.
+// It interprets the plan and decides nothing on its own: it runs exactly
+// the plan's creates, updates, replaces and deletes, never touches an agent
+// the plan does not list, and refuses a plan that holds errors (preflight
+// findings or changes the plan's options refused) before sending anything.
 // Creates, updates and replaces run first with bounded parallelism; deletes
 // run after all of them. One agent's failure never stops the others.
 // Retries of single requests are the cloud client's job; apply adds the
@@ -36,13 +37,9 @@ type API interface {
 // Options tune a run. The zero value applies with parallelism 8 and does
 // not wait.
 type Options struct {
-	Parallelism  int  // < 1 means 8
-	AllowReplace bool // without it a replace fails that agent
-	// RedeployBuilds sends buildId to every buildId agent, also those the
-	// plan shows as no-op (the API cannot tell which build runs).
-	RedeployBuilds bool
-	Wait           bool          // poll changed agents until ready
-	WaitTimeout    time.Duration // per agent; < 1 means 5m
+	Parallelism int           // < 1 means 8
+	Wait        bool          // poll changed agents until ready
+	WaitTimeout time.Duration // per agent; < 1 means 5m
 	// PollInterval is the first pause between polls of --wait; it doubles
 	// up to maxPoll. < 1 means 250ms.
 	PollInterval time.Duration
@@ -61,8 +58,12 @@ type Event struct {
 
 // Run applies p and returns what happened to each change. Cancelling ctx
 // stops new work, cancels in-flight requests, and still returns a Result
-// that says what was done.
-func Run(ctx context.Context, api API, p *plan.Plan, o Options) *Result {
+// that says what was done. A plan with errors is refused: Run returns an
+// error and sends nothing.
+func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error) {
+	if p.HasErrors() {
+		return nil, fmt.Errorf("the plan has %d errors; nothing was applied", p.Summary.Errors)
+	}
 	if o.Parallelism < 1 {
 		o.Parallelism = 8
 	}
@@ -75,13 +76,10 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) *Result {
 	r := &runner{api: api, o: o}
 	var first, deletes []plan.Change
 	for _, c := range p.Changes {
-		switch {
-		case c.Action == plan.Delete:
+		switch c.Action {
+		case plan.Delete:
 			deletes = append(deletes, c)
-		case c.Action == plan.NoOp && o.RedeployBuilds && c.Desired != nil && c.Desired.BuildID != nil:
-			c.Action = plan.Update
-			first = append(first, c)
-		case c.Action != plan.NoOp:
+		case plan.Create, plan.Update, plan.Replace:
 			first = append(first, c)
 		}
 	}
@@ -90,7 +88,7 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) *Result {
 	res.Results = append(res.Results, r.phase(ctx, deletes)...)
 	sort.SliceStable(res.Results, func(i, j int) bool { return res.Results[i].Agent < res.Results[j].Agent })
 	res.Cancelled = ctx.Err() != nil && res.Failed() > 0
-	return res
+	return res, nil
 }
 
 type runner struct {
@@ -179,9 +177,6 @@ func (r *runner) change(ctx context.Context, c plan.Change) (*cloud.ServiceDetai
 		}
 		return d, "", err
 	case plan.Replace:
-		if !r.o.AllowReplace {
-			return nil, "", &RefusedError{Agent: c.Agent, Reason: c.Reason}
-		}
 		r.event(c, "deleting", "replace: delete before create")
 		if err := r.api.DeleteAgent(ctx, c.Agent); err != nil && !cloud.IsNotFound(err) {
 			return nil, "", fmt.Errorf("replace %s: delete: %w", c.Agent, err)
@@ -234,16 +229,6 @@ func (r *runner) create(ctx context.Context, c plan.Change) (*cloud.ServiceDetai
 // maxPoll caps the pause between polls: quick for agents that deploy in
 // seconds, gentle on the API for ones that take minutes.
 const maxPoll = 5 * time.Second
-
-// RefusedError is a replace that apply was not allowed to do.
-type RefusedError struct {
-	Agent  string
-	Reason string
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("replace refused: %s; rerun apply with --allow-replace to delete and recreate %s (its running sessions end)", e.Reason, e.Agent)
-}
 
 // WaitError is a deployment that did not become ready.
 type WaitError struct {

@@ -49,15 +49,27 @@ func newEnv(t testing.TB, opts sandbox.Options) *env {
 
 func (e *env) plan(t testing.TB, cfg *schema.Config) *plan.Plan {
 	t.Helper()
-	var names []string
-	for _, a := range cfg.Agents {
-		names = append(names, a.Name)
-	}
-	live, err := plan.Refresh(context.Background(), e.client, plan.RefreshOptions{Names: names, AllDetails: cfg.Prune.Enabled, Parallelism: 4})
+	return e.planWith(t, cfg, plan.Options{})
+}
+
+func (e *env) planWith(t testing.TB, cfg *schema.Config, o plan.Options) *plan.Plan {
+	t.Helper()
+	o.Parallelism = 4
+	p, err := plan.Make(context.Background(), cfg, e.client, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return plan.Diff(cfg, live)
+	return p
+}
+
+// run applies p and fails the test if apply refuses it.
+func run(t testing.TB, ctx context.Context, api apply.API, p *plan.Plan, o apply.Options) *apply.Result {
+	t.Helper()
+	res, err := apply.Run(ctx, api, p, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 func (e *env) create(t *testing.T, name, image string) {
@@ -81,8 +93,7 @@ func (e *env) count(method string) int {
 func agents(names ...string) []schema.Agent {
 	var out []schema.Agent
 	for _, n := range names {
-		out = append(out, schema.Agent{Name: n, Image: sp("acme/" + n + ":1.0"), SecretSet: sp("bot-secrets"),
-			AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(5)}})
+		out = append(out, schema.Agent{Name: n, Spec: schema.Spec{Image: sp("acme/" + n + ":1.0"), SecretSet: sp("bot-secrets"), AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(5)}}})
 	}
 	return out
 }
@@ -105,7 +116,7 @@ func TestApplyThenPlanIsEmpty(t *testing.T) {
 	e.create(t, "gone", "acme/gone:1.0")
 	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("changed", "fresh-1", "fresh-2"), Prune: schema.Prune{Enabled: true}}
 	p := e.plan(t, cfg)
-	res := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: 2})
+	res := run(t, context.Background(), e.client, p, apply.Options{Parallelism: 2})
 	want := []outcome{
 		{"changed", "update", "succeeded", "", ""},
 		{"fresh-1", "create", "succeeded", "", ""},
@@ -136,7 +147,7 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 		if p.Summary.Create != 4 || p.Summary.Update != 2 || p.Summary.Delete != 2 {
 			t.Fatalf("seed %d: unexpected plan %+v", seed, p.Summary)
 		}
-		res := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: 3})
+		res := run(t, context.Background(), e.client, p, apply.Options{Parallelism: 3})
 		if n := res.Failed(); n != 0 {
 			t.Fatalf("seed %d: %d failures: %+v", seed, n, res.Results)
 		}
@@ -170,9 +181,13 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 func TestPartialFailureIsReportedPerAgent(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("bad", "good-1", "good-2")}
-	cfg.Agents[0].SecretSet = sp("no-such-set")
+	cfg.Agents[0].Spec.SecretSet = sp("no-such-set")
 	p := e.plan(t, cfg)
-	res := apply.Run(context.Background(), e.client, p, apply.Options{})
+	// As if the set was deleted between plan and apply: the plan saw no
+	// error, the API refuses the create.
+	p.Findings = nil
+	p.Summarize()
+	res := run(t, context.Background(), e.client, p, apply.Options{})
 	want := []outcome{
 		{"bad", "create", "failed", "NOT_FOUND", ""},
 		{"good-1", "create", "succeeded", "", ""},
@@ -195,7 +210,7 @@ func TestNothingOutsideThePlanIsTouched(t *testing.T) {
 	e.create(t, "legacy-ivr", "acme/ivr:1.0")
 	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("mine")}
 	p := e.plan(t, cfg)
-	res := apply.Run(context.Background(), e.client, p, apply.Options{})
+	res := run(t, context.Background(), e.client, p, apply.Options{})
 	if res.Failed() != 0 {
 		t.Fatalf("failures: %+v", res.Results)
 	}
@@ -213,27 +228,30 @@ func TestReplace(t *testing.T) {
 	for _, allow := range []bool{false, true} {
 		e := newEnv(t, sandbox.Options{SecretSets: []sandbox.SecretSetSeed{}})
 		e.create(t, "eu-bot", "acme/eu-bot:1.0")
-		a := schema.Agent{Name: "eu-bot", Image: sp("acme/eu-bot:1.0"), Region: sp("eu-central")}
-		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{a}})
+		a := schema.Agent{Name: "eu-bot", Spec: schema.Spec{Image: sp("acme/eu-bot:1.0"), Region: sp("eu-central")}}
+		p := e.planWith(t, &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{a}}, plan.Options{AllowReplace: allow})
 		if p.Changes[0].Action != plan.Replace {
 			t.Fatalf("action = %s, want replace", p.Changes[0].Action)
 		}
-		res := apply.Run(context.Background(), e.client, p, apply.Options{AllowReplace: allow})
-		d, err := e.client.GetAgent(context.Background(), "eu-bot")
-		if err != nil {
-			t.Fatal(err)
+		res, err := apply.Run(context.Background(), e.client, p, apply.Options{})
+		d, getErr := e.client.GetAgent(context.Background(), "eu-bot")
+		if getErr != nil {
+			t.Fatal(getErr)
 		}
 		if allow {
-			if res.Failed() != 0 || d.Region != "eu-central" {
-				t.Errorf("allowed replace: failures %+v, region %s", res.Results, d.Region)
+			if err != nil || res.Failed() != 0 || d.Region != "eu-central" {
+				t.Errorf("allowed replace: error %v, result %+v, region %s", err, res, d.Region)
 			}
 			continue
 		}
-		if res.Results[0].Outcome != apply.Failed || !strings.Contains(res.Results[0].Error, "--allow-replace") {
-			t.Errorf("refused replace result = %+v", res.Results[0])
+		// The plan refused the replace: apply refuses the whole plan and
+		// sends nothing.
+		if err == nil || res != nil {
+			t.Errorf("refused replace: error %v, result %+v; want an error and no result", err, res)
 		}
-		if d.Region != "us-west" || e.count(http.MethodDelete) != 0 {
-			t.Errorf("refused replace changed the agent: region %s, %d deletes", d.Region, e.count(http.MethodDelete))
+		if d.Region != "us-west" || e.count(http.MethodDelete) != 0 || e.count(http.MethodPost) != 1 {
+			t.Errorf("refused replace changed the agent: region %s, %d deletes, %d POSTs (1 is the setup's create)",
+				d.Region, e.count(http.MethodDelete), e.count(http.MethodPost))
 		}
 	}
 }
@@ -243,7 +261,7 @@ func TestRecoveries(t *testing.T) {
 		e := newEnv(t, sandbox.Options{})
 		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("racy")})
 		e.create(t, "racy", "acme/racy:0.1")
-		res := apply.Run(context.Background(), e.client, p, apply.Options{})
+		res := run(t, context.Background(), e.client, p, apply.Options{})
 		want := []outcome{{"racy", "create", "succeeded", "", "already existed; updated to the desired spec"}}
 		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
 			t.Fatalf("outcomes (-want +got):\n%s", diff)
@@ -260,7 +278,7 @@ func TestRecoveries(t *testing.T) {
 		if err := e.client.DeleteAgent(context.Background(), "old"); err != nil {
 			t.Fatal(err)
 		}
-		res := apply.Run(context.Background(), e.client, p, apply.Options{})
+		res := run(t, context.Background(), e.client, p, apply.Options{})
 		want := []outcome{{"old", "delete", "succeeded", "", "already gone"}}
 		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
 			t.Fatalf("outcomes (-want +got):\n%s", diff)
@@ -273,7 +291,7 @@ func TestWait(t *testing.T) {
 		e := newEnv(t, sandbox.Options{ReadyDelay: 30 * time.Millisecond})
 		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("slow")})
 		var states []string
-		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond,
+		res := run(t, context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond,
 			Progress: func(ev apply.Event) { states = append(states, ev.State) }})
 		if res.Failed() != 0 || !res.Results[0].Ready {
 			t.Fatalf("result = %+v", res.Results)
@@ -289,9 +307,9 @@ func TestWait(t *testing.T) {
 	t.Run("a failed revision fails at once with its reason", func(t *testing.T) {
 		e := newEnv(t, sandbox.Options{ReadyDelay: 10 * time.Millisecond})
 		cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("crashy")}
-		cfg.Agents[0].Image = sp("acme/crashy:fail-crash")
+		cfg.Agents[0].Spec.Image = sp("acme/crashy:fail-crash")
 		p := e.plan(t, cfg)
-		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: time.Hour})
+		res := run(t, context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: time.Hour})
 		r := res.Results[0]
 		if r.Outcome != apply.Failed || r.ErrorCode != "DEPLOYMENT_FAILED" || !strings.Contains(r.Error, "CrashLoopBackOff") || !strings.Contains(r.Error, "exit code 1") {
 			t.Errorf("result = %+v", r)
@@ -300,7 +318,7 @@ func TestWait(t *testing.T) {
 	t.Run("times out", func(t *testing.T) {
 		e := newEnv(t, sandbox.Options{ReadyDelay: time.Hour})
 		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("never")})
-		res := apply.Run(context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: 30 * time.Millisecond})
+		res := run(t, context.Background(), e.client, p, apply.Options{Wait: true, PollInterval: 5 * time.Millisecond, WaitTimeout: 30 * time.Millisecond})
 		r := res.Results[0]
 		if r.Outcome != apply.Failed || r.ErrorCode != "WAIT_TIMEOUT" {
 			t.Errorf("result = %+v", r)
@@ -313,7 +331,7 @@ func TestCancelledBeforeStartSkipsEverything(t *testing.T) {
 	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("one", "two")})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := apply.Run(ctx, e.client, p, apply.Options{})
+	res := run(t, ctx, e.client, p, apply.Options{})
 	if !res.Cancelled || res.Failed() != 2 {
 		t.Errorf("result = %+v", res)
 	}
@@ -322,22 +340,29 @@ func TestCancelledBeforeStartSkipsEverything(t *testing.T) {
 	}
 }
 
+// TestRedeployBuilds: apply does exactly what the plan says. Without the
+// decision an unchanged build agent is a no-op and nothing is sent; with it
+// the plan holds the update, and apply sends exactly that one update.
 func TestRedeployBuilds(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	build := "123e4567-e89b-12d3-a456-426614174000"
-	cfg := &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{{Name: "built", BuildID: &build}}}
-	if res := apply.Run(context.Background(), e.client, e.plan(t, cfg), apply.Options{}); res.Failed() != 0 {
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{{Name: "built", Spec: schema.Spec{BuildID: &build}}}}
+	if res := run(t, context.Background(), e.client, e.plan(t, cfg), apply.Options{}); res.Failed() != 0 {
 		t.Fatalf("create: %+v", res.Results)
 	}
 	p := e.plan(t, cfg)
 	if p.Summary.HasChanges() {
 		t.Fatalf("build agent planned as changed: %+v", p.Changes)
 	}
-	if res := apply.Run(context.Background(), e.client, p, apply.Options{}); len(res.Results) != 0 {
-		t.Errorf("no-op apply without --redeploy-builds ran %+v", res.Results)
+	if res := run(t, context.Background(), e.client, p, apply.Options{}); len(res.Results) != 0 {
+		t.Errorf("no-op apply ran %+v", res.Results)
+	}
+	p = e.planWith(t, cfg, plan.Options{RedeployBuilds: true})
+	if p.Summary.Update != 1 || p.Changes[0].Reason != plan.ReasonRedeployBuild {
+		t.Fatalf("redeploy plan = %+v, want one update with reason %q", p.Changes, plan.ReasonRedeployBuild)
 	}
 	before := e.count(http.MethodPost)
-	res := apply.Run(context.Background(), e.client, p, apply.Options{RedeployBuilds: true})
+	res := run(t, context.Background(), e.client, p, apply.Options{})
 	if len(res.Results) != 1 || res.Results[0].Action != plan.Update || res.Results[0].Outcome != apply.Succeeded {
 		t.Errorf("redeploy result = %+v", res.Results)
 	}
@@ -353,7 +378,7 @@ func TestInterruptStopsNewWork(t *testing.T) {
 	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("one", "two", "three")})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res := apply.Run(ctx, e.client, p, apply.Options{Parallelism: 1, Progress: func(ev apply.Event) {
+	res := run(t, ctx, e.client, p, apply.Options{Parallelism: 1, Progress: func(ev apply.Event) {
 		if ev.State == "done" {
 			cancel()
 		}

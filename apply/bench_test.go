@@ -26,7 +26,7 @@ func BenchmarkApply(b *testing.B) {
 				e := newEnv(b, sandbox.Options{Latency: 5 * time.Millisecond})
 				p := e.plan(b, &schema.Config{File: "pipecat.yaml", Agents: agents(names...)})
 				b.StartTimer()
-				if res := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: par}); res.Failed() != 0 {
+				if res, _ := apply.Run(context.Background(), e.client, p, apply.Options{Parallelism: par}); res.Failed() != 0 {
 					b.Fatalf("failures: %+v", res.Results)
 				}
 			}

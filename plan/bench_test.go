@@ -53,7 +53,7 @@ func benchLatencyOrg(b *testing.B, n int, latency time.Duration) (*cloud.Client,
 	for i := range n {
 		names[i] = fmt.Sprintf("agent-%04d", i)
 		image := "acme/" + names[i] + ":1.0"
-		cfg.Agents = append(cfg.Agents, schema.Agent{Name: names[i], Image: &image})
+		cfg.Agents = append(cfg.Agents, schema.Agent{Name: names[i], Spec: schema.Spec{Image: &image}})
 	}
 	// Create in parallel so the setup does not take n round trips.
 	errs := make(chan error, n)
@@ -82,12 +82,12 @@ func BenchmarkDiff(b *testing.B) {
 		if i%2 == 0 {
 			have = "acme/x:0"
 		}
-		cfg.Agents = append(cfg.Agents, schema.Agent{Name: name, Image: &want})
+		cfg.Agents = append(cfg.Agents, schema.Agent{Name: name, Spec: schema.Spec{Image: &want}})
 		live.Agents = append(live.Agents, cloud.ServiceListItem{Name: name})
 		live.Details[name] = &cloud.ServiceDetails{Name: name, Region: "us-west",
 			Deployment: &cloud.Deployment{Manifest: &cloud.Manifest{Spec: cloud.ManifestSpec{Image: have}}}}
 	}
 	for b.Loop() {
-		plan.Diff(cfg, live)
+		plan.Diff(cfg, live, plan.Options{})
 	}
 }

@@ -25,14 +25,24 @@ type Live struct {
 	RegionsErr error
 }
 
-// Diff computes the plan that makes live equal to cfg. It is a pure
-// function: no I/O, the same inputs always give the same plan.
-func Diff(cfg *schema.Config, live *Live) *Plan {
-	p := &Plan{FormatVersion: FormatVersion, Config: cfg.File}
+// Reasons of changes that are decisions rather than field differences.
+const (
+	ReasonRedeployBuild = "redeploy build"
+	ReasonPrune         = "not in the config and prune is enabled"
+)
+
+// Diff computes the plan that makes live equal to cfg, with the decisions
+// of o. It is a pure function: no I/O, the same inputs always give the
+// same plan.
+func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
+	p := &Plan{FormatVersion: FormatVersion, Config: cfg.File, Options: o.recorded()}
+	if o.Config != "" {
+		p.Config = o.Config
+	}
 	declared := make(map[string]bool, len(cfg.Agents))
 	for _, a := range cfg.Agents {
 		declared[a.Name] = true
-		p.Changes = append(p.Changes, diffAgent(a, live.Details[a.Name]))
+		p.Changes = append(p.Changes, diffAgent(a, live.Details[a.Name], o))
 	}
 	for _, item := range live.Agents {
 		if declared[item.Name] {
@@ -46,53 +56,51 @@ func Diff(cfg *schema.Config, live *Live) *Plan {
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Agent < p.Changes[j].Agent })
 	sort.Strings(p.Unmanaged)
-	p.Findings = preflight(cfg, live)
+	p.Findings = append(preflight(cfg, live), refusals(cfg, p.Changes, o)...)
 	p.Summarize()
 	return p
 }
 
-func diffAgent(a schema.Agent, d *cloud.ServiceDetails) Change {
-	desired := DesiredSpec(a)
-	c := Change{Agent: a.Name, Desired: &desired, Line: a.Pos.Line}
+func diffAgent(a schema.Agent, d *cloud.ServiceDetails, o Options) Change {
+	desired := a.Spec.Clone()
+	c := Change{Agent: a.Name, Desired: desired, Line: a.Pos.Line, Fingerprint: Fingerprint(desired, d)}
 	if d == nil {
 		c.Action = Create
-		c.Fingerprint = Fingerprint(&desired, nil)
-		for _, f := range fields {
-			if v, ok := f.get(&desired); ok {
-				c.Fields = append(c.Fields, FieldChange{Path: f.path, Before: nil, After: v})
-			}
-		}
-		if desired.BuildID != nil {
-			c.Fields = append(c.Fields, FieldChange{Path: "buildId", Before: nil, After: *desired.BuildID})
+		for _, f := range desired.Fields() {
+			c.Fields = append(c.Fields, FieldChange{Path: f.Path, Before: nil, After: f.Value})
 		}
 		return c
 	}
+	c.Fields = DiffLive(desired, d)
 	live := LiveSpec(d)
-	c.Fingerprint = Fingerprint(&desired, d)
-	c.Fields = diffFields(&desired, &live)
 	switch {
 	case desired.Region != nil && live.Region != nil && *desired.Region != *live.Region:
 		c.Action = Replace
 		c.Reason = fmt.Sprintf("region %s -> %s cannot change in place", *live.Region, *desired.Region)
 	case len(c.Fields) > 0:
 		c.Action = Update
+	case o.RedeployBuilds && desired.BuildID != nil:
+		// The API cannot say which build runs; the user asked to send it.
+		c.Action, c.Reason = Update, ReasonRedeployBuild
 	default:
 		c.Action = NoOp
 	}
 	return c
 }
 
-// diffFields lists the managed fields of desired whose live value differs.
-func diffFields(desired, live *Spec) []FieldChange {
+// DiffLive lists the managed fields of desired that differ from a live
+// agent: what an update would change. Apply uses it to finish a create whose
+// agent turned out to exist already.
+func DiffLive(desired *schema.Spec, d *cloud.ServiceDetails) []FieldChange {
+	live := LiveSpec(d)
 	var out []FieldChange
-	for _, f := range fields {
-		want, managed := f.get(desired)
-		if !managed {
+	for _, f := range desired.Fields() {
+		if f.WriteOnly {
 			continue
 		}
-		have, _ := f.get(live)
-		if !reflect.DeepEqual(want, have) {
-			out = append(out, FieldChange{Path: f.path, Before: have, After: want})
+		have, _ := live.Get(f.Path)
+		if !reflect.DeepEqual(f.Value, have) {
+			out = append(out, FieldChange{Path: f.Path, Before: have, After: f.Value})
 		}
 	}
 	// A build can be diffed only one way: an agent that runs a plain image
@@ -105,7 +113,7 @@ func diffFields(desired, live *Spec) []FieldChange {
 }
 
 func deleteChange(item cloud.ServiceListItem, d *cloud.ServiceDetails) Change {
-	c := Change{Agent: item.Name, Action: Delete, Reason: "not in the config and prune is enabled"}
+	c := Change{Agent: item.Name, Action: Delete, Reason: ReasonPrune}
 	if d == nil {
 		// The list names it but details were not read: fingerprint what
 		// the list says.
@@ -113,6 +121,32 @@ func deleteChange(item cloud.ServiceListItem, d *cloud.ServiceDetails) Change {
 	}
 	c.Fingerprint = Fingerprint(nil, d)
 	return c
+}
+
+// refusals are the changes the plan's options do not allow, as errors:
+// the pull request shows them before merge, and apply refuses a plan with
+// errors before it sends anything.
+func refusals(cfg *schema.Config, changes []Change, o Options) []Finding {
+	pos := map[string]schema.Agent{}
+	for _, a := range cfg.Agents {
+		pos[a.Name] = a
+	}
+	var out []Finding
+	for _, c := range changes {
+		if c.Action != Replace || o.AllowReplace {
+			continue
+		}
+		a := pos[c.Agent]
+		f := Finding{Severity: Error, Agent: c.Agent, Field: "region", File: cfg.File,
+			Message: "replace needs --allow-replace: " + c.Reason + "; replacing deletes the agent and creates it again, ending its running sessions"}
+		at, ok := a.FieldPos["region"]
+		if !ok {
+			at = a.Pos
+		}
+		f.Line, f.Col = at.Line, at.Col
+		out = append(out, f)
+	}
+	return out
 }
 
 // ignored reports whether name matches one of the prune.ignore globs.
@@ -123,12 +157,4 @@ func ignored(globs []string, name string) bool {
 		}
 	}
 	return false
-}
-
-// DiffLive lists the managed fields of desired that differ from a live
-// agent: what an update would change. Apply uses it to finish a create whose
-// agent turned out to exist already.
-func DiffLive(desired *Spec, d *cloud.ServiceDetails) []FieldChange {
-	live := LiveSpec(d)
-	return diffFields(desired, &live)
 }

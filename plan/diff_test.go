@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,7 +20,7 @@ func bp(b bool) *bool     { return &b }
 // liveAgent builds a detail response the way the API shapes it from a
 // spec: the inverse of LiveSpec, so tests can state live state in the
 // config's terms.
-func liveAgent(name string, s Spec) *cloud.ServiceDetails {
+func liveAgent(name string, s schema.Spec) *cloud.ServiceDetails {
 	d := &cloud.ServiceDetails{
 		Name:   name,
 		Region: deref(s.Region),
@@ -49,11 +51,11 @@ func liveAgent(name string, s Spec) *cloud.ServiceDetails {
 }
 
 // fullLive is a typical live agent in us-west.
-func fullLive(image string) Spec {
-	return Spec{
+func fullLive(image string) schema.Spec {
+	return schema.Spec{
 		Image: sp(image), Region: sp("us-west"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
-		SecretSet: sp("bot-secrets"), AutoScaling: &AutoScaling{MinAgents: ip(0), MaxAgents: ip(10)},
-		KrispViva: &KrispViva{}, EnableKrisp: bp(false),
+		SecretSet: sp("bot-secrets"), AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(10)},
+		KrispViva: &schema.KrispViva{}, EnableKrisp: bp(false),
 	}
 }
 
@@ -90,7 +92,7 @@ func briefs(p *Plan) []brief {
 
 func TestDiff(t *testing.T) {
 	bot := func(mod func(*schema.Agent)) schema.Agent {
-		a := schema.Agent{Name: "bot", Image: sp("acme/bot:1.0"), Pos: schema.Position{Line: 3, Col: 3}}
+		a := schema.Agent{Name: "bot", Spec: schema.Spec{Image: sp("acme/bot:1.0")}, Pos: schema.Position{Line: 3, Col: 3}}
 		if mod != nil {
 			mod(&a)
 		}
@@ -106,9 +108,9 @@ func TestDiff(t *testing.T) {
 		{
 			name: "absent agent is created with every managed field",
 			cfg: config(schema.Prune{}, bot(func(a *schema.Agent) {
-				a.SecretSet = sp("bot-secrets")
-				a.AutoScaling = &schema.AutoScaling{MaxAgents: ip(5)}
-				a.KrispViva = &schema.KrispViva{}
+				a.Spec.SecretSet = sp("bot-secrets")
+				a.Spec.AutoScaling = &schema.AutoScaling{MaxAgents: ip(5)}
+				a.Spec.KrispViva = &schema.KrispViva{}
 			})),
 			live: liveOf(),
 			want: []brief{{"bot", "create", "", []FieldChange{
@@ -118,55 +120,59 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "equal managed fields are a no-op",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Region = sp("us-west"); a.SecretSet = sp("bot-secrets") })),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.Region = sp("us-west"); a.Spec.SecretSet = sp("bot-secrets") })),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "no-op", "", nil}},
 		},
 		{
 			name: "a changed image is an update of that field only",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Image = sp("acme/bot:1.1") })),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.Image = sp("acme/bot:1.1") })),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "update", "", []FieldChange{{"image", "acme/bot:1.0", "acme/bot:1.1"}}}},
 		},
 		{
 			name: "unmanaged fields that differ are not diffed",
 			cfg:  config(schema.Prune{}, bot(nil)),
-			live: liveOf(liveAgent("bot", func() Spec {
+			live: liveOf(liveAgent("bot", func() schema.Spec {
 				s := fullLive("acme/bot:1.0")
-				s.SecretSet, s.AgentProfile, s.AutoScaling = sp("other"), sp("agent-3x"), &AutoScaling{MinAgents: ip(7), MaxAgents: ip(9)}
+				s.SecretSet, s.AgentProfile, s.AutoScaling = sp("other"), sp("agent-3x"), &schema.AutoScaling{MinAgents: ip(7), MaxAgents: ip(9)}
 				return s
 			}())),
 			want: []brief{{"bot", "no-op", "", nil}},
 		},
 		{
 			name: "one managed bound of autoScaling is diffed alone",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.AutoScaling = &schema.AutoScaling{MaxAgents: ip(20)} })),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.AutoScaling = &schema.AutoScaling{MaxAgents: ip(20)} })),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "update", "", []FieldChange{{"autoScaling.maxAgents", 10, 20}}}},
 		},
 		{
 			name: "krispViva null disables a live filter",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.KrispViva = &schema.KrispViva{} })),
-			live: liveOf(liveAgent("bot", func() Spec { s := fullLive("acme/bot:1.0"); s.KrispViva = &KrispViva{AudioFilter: sp("tel")}; return s }())),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.KrispViva = &schema.KrispViva{} })),
+			live: liveOf(liveAgent("bot", func() schema.Spec {
+				s := fullLive("acme/bot:1.0")
+				s.KrispViva = &schema.KrispViva{AudioFilter: sp("tel")}
+				return s
+			}())),
 			want: []brief{{"bot", "update", "", []FieldChange{{"krispViva.audioFilter", "tel", nil}}}},
 		},
 		{
 			name: "absent maxSessionDurationSeconds is the platform default 7200",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.MaxSessionDuration = ip(7200) })),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.MaxSessionDuration = ip(7200) })),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "no-op", "", nil}},
 		},
 		{
 			name: "an added image pull secret set shows null before",
-			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.ImagePullSecretSet = sp("ghcr-pull") })),
+			cfg:  config(schema.Prune{}, bot(func(a *schema.Agent) { a.Spec.ImagePullSecretSet = sp("ghcr-pull") })),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "update", "", []FieldChange{{"imagePullSecretSet", nil, "ghcr-pull"}}}},
 		},
 		{
 			name: "a region change is a replace listing every differing field",
 			cfg: config(schema.Prune{}, bot(func(a *schema.Agent) {
-				a.Region = sp("eu-central")
-				a.Image = sp("acme/bot:2.0")
+				a.Spec.Region = sp("eu-central")
+				a.Spec.Image = sp("acme/bot:2.0")
 			})),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{
@@ -192,13 +198,13 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "a build agent whose image is redacted is not diffed on the build",
-			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}),
+			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", Spec: schema.Spec{BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}}),
 			live: liveOf(liveAgent("bot", fullLive("redacted"))),
 			want: []brief{{"bot", "no-op", "", nil}},
 		},
 		{
 			name: "a build agent that runs a plain image is updated to the build",
-			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}),
+			cfg:  config(schema.Prune{}, schema.Agent{Name: "bot", Spec: schema.Spec{BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}}),
 			live: liveOf(liveAgent("bot", fullLive("acme/bot:1.0"))),
 			want: []brief{{"bot", "update", "", []FieldChange{{"buildId", nil, "123e4567-e89b-12d3-a456-426614174000"}}}},
 		},
@@ -211,7 +217,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Diff(tt.cfg, tt.live)
+			p := Diff(tt.cfg, tt.live, Options{})
 			if diff := cmp.Diff(tt.want, briefs(p)); diff != "" {
 				t.Errorf("changes (-want +got):\n%s", diff)
 			}
@@ -224,14 +230,14 @@ func TestDiff(t *testing.T) {
 
 func TestDiffSummaryAndOrder(t *testing.T) {
 	cfg := config(schema.Prune{Enabled: true},
-		schema.Agent{Name: "a-new", Image: sp("x:1")},
-		schema.Agent{Name: "b-same", Image: sp("x:1")},
-		schema.Agent{Name: "c-changed", Image: sp("x:2")},
-		schema.Agent{Name: "d-moved", Image: sp("x:1"), Region: sp("eu-central")},
+		schema.Agent{Name: "a-new", Spec: schema.Spec{Image: sp("x:1")}},
+		schema.Agent{Name: "b-same", Spec: schema.Spec{Image: sp("x:1")}},
+		schema.Agent{Name: "c-changed", Spec: schema.Spec{Image: sp("x:2")}},
+		schema.Agent{Name: "d-moved", Spec: schema.Spec{Image: sp("x:1"), Region: sp("eu-central")}},
 	)
 	live := liveOf(liveAgent("b-same", fullLive("x:1")), liveAgent("c-changed", fullLive("x:1")),
 		liveAgent("d-moved", fullLive("x:1")), liveAgent("aa-gone", fullLive("x:1")))
-	p := Diff(cfg, live)
+	p := Diff(cfg, live, Options{AllowReplace: true})
 	want := Summary{Create: 1, Update: 1, Replace: 1, Delete: 1, NoOp: 1}
 	if diff := cmp.Diff(want, p.Summary); diff != "" {
 		t.Errorf("summary (-want +got):\n%s", diff)
@@ -246,7 +252,7 @@ func TestDiffSummaryAndOrder(t *testing.T) {
 	if !p.Summary.HasChanges() {
 		t.Error("HasChanges() = false, want true")
 	}
-	if Diff(config(schema.Prune{}), liveOf(liveAgent("x", fullLive("x:1")))).Summary.HasChanges() {
+	if Diff(config(schema.Prune{}), liveOf(liveAgent("x", fullLive("x:1"))), Options{}).Summary.HasChanges() {
 		t.Error("unmanaged agents alone count as changes")
 	}
 }
@@ -254,7 +260,7 @@ func TestDiffSummaryAndOrder(t *testing.T) {
 func TestPreflight(t *testing.T) {
 	pos := func(line, col int) schema.Position { return schema.Position{Line: line, Col: col} }
 	agent := func(mod func(*schema.Agent)) schema.Agent {
-		a := schema.Agent{Name: "bot", Image: sp("x:1"), Pos: pos(4, 3), FieldPos: map[string]schema.Position{}}
+		a := schema.Agent{Name: "bot", Spec: schema.Spec{Image: sp("x:1")}, Pos: pos(4, 3), FieldPos: map[string]schema.Position{}}
 		mod(&a)
 		return a
 	}
@@ -274,58 +280,58 @@ func TestPreflight(t *testing.T) {
 		{
 			name: "missing secret set is an error at its value",
 			agent: agent(func(a *schema.Agent) {
-				a.SecretSet = sp("nope")
+				a.Spec.SecretSet = sp("nope")
 				a.FieldPos["secretSet"] = pos(6, 16)
 			}),
 			want: []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "nope" does not exist`, File: "pipecat.yaml", Line: 6, Col: 16}},
 		},
 		{
 			name:  "image pull set used as secret set is an error",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("pull") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("pull") }),
 			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `"pull" is of type imagePullSecret, not secret`, File: "pipecat.yaml", Line: 4, Col: 3}},
 		},
 		{
 			name:  "secret set in another region is an error",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("eu") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
 			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "eu" is in region eu-central but the agent is in us-west; they must be in the same region`, File: "pipecat.yaml", Line: 4, Col: 3}},
 		},
 		{
 			name:  "the live region counts when region is unmanaged",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("eu") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
 			live: func(l *Live) {
-				l.Details["bot"] = liveAgent("bot", func() Spec { s := fullLive("x:1"); s.Region = sp("eu-central"); return s }())
+				l.Details["bot"] = liveAgent("bot", func() schema.Spec { s := fullLive("x:1"); s.Region = sp("eu-central"); return s }())
 			},
 			want: nil,
 		},
 		{
 			name:  "failed secret set is an error with its message",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("broken") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("broken") }),
 			want:  []Finding{{Severity: Error, Agent: "bot", Field: "secretSet", Message: `secret set "broken" failed to provision: quota exceeded`, File: "pipecat.yaml", Line: 4, Col: 3}},
 		},
 		{
 			name:  "pending secret set is a warning",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("slow") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("slow") }),
 			want:  []Finding{{Severity: Warning, Agent: "bot", Field: "secretSet", Message: `secret set "slow" is still provisioning (pending); a deploy that binds it is rejected until it is ready`, File: "pipecat.yaml", Line: 4, Col: 3}},
 		},
 		{
 			name:  "missing image pull secret set is an error",
-			agent: agent(func(a *schema.Agent) { a.ImagePullSecretSet = sp("ok") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.ImagePullSecretSet = sp("ok") }),
 			want:  []Finding{{Severity: Error, Agent: "bot", Field: "imagePullSecretSet", Message: `"ok" is of type secret, not imagePullSecret`, File: "pipecat.yaml", Line: 4, Col: 3}},
 		},
 		{
 			name:  "unknown region is an error",
-			agent: agent(func(a *schema.Agent) { a.Region = sp("mars-1"); a.FieldPos["region"] = pos(5, 13) }),
+			agent: agent(func(a *schema.Agent) { a.Spec.Region = sp("mars-1"); a.FieldPos["region"] = pos(5, 13) }),
 			want:  []Finding{{Severity: Error, Agent: "bot", Field: "region", Message: `region "mars-1" is not available (available: eu-central, us-west)`, File: "pipecat.yaml", Line: 5, Col: 13}},
 		},
 		{
 			name:  "unavailable secrets endpoint is one warning and no secret checks",
-			agent: agent(func(a *schema.Agent) { a.SecretSet = sp("nope") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("nope") }),
 			live:  func(l *Live) { l.Secrets, l.SecretsErr = nil, errors.New("GET /v1/secrets: 500") },
 			want:  []Finding{{Severity: Warning, Message: "secret sets could not be listed, their checks are skipped: GET /v1/secrets: 500"}},
 		},
 		{
 			name:  "unavailable regions endpoint is one warning and no region check",
-			agent: agent(func(a *schema.Agent) { a.Region = sp("mars-1") }),
+			agent: agent(func(a *schema.Agent) { a.Spec.Region = sp("mars-1") }),
 			live:  func(l *Live) { l.Regions, l.RegionsErr = nil, errors.New("timeout") },
 			want:  []Finding{{Severity: Warning, Message: "regions could not be listed, their checks are skipped: timeout"}},
 		},
@@ -337,7 +343,7 @@ func TestPreflight(t *testing.T) {
 			if tt.live != nil {
 				tt.live(live)
 			}
-			p := Diff(config(schema.Prune{}, tt.agent), live)
+			p := Diff(config(schema.Prune{}, tt.agent), live, Options{})
 			if diff := cmp.Diff(tt.want, p.Findings); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
@@ -347,7 +353,7 @@ func TestPreflight(t *testing.T) {
 
 func TestBuildAgentWarning(t *testing.T) {
 	id := "123e4567-e89b-12d3-a456-426614174000"
-	p := Diff(config(schema.Prune{}, schema.Agent{Name: "bot", BuildID: &id}), liveOf())
+	p := Diff(config(schema.Prune{}, schema.Agent{Name: "bot", Spec: schema.Spec{BuildID: &id}}), liveOf(), Options{})
 	if len(p.Findings) != 1 || p.Findings[0].Severity != Warning || p.Findings[0].Field != "buildId" {
 		t.Fatalf("findings = %+v, want one buildId warning", p.Findings)
 	}
@@ -360,8 +366,8 @@ func TestDiffProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	pick := func(vals ...string) *string { return sp(vals[r.IntN(len(vals))]) }
 	maybe := func() bool { return r.IntN(2) == 0 }
-	randSpec := func(full bool) Spec {
-		s := Spec{}
+	randSpec := func(full bool) schema.Spec {
+		s := schema.Spec{}
 		if full || maybe() {
 			s.Image = pick("a:1", "a:2", "b:1")
 		}
@@ -381,7 +387,7 @@ func TestDiffProperty(t *testing.T) {
 			s.SecretSet = pick("s1", "s2")
 		}
 		if full || maybe() {
-			s.AutoScaling = &AutoScaling{}
+			s.AutoScaling = &schema.AutoScaling{}
 			if full || maybe() {
 				s.AutoScaling.MinAgents = ip(r.IntN(3))
 			}
@@ -390,7 +396,7 @@ func TestDiffProperty(t *testing.T) {
 			}
 		}
 		if full || maybe() {
-			s.KrispViva = &KrispViva{}
+			s.KrispViva = &schema.KrispViva{}
 			if maybe() {
 				s.KrispViva.AudioFilter = pick("tel", "pro")
 			}
@@ -403,34 +409,109 @@ func TestDiffProperty(t *testing.T) {
 		}
 		return s
 	}
-	toAgent := func(s Spec) schema.Agent {
-		a := schema.Agent{Name: "bot", Image: s.Image, Region: s.Region, NodeType: s.NodeType, AgentProfile: s.AgentProfile,
-			ImagePullSecretSet: s.ImagePullSecretSet, SecretSet: s.SecretSet, EnableKrisp: s.EnableKrisp, MaxSessionDuration: s.MaxSessionDuration}
-		if s.AutoScaling != nil {
-			a.AutoScaling = &schema.AutoScaling{MinAgents: s.AutoScaling.MinAgents, MaxAgents: s.AutoScaling.MaxAgents}
-		}
-		if s.KrispViva != nil {
-			a.KrispViva = &schema.KrispViva{AudioFilter: s.KrispViva.AudioFilter}
-		}
-		return a
-	}
 	for i := range 2000 {
 		desired, liveSpec := randSpec(false), randSpec(true)
 		d := liveAgent("bot", liveSpec)
-		p := Diff(config(schema.Prune{}, toAgent(desired)), liveOf(d))
+		p := Diff(config(schema.Prune{}, schema.Agent{Name: "bot", Spec: desired}), liveOf(d), Options{})
 		c := p.Changes[0]
-		after := ApplyFields(LiveSpec(d), c.Fields)
-		for _, f := range fields {
-			want, managed := f.get(&desired)
-			if !managed {
-				continue
-			}
-			if got, _ := f.get(&after); !cmp.Equal(want, got) {
-				t.Fatalf("case %d: %s after applying the plan = %v, want %v\ndesired %+v\nfields %+v", i, f.path, got, want, desired, c.Fields)
+		after := applyFields(t, LiveSpec(d), c.Fields)
+		for _, f := range desired.Fields() {
+			if got, _ := after.Get(f.Path); !cmp.Equal(f.Value, got) {
+				t.Fatalf("case %d: %s after applying the plan = %v, want %v\ndesired %+v\nfields %+v", i, f.Path, got, f.Value, desired, c.Fields)
 			}
 		}
 		if (c.Action == NoOp) != (len(c.Fields) == 0) {
 			t.Fatalf("case %d: action %s with %d field changes", i, c.Action, len(c.Fields))
 		}
+	}
+}
+
+// applyFields sets every change's After value on a copy of s: what the
+// live agent looks like once the plan's field changes are made.
+func applyFields(t *testing.T, s schema.Spec, changes []FieldChange) schema.Spec {
+	t.Helper()
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(b, &tree); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		parent, child, nested := strings.Cut(c.Path, ".")
+		if !nested {
+			tree[c.Path] = c.After
+			continue
+		}
+		m, _ := tree[parent].(map[string]any)
+		if m == nil {
+			m = map[string]any{}
+			tree[parent] = m
+		}
+		m[child] = c.After
+	}
+	if b, err = json.Marshal(tree); err != nil {
+		t.Fatal(err)
+	}
+	var out schema.Spec
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDiffDecisions pins the decisions the plan owns: they show in the plan
+// (an action, a reason, an error finding), never only in apply.
+func TestDiffDecisions(t *testing.T) {
+	const build = "123e4567-e89b-12d3-a456-426614174000"
+	redacted := fullLive("redacted")
+	moved := schema.Agent{Name: "moved", Spec: schema.Spec{Image: sp("x:1"), Region: sp("eu-central")},
+		Pos: schema.Position{Line: 7, Col: 3}, FieldPos: map[string]schema.Position{"region": {Line: 9, Col: 13}}}
+	built := schema.Agent{Name: "built", Spec: schema.Spec{BuildID: sp(build)}, Pos: schema.Position{Line: 3, Col: 3}}
+	live := liveOf(liveAgent("moved", fullLive("x:1")), liveAgent("built", redacted))
+	tests := []struct {
+		name     string
+		opts     Options
+		want     []brief
+		findings []Finding
+	}{
+		{
+			name: "replace refused without allow-replace, as an error at the region",
+			opts: Options{},
+			want: []brief{{"built", "no-op", "", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
+			findings: []Finding{{Severity: Error, Agent: "moved", Field: "region", File: "pipecat.yaml", Line: 9, Col: 13,
+				Message: "replace needs --allow-replace: region us-west -> eu-central cannot change in place; replacing deletes the agent and creates it again, ending its running sessions"}},
+		},
+		{
+			name: "replace allowed",
+			opts: Options{AllowReplace: true},
+			want: []brief{{"built", "no-op", "", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
+		},
+		{
+			name: "redeploy builds turns an unchanged build agent into an update with its reason",
+			opts: Options{AllowReplace: true, RedeployBuilds: true},
+			want: []brief{{"built", "update", "redeploy build", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := Diff(config(schema.Prune{}, built, moved), live, tt.opts)
+			if diff := cmp.Diff(tt.want, briefs(p)); diff != "" {
+				t.Errorf("changes (-want +got):\n%s", diff)
+			}
+			var errs []Finding
+			for _, f := range p.Findings {
+				if f.Severity == Error {
+					errs = append(errs, f)
+				}
+			}
+			if diff := cmp.Diff(tt.findings, errs); diff != "" {
+				t.Errorf("error findings (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.opts.recorded(), p.Options); diff != "" {
+				t.Errorf("recorded options (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

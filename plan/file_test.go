@@ -13,19 +13,19 @@ import (
 )
 
 func TestFingerprint(t *testing.T) {
-	desired := DesiredSpec(schema.Agent{Name: "bot", Image: sp("acme/bot:1.0"), SecretSet: sp("bot-secrets")})
+	desired := schema.Spec{Image: sp("acme/bot:1.0"), SecretSet: sp("bot-secrets")}
 	base := liveAgent("bot", fullLive("acme/bot:1.0"))
 	fp := Fingerprint(&desired, base)
 	tests := []struct {
 		name      string
-		mod       func() *Spec // nil result = agent absent
+		mod       func() *schema.Spec // nil result = agent absent
 		wantEqual bool
 	}{
-		{"same spec redeployed with a new deployment id", func() *Spec { s := fullLive("acme/bot:1.0"); return &s }, true},
-		{"unmanaged field changed", func() *Spec { s := fullLive("acme/bot:1.0"); s.AgentProfile = sp("agent-3x"); return &s }, true},
-		{"managed image changed", func() *Spec { s := fullLive("acme/bot:2.0"); return &s }, false},
-		{"managed secret set changed", func() *Spec { s := fullLive("acme/bot:1.0"); s.SecretSet = sp("x"); return &s }, false},
-		{"agent deleted", func() *Spec { return nil }, false},
+		{"same spec redeployed with a new deployment id", func() *schema.Spec { s := fullLive("acme/bot:1.0"); return &s }, true},
+		{"unmanaged field changed", func() *schema.Spec { s := fullLive("acme/bot:1.0"); s.AgentProfile = sp("agent-3x"); return &s }, true},
+		{"managed image changed", func() *schema.Spec { s := fullLive("acme/bot:2.0"); return &s }, false},
+		{"managed secret set changed", func() *schema.Spec { s := fullLive("acme/bot:1.0"); s.SecretSet = sp("x"); return &s }, false},
+		{"agent deleted", func() *schema.Spec { return nil }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,18 +42,18 @@ func TestFingerprint(t *testing.T) {
 			}
 		})
 	}
-	if Fingerprint(nil, base) == Fingerprint(nil, liveAgent("bot", func() Spec { s := fullLive("acme/bot:1.0"); s.AgentProfile = sp("agent-2x"); return s }())) {
+	if Fingerprint(nil, base) == Fingerprint(nil, liveAgent("bot", func() schema.Spec { s := fullLive("acme/bot:1.0"); s.AgentProfile = sp("agent-2x"); return s }())) {
 		t.Error("a delete's fingerprint ignores fields: every field counts when nothing is managed")
 	}
 }
 
 func TestCheckStale(t *testing.T) {
 	cfg := config(schema.Prune{Enabled: true},
-		schema.Agent{Name: "new", Image: sp("x:1")},
-		schema.Agent{Name: "same", Image: sp("x:1")},
-		schema.Agent{Name: "upd", Image: sp("x:2")})
+		schema.Agent{Name: "new", Spec: schema.Spec{Image: sp("x:1")}},
+		schema.Agent{Name: "same", Spec: schema.Spec{Image: sp("x:1")}},
+		schema.Agent{Name: "upd", Spec: schema.Spec{Image: sp("x:2")}})
 	live := liveOf(liveAgent("same", fullLive("x:1")), liveAgent("upd", fullLive("x:1")), liveAgent("gone", fullLive("x:1")))
-	p := Diff(cfg, live)
+	p := Diff(cfg, live, Options{})
 	if err := CheckStale(p, live); err != nil {
 		t.Fatalf("fresh plan is stale: %v", err)
 	}
@@ -75,9 +75,9 @@ func TestCheckStale(t *testing.T) {
 
 func TestDecodeRoundTrip(t *testing.T) {
 	cfg := config(schema.Prune{Enabled: true},
-		schema.Agent{Name: "new", Image: sp("x:1"), KrispViva: &schema.KrispViva{}, AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(4)}},
-		schema.Agent{Name: "upd", Image: sp("x:2")})
-	p := Diff(cfg, liveOf(liveAgent("upd", fullLive("x:1")), liveAgent("gone", fullLive("x:1"))))
+		schema.Agent{Name: "new", Spec: schema.Spec{Image: sp("x:1"), KrispViva: &schema.KrispViva{}, AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(4)}}},
+		schema.Agent{Name: "upd", Spec: schema.Spec{Image: sp("x:2")}})
+	p := Diff(cfg, liveOf(liveAgent("upd", fullLive("x:1")), liveAgent("gone", fullLive("x:1"))), Options{})
 	data, err := json.Marshal(p)
 	if err != nil {
 		t.Fatal(err)
@@ -119,10 +119,10 @@ func TestDecodeRefusesBadPlans(t *testing.T) {
 		{"missing desired", func(m map[string]any) { delete(change(m), "desired") }, "desired spec missing"},
 		{"out of range field", func(m map[string]any) {
 			change(m)["desired"] = map[string]any{"image": "x:1", "maxSessionDuration": 5}
-		}, "desired.maxSessionDuration: 5 is not between 60 and 14400"},
+		}, "desired: maxSessionDuration: 5 is less than the minimum (60)"},
 		{"image and build", func(m map[string]any) {
 			change(m)["desired"] = map[string]any{"image": "x:1", "buildId": "123e4567-e89b-12d3-a456-426614174000"}
-		}, "exactly one of image and buildId is required"},
+		}, "desired: exactly one of image and buildId is required"},
 		{"summary edited", func(m map[string]any) { m["summary"].(map[string]any)["create"] = 0 }, "summary does not match"},
 		{"trailing data", nil, "data after the JSON document"},
 	}

@@ -9,27 +9,32 @@ import (
 	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // Fingerprint identifies the live state a change was planned against:
 // whether the agent exists and, if so, the normalized values of the fields
-// the plan manages (all fields for an agent to delete). Deployment ids and
-// timestamps are left out on purpose, so redeploying the same spec does not
-// make a saved plan stale.
-func Fingerprint(desired *Spec, d *cloud.ServiceDetails) string {
+// the plan manages (all readable fields for an agent to delete).
+// Deployment ids and timestamps are left out on purpose, so redeploying
+// the same spec does not make a saved plan stale.
+func Fingerprint(desired *schema.Spec, d *cloud.ServiceDetails) string {
 	if d == nil {
 		return "absent"
 	}
 	live := LiveSpec(d)
 	values := map[string]any{}
-	for _, f := range fields {
+	for _, f := range schema.AllFields() {
+		if f.WriteOnly {
+			continue
+		}
 		if desired != nil {
-			if _, managed := f.get(desired); !managed && !(f.path == "image" && desired.BuildID != nil) {
+			// The image is covered for a build agent too: it tells a
+			// build deployment (redacted) from a plain image.
+			if _, managed := desired.Get(f.Path); !managed && !(f.Path == "image" && desired.BuildID != nil) {
 				continue
 			}
 		}
-		v, _ := f.get(&live)
-		values[f.path] = v
+		values[f.Path], _ = live.Get(f.Path)
 	}
 	// json.Marshal sorts map keys, so the encoding is canonical.
 	b, err := json.Marshal(values)

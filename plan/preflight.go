@@ -45,21 +45,21 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 			out = append(out, f)
 		}
 		region := agentRegion(a, live.Details[a.Name])
-		if a.Region != nil && live.RegionsErr == nil && !regions[*a.Region] {
-			at(Error, "region", "region %q is not available (available: %s)", *a.Region, strings.Join(codes, ", "))
+		if a.Spec.Region != nil && live.RegionsErr == nil && !regions[*a.Spec.Region] {
+			at(Error, "region", "region %q is not available (available: %s)", *a.Spec.Region, strings.Join(codes, ", "))
 		}
 		if live.SecretsErr == nil {
-			if a.SecretSet != nil {
-				checkSet(at, sets, "secretSet", *a.SecretSet, cloud.SecretTypeSecret, "secret set", region)
+			if a.Spec.SecretSet != nil {
+				checkSet(at, sets, "secretSet", *a.Spec.SecretSet, cloud.SecretTypeSecret, "secret set", region)
 			}
-			if a.ImagePullSecretSet != nil {
-				checkSet(at, sets, "imagePullSecretSet", *a.ImagePullSecretSet, cloud.SecretTypeImagePullSecret, "image pull secret set", region)
+			if a.Spec.ImagePullSecretSet != nil {
+				checkSet(at, sets, "imagePullSecretSet", *a.Spec.ImagePullSecretSet, cloud.SecretTypeImagePullSecret, "image pull secret set", region)
 			}
 		}
-		if a.BuildID != nil {
+		if a.Spec.BuildID != nil {
 			at(Warning, "buildId", "deployed from build %s: the API does not report which build runs, so this plan cannot show a change of build; "+
 				"apply sends buildId when it creates or updates this agent, and --redeploy-builds sends it on every apply; "+
-				"for exact plans use image: with the build's imageUri (GET /v1/builds/%s)", *a.BuildID, *a.BuildID)
+				"for exact plans use image: with the build's imageUri (GET /v1/builds/%s)", *a.Spec.BuildID, *a.Spec.BuildID)
 		}
 	}
 	return out
@@ -89,8 +89,8 @@ func checkSet(at func(Severity, string, string, ...any), sets map[string]cloud.S
 // live agent's (region is unmanaged then), else the API default.
 func agentRegion(a schema.Agent, d *cloud.ServiceDetails) string {
 	switch {
-	case a.Region != nil:
-		return *a.Region
+	case a.Spec.Region != nil:
+		return *a.Spec.Region
 	case d != nil && d.Region != "":
 		return d.Region
 	default:

@@ -10,6 +10,7 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 func sp(s string) *string { return &s }
@@ -36,17 +37,17 @@ func TestLiveSpecFromSandbox(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		spec plan.Spec
+		spec schema.Spec
 	}{
-		{"every field set", plan.Spec{
+		{"every field set", schema.Spec{
 			Image: sp("ghcr.io/acme/bot:1.4.0"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-3x"),
 			ImagePullSecretSet: sp("pull"), SecretSet: sp("bot-secrets"),
-			AutoScaling: &plan.AutoScaling{MinAgents: ip(2), MaxAgents: ip(7)}, KrispViva: &plan.KrispViva{AudioFilter: sp("pro")},
+			AutoScaling: &schema.AutoScaling{MinAgents: ip(2), MaxAgents: ip(7)}, KrispViva: &schema.KrispViva{AudioFilter: sp("pro")},
 			EnableKrisp: bp(true), MaxSessionDuration: ip(900),
 		}},
-		{"zero minimum, krisp off, no secrets", plan.Spec{
+		{"zero minimum, krisp off, no secrets", schema.Spec{
 			Image: sp("acme/bot@sha256:0123"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
-			AutoScaling: &plan.AutoScaling{MinAgents: ip(0), MaxAgents: ip(1)}, KrispViva: &plan.KrispViva{},
+			AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(1)}, KrispViva: &schema.KrispViva{},
 			EnableKrisp: bp(false), MaxSessionDuration: ip(14400),
 		}},
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // FormatVersion is the version of the JSON document (and saved plan file).
@@ -82,35 +84,6 @@ func (s *Severity) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Spec is an agent's managed fields in the shape of pipecat.yaml. A desired
-// Spec comes from the config (nil = unmanaged); a live Spec is normalized
-// from the API's detail response and has every readable field set.
-type Spec struct {
-	Image              *string      `json:"image,omitempty"`
-	BuildID            *string      `json:"buildId,omitempty"`
-	Region             *string      `json:"region,omitempty"`
-	NodeType           *string      `json:"nodeType,omitempty"`
-	ImagePullSecretSet *string      `json:"imagePullSecretSet,omitempty"`
-	SecretSet          *string      `json:"secretSet,omitempty"`
-	AutoScaling        *AutoScaling `json:"autoScaling,omitempty"`
-	AgentProfile       *string      `json:"agentProfile,omitempty"`
-	KrispViva          *KrispViva   `json:"krispViva,omitempty"`
-	EnableKrisp        *bool        `json:"enableKrisp,omitempty"`
-	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty"`
-}
-
-// AutoScaling mirrors the config's autoScaling object.
-type AutoScaling struct {
-	MinAgents *int `json:"minAgents,omitempty"`
-	MaxAgents *int `json:"maxAgents,omitempty"`
-}
-
-// KrispViva mirrors the config's krispViva object; a nil AudioFilter is
-// null (disabled) and is written as JSON null.
-type KrispViva struct {
-	AudioFilter *string `json:"audioFilter"`
-}
-
 // FieldChange is one managed field that differs. Before is nil for a
 // create; After is nil for a delete. Values are strings, ints, bools or nil
 // (JSON null, e.g. krispViva.audioFilter disabled).
@@ -122,8 +95,7 @@ type FieldChange struct {
 
 // UnmarshalJSON reads the values back as the types Diff produces (string,
 // int, bool or nil): plain encoding/json would make every number a float64,
-// and a saved plan must read back as the plan that was written (ApplyFields
-// asserts int). Unknown keys are refused, as Decode does elsewhere.
+// and a saved plan must read back as the plan that was written. Unknown keys are refused, as Decode does elsewhere.
 func (f *FieldChange) UnmarshalJSON(b []byte) error {
 	var raw struct {
 		Path   string          `json:"path"`
@@ -175,15 +147,16 @@ func fieldValue(b json.RawMessage) (any, error) {
 type Change struct {
 	Agent  string `json:"agent"`
 	Action Action `json:"action"`
-	// Reason explains a replace or a delete in one line, e.g.
-	// "region us-west -> eu-central cannot change in place".
+	// Reason explains a replace, a delete or an update that changes no
+	// field in one line, e.g. "region us-west -> eu-central cannot change
+	// in place", "redeploy build".
 	Reason string `json:"reason,omitempty"`
 	// Fields lists the managed fields that change: every desired field on
 	// create, the differing ones on update and replace, none on delete and
 	// no-op.
 	Fields []FieldChange `json:"fields,omitempty"`
 	// Desired is the spec apply sends; nil for delete.
-	Desired *Spec `json:"desired,omitempty"`
+	Desired *schema.Spec `json:"desired,omitempty"`
 	// Fingerprint identifies the live state this change was planned
 	// against (existence plus normalized managed fields); apply of a saved
 	// plan refuses to run when it no longer matches.
@@ -233,7 +206,10 @@ type Plan struct {
 	FormatVersion string `json:"format_version"`
 	// Config is the config file's path as the marker and annotations name
 	// it (relative to the repository root where known).
-	Config    string    `json:"config"`
+	Config string `json:"config"`
+	// Options are the decisions the plan was made with; apply of a saved
+	// plan follows them.
+	Options   Options   `json:"options"`
 	Summary   Summary   `json:"summary"`
 	Changes   []Change  `json:"changes"`
 	Unmanaged []string  `json:"unmanaged"`

@@ -11,11 +11,15 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
 
 func ptr[T any](v T) *T { return &v }
+
+// sampleBuild is a build id as the API makes them.
+const sampleBuild = "5f0c7b9e-3d1a-4c2b-9e8f-0a1b2c3d4e5f"
 
 // samplePlan has every action, findings of both severities, unmanaged
 // agents, a null value and a buildId agent.
@@ -23,14 +27,15 @@ func samplePlan() *plan.Plan {
 	p := &plan.Plan{
 		FormatVersion: plan.FormatVersion,
 		Config:        "pipecat.yaml",
+		Options:       plan.Options{AllowReplace: true, RedeployBuilds: true},
 		Changes: []plan.Change{
 			{
 				Agent: "build-bot", Action: plan.Create, Line: 22, Fingerprint: "absent",
 				Fields: []plan.FieldChange{
+					{Path: "buildId", After: sampleBuild},
 					{Path: "region", After: "us-west"},
-					{Path: "buildId", After: "b-7f3a"},
 				},
-				Desired: &plan.Spec{BuildID: ptr("b-7f3a"), Region: ptr("us-west")},
+				Desired: &schema.Spec{BuildID: ptr(sampleBuild), Region: ptr("us-west")},
 			},
 			{
 				Agent: "eu-bot", Action: plan.Replace, Line: 17, Fingerprint: "sha256:eu",
@@ -39,11 +44,15 @@ func samplePlan() *plan.Plan {
 					{Path: "region", Before: "us-west", After: "eu-central"},
 					{Path: "autoScaling.minAgents", Before: 0, After: 1},
 				},
-				Desired: &plan.Spec{Image: ptr("acme/eu:2.0"), Region: ptr("eu-central"), AutoScaling: &plan.AutoScaling{MinAgents: ptr(1)}},
+				Desired: &schema.Spec{Image: ptr("acme/eu:2.0"), Region: ptr("eu-central"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(1)}},
 			},
-			{Agent: "idle-bot", Action: plan.NoOp, Line: 30, Fingerprint: "sha256:idle", Desired: &plan.Spec{Image: ptr("acme/idle:1")}},
+			{Agent: "idle-bot", Action: plan.NoOp, Line: 30, Fingerprint: "sha256:idle", Desired: &schema.Spec{Image: ptr("acme/idle:1")}},
 			{Agent: "old-bot", Action: plan.Delete, Reason: "not in the config and prune is enabled", Fingerprint: "sha256:old"},
-			{Agent: "quiet-bot", Action: plan.NoOp, Line: 34, Fingerprint: "sha256:quiet", Desired: &plan.Spec{Image: ptr("acme/quiet:1")}},
+			{Agent: "quiet-bot", Action: plan.NoOp, Line: 34, Fingerprint: "sha256:quiet", Desired: &schema.Spec{Image: ptr("acme/quiet:1")}},
+			{
+				Agent: "relay-bot", Action: plan.Update, Line: 26, Fingerprint: "sha256:relay", Reason: plan.ReasonRedeployBuild,
+				Desired: &schema.Spec{BuildID: ptr(sampleBuild)},
+			},
 			{
 				Agent: "support-bot", Action: plan.Update, Line: 12, Fingerprint: "sha256:support",
 				Fields: []plan.FieldChange{
@@ -52,14 +61,14 @@ func samplePlan() *plan.Plan {
 					{Path: "krispViva.audioFilter", Before: "tel", After: nil},
 					{Path: "enableKrisp", Before: false, After: true},
 				},
-				Desired: &plan.Spec{
+				Desired: &schema.Spec{
 					Image:       ptr("acme/support:1.1"),
-					AutoScaling: &plan.AutoScaling{MaxAgents: ptr(20)},
-					KrispViva:   &plan.KrispViva{},
+					AutoScaling: &schema.AutoScaling{MaxAgents: ptr(20)},
+					KrispViva:   &schema.KrispViva{},
 					EnableKrisp: ptr(true),
 				},
 			},
-			{Agent: "tiny-bot", Action: plan.NoOp, Line: 38, Fingerprint: "sha256:tiny", Desired: &plan.Spec{Image: ptr("acme/tiny:1")}},
+			{Agent: "tiny-bot", Action: plan.NoOp, Line: 38, Fingerprint: "sha256:tiny", Desired: &schema.Spec{Image: ptr("acme/tiny:1")}},
 			{
 				Agent: "voice-starter", Action: plan.Create, Line: 5, Fingerprint: "absent",
 				Fields: []plan.FieldChange{
@@ -69,11 +78,11 @@ func samplePlan() *plan.Plan {
 					{Path: "krispViva.audioFilter", After: nil},
 					{Path: "maxSessionDuration", After: 3600},
 				},
-				Desired: &plan.Spec{
+				Desired: &schema.Spec{
 					Image:              ptr("ghcr.io/acme/voice-starter:1.4.0"),
 					SecretSet:          ptr("voice-starter-secrets"),
-					AutoScaling:        &plan.AutoScaling{MinAgents: ptr(1)},
-					KrispViva:          &plan.KrispViva{},
+					AutoScaling:        &schema.AutoScaling{MinAgents: ptr(1)},
+					KrispViva:          &schema.KrispViva{},
 					MaxSessionDuration: ptr(3600),
 				},
 			},
@@ -82,7 +91,7 @@ func samplePlan() *plan.Plan {
 		Findings: []plan.Finding{
 			{
 				Severity: plan.Warning, Agent: "build-bot", Field: "buildId", File: "pipecat.yaml", Line: 23, Col: 14,
-				Message: "deployed from build b-7f3a: the API does not report which build runs, so this plan cannot show a change of build",
+				Message: "deployed from build " + sampleBuild + ": the API does not report which build runs, so this plan cannot show a change of build",
 			},
 			{
 				Severity: plan.Error, Agent: "voice-starter", Field: "secretSet", File: "pipecat.yaml", Line: 12, Col: 16,
@@ -91,6 +100,21 @@ func samplePlan() *plan.Plan {
 			{Severity: plan.Warning, Message: "regions could not be listed, their checks are skipped: 503 Service Unavailable"},
 		},
 	}
+	p.Summarize()
+	return p
+}
+
+// appliedPlan is samplePlan as apply runs it: without the preflight error,
+// which would have stopped apply before it sent anything.
+func appliedPlan() *plan.Plan {
+	p := samplePlan()
+	var keep []plan.Finding
+	for _, f := range p.Findings {
+		if f.Severity != plan.Error {
+			keep = append(keep, f)
+		}
+	}
+	p.Findings = keep
 	p.Summarize()
 	return p
 }
@@ -141,21 +165,24 @@ func sampleResult() *apply.Result {
 	return &apply.Result{
 		Config: "pipecat.yaml",
 		Results: []apply.AgentResult{
-			{Agent: "build-bot", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "dep-0001", Duration: 412345678 * time.Nanosecond, Ready: true},
 			{
-				Agent: "eu-bot", Action: plan.Replace, Outcome: apply.Failed, Duration: 0,
-				ErrorCode: "REPLACE_NOT_ALLOWED", Error: "region us-west -> eu-central needs --allow-replace (delete, then create)",
+				Agent: "build-bot", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "0c6d2f4e-8a1b-4f3c-9d2e-7b5a4c3d2e1f",
+				Duration: 412345678 * time.Nanosecond, Ready: true, Note: "already existed; updated to the desired spec",
+			},
+			{
+				Agent: "eu-bot", Action: plan.Replace, Outcome: apply.Failed, Duration: 640 * time.Millisecond,
+				ErrorCode: "GENERIC_BAD_REQUEST", Error: "Invalid agentProfile 'agent-9x'. Valid values are: agent-1x, agent-2x, agent-3x.",
 			},
 			{Agent: "old-bot", Action: plan.Delete, Outcome: apply.Succeeded, Duration: 88 * time.Millisecond},
 			{
-				Agent: "support-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "dep-0002",
-				Duration: 1234567890 * time.Nanosecond, Note: "already existed; read back and updated",
+				Agent: "relay-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "3f2a9c1d-5e6b-4a7c-8d9e-0f1a2b3c4d5e",
+				Duration: 1234567890 * time.Nanosecond,
 			},
 			{
 				Agent: "voice-starter", Action: plan.Create, Outcome: apply.Failed, Duration: 2500 * time.Millisecond,
-				ErrorCode: "400", Error: "Secret set <voice-starter-secrets> | not found",
+				ErrorCode: "NOT_FOUND", Error: "Secret set not found",
 			},
-			{Agent: "zeta-bot", Action: plan.Update, Outcome: apply.Skipped},
+			{Agent: "zeta-bot", Action: plan.Update, Outcome: apply.Skipped, Error: "not started: interrupted"},
 		},
 		Cancelled: true,
 	}
@@ -169,7 +196,7 @@ func hostileResult() *apply.Result {
 		Results: []apply.AgentResult{
 			{
 				Agent: "voice-starter", Action: plan.Update, Outcome: apply.Failed, Duration: 300 * time.Second,
-				ErrorCode: "CrashLoopBackOff", Error: "exit code 1; last lines:\nTraceback (most recent call last):\n\x1b[31mKeyError: 'OPENAI_API_KEY'\x1b[0m | <missing>",
+				ErrorCode: "DEPLOYMENT_FAILED", Error: "deployment 3f2a9c1d-5e6b-4a7c-8d9e-0f1a2b3c4d5e failed: CrashLoopBackOff (exit code 1):\nTraceback (most recent call last):\n\x1b[31mKeyError: 'OPENAI_API_KEY'\x1b[0m | <missing>",
 			},
 		},
 	}
@@ -179,8 +206,8 @@ func okResult() *apply.Result {
 	return &apply.Result{
 		Config: "pipecat.yaml",
 		Results: []apply.AgentResult{
-			{Agent: "support-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "dep-0003", Duration: 95 * time.Millisecond},
-			{Agent: "voice-starter", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "dep-0004", Duration: 130 * time.Millisecond, Ready: true},
+			{Agent: "support-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d", Duration: 95 * time.Millisecond},
+			{Agent: "voice-starter", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", Duration: 130 * time.Millisecond, Ready: true},
 		},
 	}
 }
@@ -232,7 +259,7 @@ func TestGolden(t *testing.T) {
 		{"result_empty.txt", resultText(&apply.Result{Config: "pipecat.yaml"}, false)},
 		{"result_escaping.txt", resultText(hostileResult(), false)},
 		{"result_escaping.md", func() ([]byte, error) { return []byte(ResultMarkdown(hostileResult(), nil, Meta{})), nil }},
-		{"result.md", func() ([]byte, error) { return []byte(ResultMarkdown(sampleResult(), samplePlan(), sampleMeta)), nil }},
+		{"result.md", func() ([]byte, error) { return []byte(ResultMarkdown(sampleResult(), appliedPlan(), sampleMeta)), nil }},
 		{"result_ok.md", func() ([]byte, error) { return []byte(ResultMarkdown(okResult(), nil, Meta{})), nil }},
 		{"result.json", func() ([]byte, error) {
 			var b bytes.Buffer

@@ -130,7 +130,11 @@ func planRow(c plan.Change) string {
 	for i, f := range c.Fields {
 		paths[i] = mdCode(f.Path)
 	}
-	return "| " + cell(mdCode(c.Agent)) + " | " + action + " | " + cell(strings.Join(paths, ", ")) + " |\n"
+	what := strings.Join(paths, ", ")
+	if len(c.Fields) == 0 && c.Action == plan.Update && c.Reason != "" {
+		what = "_" + mdEscape(c.Reason) + "_"
+	}
+	return "| " + cell(mdCode(c.Agent)) + " | " + action + " | " + cell(what) + " |\n"
 }
 
 // planDetails is one agent's fields as a diff block inside <details>.

@@ -84,7 +84,7 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		prefix, symbol, color := textSymbol(c.Action)
 		head := prefix + symbol + " " + c.Agent
 		fmt.Fprintf(bw, "%s%s %s%s%s", prefix, pt.paint(color, symbol), c.Agent, strings.Repeat(" ", col-len(head)), c.Action)
-		if c.Action == plan.Replace && c.Reason != "" {
+		if (c.Action == plan.Replace || c.Action == plan.Update) && c.Reason != "" {
 			fmt.Fprintf(bw, " (%s)", terminalSafe(oneLine(c.Reason), ""))
 		}
 		bw.WriteString("\n")

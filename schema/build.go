@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -17,9 +19,6 @@ type field struct {
 	path    string
 	builtin bool // true when taken from defaults
 }
-
-// objectFields are the agent fields that merge key by key.
-var objectFields = []string{"autoScaling", "krispViva"}
 
 // flatten lists the fields set in one settings mapping, keyed by their path
 // relative to the agent ("secretSet", "autoScaling.minAgents").
@@ -41,9 +40,11 @@ func (l *loader) flatten(m map[string]any, tokens []string, fromDefaults bool) m
 	return out
 }
 
+// isObjectField reports whether name is an agent field that holds an
+// object (autoScaling, krispViva), which defaults merge key by key.
 func isObjectField(name string) bool {
-	for _, o := range objectFields {
-		if o == name {
+	for _, f := range AllFields() {
+		if strings.HasPrefix(f.Path, name+".") {
 			return true
 		}
 	}
@@ -165,53 +166,40 @@ func intValue(v any) (int, bool) {
 	return int(i), true
 }
 
+// newAgent builds the agent from its merged fields. The Spec is decoded
+// from the merged values by their JSON names, so a field added to Spec and
+// to the JSON Schema needs no code here. A tree the schema rejected may not
+// decode; its Config is never returned, so the Spec is left empty then.
 func newAgent(name string, key *yaml.Node, fs map[string]field) Agent {
 	a := Agent{Name: name, FieldPos: map[string]Position{}}
 	if key != nil {
 		a.Pos = Position{Line: key.Line, Col: key.Column}
 	}
-	str := func(k string) *string {
-		if s, ok := fs[k].v.(string); ok {
-			a.FieldPos[k] = pos(fs[k].node)
-			return &s
-		}
-		return nil
-	}
-	a.Image = str("image")
-	a.BuildID = str("buildId")
-	a.Region = str("region")
-	a.NodeType = str("nodeType")
-	a.ImagePullSecretSet = str("imagePullSecretSet")
-	a.SecretSet = str("secretSet")
-	a.AgentProfile = str("agentProfile")
-	if b, ok := fs["enableKrisp"].v.(bool); ok {
-		a.EnableKrisp = &b
-		a.FieldPos["enableKrisp"] = pos(fs["enableKrisp"].node)
-	}
-	if n, ok := intValue(fs["maxSessionDuration"].v); ok {
-		a.MaxSessionDuration = &n
-		a.FieldPos["maxSessionDuration"] = pos(fs["maxSessionDuration"].node)
-	}
-	if _, ok := fs["autoScaling"].v.(map[string]any); ok {
-		a.AutoScaling = &AutoScaling{}
-		a.FieldPos["autoScaling"] = pos(fs["autoScaling"].node)
-		if n, ok := intValue(fs["autoScaling.minAgents"].v); ok {
-			a.AutoScaling.MinAgents = &n
-			a.FieldPos["autoScaling.minAgents"] = pos(fs["autoScaling.minAgents"].node)
-		}
-		if n, ok := intValue(fs["autoScaling.maxAgents"].v); ok {
-			a.AutoScaling.MaxAgents = &n
-			a.FieldPos["autoScaling.maxAgents"] = pos(fs["autoScaling.maxAgents"].node)
-		}
-	}
-	if _, ok := fs["krispViva"].v.(map[string]any); ok {
-		if f, set := fs["krispViva.audioFilter"]; set {
-			a.KrispViva = &KrispViva{}
-			a.FieldPos["krispViva"] = pos(fs["krispViva"].node)
-			a.FieldPos["krispViva.audioFilter"] = pos(f.node)
-			if s, ok := f.v.(string); ok {
-				a.KrispViva.AudioFilter = &s
+	tree := map[string]any{}
+	for k, f := range fs {
+		a.FieldPos[k] = pos(f.node)
+		parent, child, nested := strings.Cut(k, ".")
+		if !nested {
+			if _, isObject := f.v.(map[string]any); !isObject || !isObjectField(k) {
+				tree[k] = f.v
+			} else if tree[k] == nil {
+				tree[k] = map[string]any{}
 			}
+			continue
+		}
+		m, ok := tree[parent].(map[string]any)
+		if !ok {
+			m = map[string]any{}
+			tree[parent] = m
+		}
+		m[child] = f.v
+	}
+	b, err := json.Marshal(tree)
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if dec.Decode(&a.Spec) != nil {
+			a.Spec = Spec{}
 		}
 	}
 	return a

@@ -171,10 +171,10 @@ func FuzzLoad(f *testing.F) {
 			if !nameRE.MatchString(a.Name) || len(a.Name) > 54 {
 				t.Fatalf("accepted agent name %q", a.Name)
 			}
-			if (a.Image == nil) == (a.BuildID == nil) {
-				t.Fatalf("agent %s: image %v, buildId %v: want exactly one", a.Name, a.Image, a.BuildID)
+			if (a.Spec.Image == nil) == (a.Spec.BuildID == nil) {
+				t.Fatalf("agent %s: image %v, buildId %v: want exactly one", a.Name, a.Spec.Image, a.Spec.BuildID)
 			}
-			if as := a.AutoScaling; as != nil && as.MinAgents != nil && as.MaxAgents != nil && *as.MinAgents > *as.MaxAgents {
+			if as := a.Spec.AutoScaling; as != nil && as.MinAgents != nil && as.MaxAgents != nil && *as.MinAgents > *as.MaxAgents {
 				t.Fatalf("agent %s: minAgents %d > maxAgents %d", a.Name, *as.MinAgents, *as.MaxAgents)
 			}
 			for k, p := range a.FieldPos {

@@ -18,22 +18,11 @@ type Prune struct {
 	Ignore []string
 }
 
-// Agent is the desired state of one agent. Every field is a pointer: nil
-// means the field is unmanaged (left out of the file and of defaults), so it
-// is neither sent to the API nor diffed.
+// Agent is one declared agent: its name, its desired Spec after defaults
+// are merged, and where each of its values was written.
 type Agent struct {
-	Name               string
-	Image              *string
-	BuildID            *string
-	Region             *string
-	NodeType           *string
-	ImagePullSecretSet *string
-	SecretSet          *string
-	AutoScaling        *AutoScaling
-	AgentProfile       *string
-	KrispViva          *KrispViva
-	EnableKrisp        *bool
-	MaxSessionDuration *int
+	Name string
+	Spec Spec
 
 	// Pos is where the agent's key is in the file.
 	Pos Position
@@ -43,16 +32,47 @@ type Agent struct {
 	FieldPos map[string]Position
 }
 
+// Spec is an agent's settings: the one definition of the agent fields,
+// used by the loader, the plan (desired and normalized live state, saved
+// plans) and the sandbox. Its JSON names are the config's, which are the
+// API's request names.
+//
+// Every leaf is a pointer. nil means unmanaged (left out of the file and
+// of defaults): neither sent to the API nor diffed. The exception is a
+// leaf whose JSON tag has no omitempty (krispViva.audioFilter): inside a
+// managed object it is always managed, and nil means JSON null.
+//
+// A field tagged `diff:"writeonly"` is sent but never returned by the
+// API, so plans cannot compare it (see Field.WriteOnly).
+//
+// Adding a field: add it here and to pipecat.schema.json ($defs/settings),
+// map it in plan/wire.go (request and response), emulate it in the
+// sandbox, and test; Fields, the diff, fingerprints and saved plans pick it
+// up from this struct.
+type Spec struct {
+	Image              *string      `json:"image,omitempty"`
+	BuildID            *string      `json:"buildId,omitempty" diff:"writeonly"`
+	Region             *string      `json:"region,omitempty"`
+	NodeType           *string      `json:"nodeType,omitempty"`
+	AgentProfile       *string      `json:"agentProfile,omitempty"`
+	ImagePullSecretSet *string      `json:"imagePullSecretSet,omitempty"`
+	SecretSet          *string      `json:"secretSet,omitempty"`
+	AutoScaling        *AutoScaling `json:"autoScaling,omitempty"`
+	KrispViva          *KrispViva   `json:"krispViva,omitempty"`
+	EnableKrisp        *bool        `json:"enableKrisp,omitempty"`
+	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty"`
+}
+
 // AutoScaling bounds the agent's replicas. Either bound may be unmanaged.
 type AutoScaling struct {
-	MinAgents *int
-	MaxAgents *int
+	MinAgents *int `json:"minAgents,omitempty"`
+	MaxAgents *int `json:"maxAgents,omitempty"`
 }
 
 // KrispViva is present when the file manages Krisp VIVA; a nil AudioFilter
 // is YAML null and disables it.
 type KrispViva struct {
-	AudioFilter *string
+	AudioFilter *string `json:"audioFilter"`
 }
 
 // Position is a 1-based line and column in a file.

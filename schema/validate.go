@@ -58,8 +58,10 @@ func (l *loader) validate(tree any) {
 	}
 }
 
+// leaves returns the failed keywords under ve. A failed oneOf is one
+// problem (none or several alternatives matched), not one per alternative.
 func leaves(ve *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(ve.Causes) == 0 {
+	if len(ve.Causes) == 0 || strings.HasSuffix(ve.KeywordLocation, "/oneOf") {
 		return []*jsonschema.ValidationError{ve}
 	}
 	var out []*jsonschema.ValidationError
@@ -126,7 +128,7 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 	}
 	value := at(tree, inst)
 
-	if len(kw) >= 2 && kw[len(kw)-2] == "propertyNames" {
+	if len(kw) >= 2 && kw[len(kw)-2] == "agentName" {
 		// The instance is the key itself.
 		if kn := l.keys[k]; kn != nil {
 			node = kn
@@ -174,53 +176,73 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 			}
 			l.errorAt(node, disp, hint, "missing required key %q", name)
 		}
-	case "type":
-		want := yamlTypes(subMap["type"])
-		if value == nil && len(inst) > 0 && inst[len(inst)-1] == "krispViva" {
-			l.errorAt(node, disp, "to disable Krisp VIVA write krispViva: {audioFilter: null}; to leave it unmanaged, remove the key",
-				"krispViva cannot be null")
-			return
+	default:
+		msg, hint := describe(keyword, subMap, value, inst)
+		if msg == "" {
+			msg = ve.Message
 		}
-		hint := ""
+		l.errorAt(node, disp, hint, "%s", msg)
+	}
+}
+
+// describe words a failed schema keyword for a person: sub is the schema
+// object holding the keyword, value the instance at inst. It returns ""
+// for keywords it has no words for.
+func describe(keyword string, sub map[string]any, value any, inst []string) (msg, hint string) {
+	switch keyword {
+	case "type":
+		if value == nil && len(inst) > 0 && inst[len(inst)-1] == "krispViva" {
+			return "krispViva cannot be null", "to disable Krisp VIVA write krispViva: {audioFilter: null}; to leave it unmanaged, remove the key"
+		}
 		if value == nil && len(inst) >= 2 && (inst[0] == "defaults" || inst[0] == "agents" && len(inst) >= 3) {
 			hint = "remove the key to leave the field unmanaged"
 		}
-		l.errorAt(node, disp, hint, "expected %s, got %s", want, yamlType(value))
+		return fmt.Sprintf("expected %s, got %s", yamlTypes(sub["type"]), yamlType(value)), hint
 	case "const":
 		if len(inst) == 1 && inst[0] == "version" {
-			l.errorAt(node, disp, "", "unsupported version %s: this tool reads version 1", show(value))
-			return
+			return fmt.Sprintf("unsupported version %s: this tool reads version 1", show(value)), ""
 		}
-		l.errorAt(node, disp, "", "must be %s", show(subMap["const"]))
+		return "must be " + show(sub["const"]), ""
 	case "enum":
-		vals, _ := subMap["enum"].([]any)
+		vals, _ := sub["enum"].([]any)
 		shown := make([]string, len(vals))
 		for i, v := range vals {
 			shown[i] = show(v)
 		}
-		l.errorAt(node, disp, "", "%s is not one of %s", show(value), strings.Join(shown, ", "))
+		return fmt.Sprintf("%s is not one of %s", show(value), strings.Join(shown, ", ")), ""
 	case "minimum":
-		l.errorAt(node, disp, "", "%s is less than the minimum (%s)", show(value), show(subMap["minimum"]))
+		return fmt.Sprintf("%s is less than the minimum (%s)", show(value), show(sub["minimum"])), ""
 	case "maximum":
-		l.errorAt(node, disp, "", "%s is greater than the maximum (%s)", show(value), show(subMap["maximum"]))
+		return fmt.Sprintf("%s is greater than the maximum (%s)", show(value), show(sub["maximum"])), ""
 	case "minLength":
-		l.errorAt(node, disp, "", "must not be empty")
+		return "must not be empty", ""
 	case "pattern":
 		if len(inst) > 0 && inst[len(inst)-1] == "image" {
-			l.errorAt(node, disp, "pin what runs: add a tag (\"acme/bot:1.4.0\") or a digest (\"acme/bot@sha256:...\")",
-				"image %s has no tag or digest", show(value))
-			return
+			return fmt.Sprintf("image %s has no tag or digest", show(value)),
+				"pin what runs: add a tag (\"acme/bot:1.4.0\") or a digest (\"acme/bot@sha256:...\")"
 		}
-		l.errorAt(node, disp, "", "%s does not match %s", show(value), show(subMap["pattern"]))
+		return fmt.Sprintf("%s does not match %s", show(value), show(sub["pattern"])), ""
 	case "format":
-		format, _ := subMap["format"].(string)
+		format, _ := sub["format"].(string)
 		if format == "uuid" {
 			format = "UUID"
 		}
-		l.errorAt(node, disp, "", "%s is not a valid %s", show(value), format)
-	default:
-		l.errorAt(node, disp, "", "%s", ve.Message)
+		return fmt.Sprintf("%s is not a valid %s", show(value), format), ""
+	case "oneOf":
+		var names []string
+		alts, _ := sub["oneOf"].([]any)
+		for _, alt := range alts {
+			req, _ := alt.(map[string]any)["required"].([]any)
+			for _, r := range req {
+				names = append(names, fmt.Sprint(r))
+			}
+		}
+		if n := len(names); n > 1 {
+			names = append(names[:n-2], names[n-2]+" and "+names[n-1])
+		}
+		return "exactly one of " + strings.Join(names, ", ") + " is required", ""
 	}
+	return "", ""
 }
 
 // yamlType names the type of a tree value as a YAML user knows it.

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -47,24 +49,24 @@ func specExample(t *testing.T, path, method string) *cloud.ServiceDetails {
 
 func TestLiveSpecFromSpecExamples(t *testing.T) {
 	// The update and get examples describe the same agent after the update.
-	updated := Spec{
+	updated := schema.Spec{
 		Image: sp("your-dockername/voice-starter:0.1"), Region: sp("us-west"), NodeType: sp("arm"),
 		AgentProfile: sp("agent-1x"), ImagePullSecretSet: sp("dockerhub-credentials"), SecretSet: sp("voice-starter-secrets"),
-		AutoScaling: &AutoScaling{MinAgents: ip(1), MaxAgents: ip(10)}, KrispViva: &KrispViva{AudioFilter: sp("tel")},
+		AutoScaling: &schema.AutoScaling{MinAgents: ip(1), MaxAgents: ip(10)}, KrispViva: &schema.KrispViva{AudioFilter: sp("tel")},
 		EnableKrisp: bp(false), MaxSessionDuration: ip(3600),
 	}
 	tests := []struct {
 		name   string
 		path   string
 		method string
-		want   Spec
+		want   schema.Spec
 	}{
 		{
 			name: "create response example", path: "/agents", method: "post",
-			want: Spec{
+			want: schema.Spec{
 				Image: sp("your-dockername/voice-starter:0.1"), Region: sp("us-west"), NodeType: sp("arm"),
 				AgentProfile: sp("agent-1x"), ImagePullSecretSet: sp("dockerhub-credentials"), SecretSet: sp("voice-starter-secrets"),
-				AutoScaling: &AutoScaling{MinAgents: ip(1), MaxAgents: ip(20)}, KrispViva: &KrispViva{AudioFilter: sp("tel")},
+				AutoScaling: &schema.AutoScaling{MinAgents: ip(1), MaxAgents: ip(20)}, KrispViva: &schema.KrispViva{AudioFilter: sp("tel")},
 				EnableKrisp: bp(false), MaxSessionDuration: ip(3600),
 			},
 		},
@@ -91,22 +93,22 @@ func TestLiveSpecEdgeCases(t *testing.T) {
 	tests := []struct {
 		name string
 		in   string
-		want Spec
+		want schema.Spec
 	}{
 		{
 			name: "no deployment: defaults for session duration and krisp",
 			in:   `{"name":"a","region":"eu-central","agentProfile":null,"krispViva":null,"deployment":null}`,
-			want: Spec{Region: sp("eu-central"), KrispViva: &KrispViva{}, EnableKrisp: bp(false), MaxSessionDuration: ip(7200)},
+			want: schema.Spec{Region: sp("eu-central"), KrispViva: &schema.KrispViva{}, EnableKrisp: bp(false), MaxSessionDuration: ip(7200)},
 		},
 		{
 			name: "autoScaling falls back to the manifest's",
 			in:   `{"name":"a","deployment":{"manifest":{"spec":{"image":"x:1","autoScaling":{"minReplicas":0,"maxReplicas":3},"krispModels":{"enabled":true}}}}}`,
-			want: Spec{Image: sp("x:1"), AutoScaling: &AutoScaling{MinAgents: ip(0), MaxAgents: ip(3)}, KrispViva: &KrispViva{}, EnableKrisp: bp(true), MaxSessionDuration: ip(7200)},
+			want: schema.Spec{Image: sp("x:1"), AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(3)}, KrispViva: &schema.KrispViva{}, EnableKrisp: bp(true), MaxSessionDuration: ip(7200)},
 		},
 		{
 			name: "empty secret names mean none",
 			in:   `{"name":"a","deployment":{"manifest":{"spec":{"imagePullSecretName":"","envFromSecretNames":[]}}}}`,
-			want: Spec{KrispViva: &KrispViva{}, EnableKrisp: bp(false), MaxSessionDuration: ip(7200)},
+			want: schema.Spec{KrispViva: &schema.KrispViva{}, EnableKrisp: bp(false), MaxSessionDuration: ip(7200)},
 		},
 	}
 	for _, tt := range tests {
@@ -122,13 +124,39 @@ func TestLiveSpecEdgeCases(t *testing.T) {
 	}
 }
 
-func TestImageHasTag(t *testing.T) {
-	for image, want := range map[string]bool{
-		"acme/bot:1.0": true, "ghcr.io/acme/bot@sha256:abc": true, "localhost:5000/bot": false,
-		"localhost:5000/bot:2": true, "bot": false, "bot:": false,
-	} {
-		if got := ImageHasTag(image); got != want {
-			t.Errorf("ImageHasTag(%q) = %v, want %v", image, got, want)
-		}
+// TestRequestBodies pins what apply sends: the managed fields and nothing
+// else, buildId on create and update, never serviceName or region on
+// update, and a disabled Krisp VIVA as an explicit null.
+func TestRequestBodies(t *testing.T) {
+	full := schema.Spec{
+		Image: sp("acme/bot:1.0"), Region: sp("eu-central"), SecretSet: sp("bot-secrets"),
+		AutoScaling: &schema.AutoScaling{MinAgents: ip(0)}, KrispViva: &schema.KrispViva{}, MaxSessionDuration: ip(600),
+	}
+	build := schema.Spec{BuildID: sp("123e4567-e89b-12d3-a456-426614174000"), Region: sp("us-west")}
+	tests := []struct {
+		name string
+		body any
+		want string
+	}{
+		{"create sends every managed field", CreateRequest("bot", &full),
+			`{"serviceName":"bot","image":"acme/bot:1.0","region":"eu-central","secretSet":"bot-secrets","autoScaling":{"minAgents":0},"krispViva":{"audioFilter":null},"maxSessionDuration":600}`},
+		{"update leaves out serviceName and region", UpdateRequest(&full),
+			`{"image":"acme/bot:1.0","secretSet":"bot-secrets","autoScaling":{"minAgents":0},"krispViva":{"audioFilter":null},"maxSessionDuration":600}`},
+		{"create of a build agent sends buildId", CreateRequest("built", &build),
+			`{"serviceName":"built","buildId":"123e4567-e89b-12d3-a456-426614174000","region":"us-west"}`},
+		{"update of a build agent sends buildId", UpdateRequest(&build),
+			`{"buildId":"123e4567-e89b-12d3-a456-426614174000"}`},
+		{"nothing managed sends nothing", UpdateRequest(&schema.Spec{}), `{}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := json.Marshal(tt.body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

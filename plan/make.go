@@ -1,0 +1,60 @@
+package plan
+
+import (
+	"context"
+
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
+)
+
+// Options are everything that changes what a plan does beyond the config
+// itself. They are decided when the plan is made and recorded in it, so
+// the plan a reviewer reads is exactly what apply does.
+type Options struct {
+	// Config names the config file in the plan (relative to the
+	// repository root where known); empty: the path it was loaded from.
+	Config string `json:"-"`
+	// Parallelism bounds the requests in flight while reading; < 1 means 8.
+	Parallelism int `json:"-"`
+	// AllowReplace lets the plan delete and recreate agents whose region
+	// changed; without it such a change is an error in the plan.
+	AllowReplace bool `json:"allow_replace,omitempty"`
+	// RedeployBuilds plans an update of every buildId agent that would
+	// otherwise be unchanged: the API cannot tell which build runs.
+	RedeployBuilds bool `json:"redeploy_builds,omitempty"`
+}
+
+// recorded is what a saved plan keeps of o: the decisions, not how the
+// plan was read.
+func (o Options) recorded() Options {
+	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds}
+}
+
+// Make reads the live state cfg needs and diffs it: the plan of `plan` and
+// of `apply -f`.
+func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, error) {
+	names := make([]string, len(cfg.Agents))
+	for i, a := range cfg.Agents {
+		names[i] = a.Name
+	}
+	live, err := Refresh(ctx, r, RefreshOptions{
+		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: o.Parallelism,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Diff(cfg, live, o), nil
+}
+
+// Recheck re-reads the live state of every agent a saved plan names and
+// returns a *StaleError when any of it moved since the plan was made.
+func Recheck(ctx context.Context, saved *Plan, r Reader, parallelism int) error {
+	names := make([]string, len(saved.Changes))
+	for i, c := range saved.Changes {
+		names[i] = c.Agent
+	}
+	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: parallelism})
+	if err != nil {
+		return err
+	}
+	return CheckStale(saved, live)
+}

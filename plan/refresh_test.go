@@ -1,0 +1,185 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+)
+
+// fakeReader answers Refresh's calls from maps; a name in fail answers
+// that error, a name in gone answers 404 (deleted after the list).
+type fakeReader struct {
+	agents  []string
+	fail    map[string]error
+	gone    map[string]bool
+	listErr error
+	// onGet runs before each detail read (to cancel mid-refresh).
+	onGet func(name string)
+
+	mu    sync.Mutex
+	reads []string
+}
+
+func (f *fakeReader) ListAgents(context.Context) ([]cloud.ServiceListItem, error) {
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
+	var out []cloud.ServiceListItem
+	for _, n := range f.agents {
+		out = append(out, cloud.ServiceListItem{Name: n, Region: "us-west"})
+	}
+	return out, nil
+}
+
+func (f *fakeReader) GetAgent(ctx context.Context, name string) (*cloud.ServiceDetails, error) {
+	if f.onGet != nil {
+		f.onGet(name)
+	}
+	f.mu.Lock()
+	f.reads = append(f.reads, name)
+	f.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if f.gone[name] {
+		return nil, &cloud.Error{Method: "GET", Path: "/v1/agents/" + name, Status: http.StatusNotFound, Message: "Service not found"}
+	}
+	if err := f.fail[name]; err != nil {
+		return nil, err
+	}
+	return liveAgent(name, fullLive("x:1")), nil
+}
+
+func (f *fakeReader) ListSecretSets(context.Context) ([]cloud.SecretSetSummary, error) {
+	return nil, errors.New("secrets down")
+}
+
+func (f *fakeReader) ListRegions(context.Context) ([]cloud.Region, error) {
+	return []cloud.Region{{Code: "us-west"}}, nil
+}
+
+func TestRefresh(t *testing.T) {
+	boom := &cloud.Error{Method: "GET", Path: "/v1/agents/b", Status: 500, Code: "INTERNAL_SERVER_ERROR", Message: "boom"}
+	tests := []struct {
+		name        string
+		reader      *fakeReader
+		opts        RefreshOptions
+		wantAgents  []string // live agents after refresh
+		wantDetails []string // agents whose details were read
+		wantErr     string
+	}{
+		{
+			name:        "reads only the named agents",
+			reader:      &fakeReader{agents: []string{"a", "b", "c"}},
+			opts:        RefreshOptions{Names: []string{"a", "c", "not-live"}},
+			wantAgents:  []string{"a", "b", "c"},
+			wantDetails: []string{"a", "c"},
+		},
+		{
+			name:        "all details for prune",
+			reader:      &fakeReader{agents: []string{"a", "b"}},
+			opts:        RefreshOptions{AllDetails: true},
+			wantAgents:  []string{"a", "b"},
+			wantDetails: []string{"a", "b"},
+		},
+		{
+			name:        "an agent deleted between list and read is not live",
+			reader:      &fakeReader{agents: []string{"a", "b"}, gone: map[string]bool{"b": true}},
+			opts:        RefreshOptions{Names: []string{"a", "b"}},
+			wantAgents:  []string{"a"},
+			wantDetails: []string{"a"},
+		},
+		{
+			name:    "a failed read fails the refresh, naming the agent",
+			reader:  &fakeReader{agents: []string{"a", "b"}, fail: map[string]error{"b": boom}},
+			opts:    RefreshOptions{Names: []string{"a", "b"}},
+			wantErr: "read agent b: GET /v1/agents/b: 500 INTERNAL_SERVER_ERROR: boom",
+		},
+		{
+			name:    "every failed read is reported",
+			reader:  &fakeReader{agents: []string{"a", "b"}, fail: map[string]error{"a": errors.New("reset"), "b": errors.New("timeout")}},
+			opts:    RefreshOptions{Names: []string{"a", "b"}},
+			wantErr: "read agent a: reset\nread agent b: timeout",
+		},
+		{
+			name:    "a failed list fails the refresh",
+			reader:  &fakeReader{listErr: errors.New("connection refused")},
+			opts:    RefreshOptions{Names: []string{"a"}, Preflight: true},
+			wantErr: "list agents: connection refused",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			live, err := Refresh(context.Background(), tt.reader, tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var agents, details []string
+			for _, a := range live.Agents {
+				agents = append(agents, a.Name)
+			}
+			for _, n := range tt.wantDetails {
+				if live.Details[n] == nil {
+					t.Errorf("no details for %s", n)
+				}
+			}
+			for n := range live.Details {
+				details = append(details, n)
+			}
+			if diff := cmp.Diff(tt.wantAgents, agents); diff != "" {
+				t.Errorf("live agents (-want +got):\n%s", diff)
+			}
+			if len(details) != len(tt.wantDetails) {
+				t.Errorf("details read for %v, want %v", details, tt.wantDetails)
+			}
+		})
+	}
+}
+
+// TestRefreshPreflightFailureIsRecorded: a failed secrets list is kept for
+// the plan's warning, not an error of the refresh.
+func TestRefreshPreflightFailureIsRecorded(t *testing.T) {
+	live, err := Refresh(context.Background(), &fakeReader{agents: []string{"a"}}, RefreshOptions{Names: []string{"a"}, Preflight: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live.SecretsErr == nil || live.RegionsErr != nil || len(live.Regions) != 1 {
+		t.Errorf("secrets err %v, regions err %v, regions %v", live.SecretsErr, live.RegionsErr, live.Regions)
+	}
+}
+
+// TestRefreshCancelled: Ctrl-C during the reads stops the refresh with the
+// context's error, and agents not yet started are not read.
+func TestRefreshCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var names []string
+	for i := range 50 {
+		names = append(names, "agent-"+string(rune('a'+i%26))+string(rune('a'+i/26)))
+	}
+	r := &fakeReader{agents: names}
+	r.onGet = func(string) { cancel() } // the first read cancels
+	_, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: 1})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	if !strings.Contains(err.Error(), "read agent") {
+		t.Errorf("error %q does not name the read", err)
+	}
+	if len(r.reads) >= len(names) {
+		t.Errorf("%d of %d agents read after cancel; want the rest skipped", len(r.reads), len(names))
+	}
+}
