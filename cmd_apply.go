@@ -32,7 +32,7 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--allow-replace] [--redeploy-builds] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
@@ -60,9 +60,11 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if o.planFile != "" && fs.Changed("file") {
 		return errors.New("apply: give either -f FILE or a PLANFILE, not both")
 	}
-	if o.planFile != "" && (fs.Changed("allow-replace") || fs.Changed("redeploy-builds")) {
-		return withHint(errors.New("apply: a saved plan carries its own decisions; --allow-replace and --redeploy-builds apply only with -f"),
-			"make the plan again with the flag: pipecat-gitops plan --out PLANFILE --allow-replace")
+	for _, name := range decisionFlagNames {
+		if o.planFile != "" && fs.Changed(name) {
+			return withHint(fmt.Errorf("apply: a saved plan carries its own decisions; --%s applies only with -f", name),
+				"make the plan again with the flag: pipecat-gitops plan --out PLANFILE --"+name+" ...")
+		}
 	}
 	return runApply(ctx, e, o)
 }
@@ -168,6 +170,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 			{Name: "replaced", Value: strconv.Itoa(res.Count(plan.Replace))},
 			{Name: "deleted", Value: strconv.Itoa(res.Count(plan.Delete))},
 			{Name: "failed", Value: strconv.Itoa(failed)},
+			{Name: "unhealthy", Value: strconv.Itoa(p.Summary.Unhealthy)},
 			{Name: "plan-file", Value: ""},
 			{Name: "summary-file", Value: o.summaryFile},
 		},

@@ -21,6 +21,7 @@ type planOptions struct {
 	format           string
 	summaryFile      string
 	detailedExitcode bool
+	failOnUnhealthy  bool
 	decisions        decisionFlags
 	api              apiFlags
 }
@@ -30,25 +31,31 @@ type planOptions struct {
 type decisionFlags struct {
 	allowReplace   bool
 	redeployBuilds bool
+	targets        []string
 }
 
 func (f *decisionFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "plan the replacement (delete, then create) of agents whose region changes; without it such a change is an error")
 	fs.BoolVar(&f.redeployBuilds, "redeploy-builds", false, "plan an update of every buildId agent, also unchanged ones (the API cannot tell which build runs)")
+	fs.StringArrayVar(&f.targets, "target", nil, "limit the plan to this agent name or glob (repeatable); prune considers only those")
 }
 
+// decisionFlagNames are the flags decisionFlags registers.
+var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "target"}
+
 func (f decisionFlags) options(config string, parallelism int) plan.Options {
-	return plan.Options{Config: config, Parallelism: parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds}
+	return plan.Options{Config: config, Parallelism: parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds, Targets: f.targets}
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var o planOptions
-	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode] [--allow-replace] [--redeploy-builds] [--parallelism N]")
+	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--parallelism N]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file")
 	fs.StringVar(&o.out, "out", "", "save the plan (JSON, with live-state fingerprints) for apply")
 	fs.StringVar(&o.format, "format", "text", "output format: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering to this file")
 	fs.BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when the plan has changes")
+	fs.BoolVar(&o.failOnUnhealthy, "fail-on-unhealthy", false, "with --detailed-exitcode, also exit 2 when a managed agent is not ready or its revision failed")
 	o.decisions.register(fs)
 	o.api.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -96,7 +103,7 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 	if p.HasErrors() {
 		return fmt.Errorf("the plan has %s; apply would refuse it", plural(p.Summary.Errors, "error"))
 	}
-	if o.detailedExitcode && p.Summary.HasChanges() {
+	if o.detailedExitcode && (p.Summary.HasChanges() || (o.failOnUnhealthy && p.Summary.Unhealthy > 0)) {
 		return exitStatus(2)
 	}
 	return nil
@@ -120,6 +127,7 @@ func (e *env) planResult(p *plan.Plan, planFile, summaryFile string) result {
 			{Name: "replaced", Value: strconv.Itoa(s.Replace)},
 			{Name: "deleted", Value: strconv.Itoa(s.Delete)},
 			{Name: "failed", Value: "0"},
+			{Name: "unhealthy", Value: strconv.Itoa(s.Unhealthy)},
 			{Name: "plan-file", Value: planFile},
 			{Name: "summary-file", Value: summaryFile},
 		},

@@ -40,15 +40,19 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 		p.Config = o.Config
 	}
 	declared := make(map[string]bool, len(cfg.Agents))
+	var agents []schema.Agent // the targeted ones
 	for _, a := range cfg.Agents {
 		declared[a.Name] = true
-		p.Changes = append(p.Changes, diffAgent(a, live.Details[a.Name], o))
+		if o.targeted(a.Name) {
+			agents = append(agents, a)
+			p.Changes = append(p.Changes, diffAgent(a, live.Details[a.Name], o))
+		}
 	}
 	for _, item := range live.Agents {
-		if declared[item.Name] {
+		if declared[item.Name] || !o.targeted(item.Name) {
 			continue
 		}
-		if !cfg.Prune.Enabled || ignored(cfg.Prune.Ignore, item.Name) {
+		if !cfg.Prune.Enabled || matchAny(cfg.Prune.Ignore, item.Name) {
 			p.Unmanaged = append(p.Unmanaged, item.Name)
 			continue
 		}
@@ -56,7 +60,14 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Agent < p.Changes[j].Agent })
 	sort.Strings(p.Unmanaged)
-	p.Findings = append(preflight(cfg, live), refusals(cfg, p.Changes, o)...)
+	scoped := *cfg
+	scoped.Agents = agents
+	p.Findings = preflight(&scoped, live)
+	p.Findings = append(p.Findings, health(&scoped, live)...)
+	p.Findings = append(p.Findings, refusals(&scoped, p.Changes, o)...)
+	if len(o.Targets) > 0 {
+		p.Target, p.Findings = target(cfg, live, o, p.Findings)
+	}
 	p.Summarize()
 	return p
 }
@@ -123,34 +134,119 @@ func deleteChange(item cloud.ServiceListItem, d *cloud.ServiceDetails) Change {
 	return c
 }
 
-// refusals are the changes the plan's options do not allow, as errors:
-// the pull request shows them before merge, and apply refuses a plan with
-// errors before it sends anything.
+// refusals are the changes the plan's guards do not allow, as errors: the
+// pull request shows them before merge, and apply refuses a plan with
+// errors before it sends anything. cfg holds the targeted agents.
 func refusals(cfg *schema.Config, changes []Change, o Options) []Finding {
-	pos := map[string]schema.Agent{}
+	agents := map[string]schema.Agent{}
 	for _, a := range cfg.Agents {
-		pos[a.Name] = a
+		agents[a.Name] = a
 	}
 	var out []Finding
-	for _, c := range changes {
-		if c.Action != Replace || o.AllowReplace {
-			continue
-		}
-		a := pos[c.Agent]
-		f := Finding{Severity: Error, Agent: c.Agent, Field: "region", File: cfg.File,
-			Message: "replace needs --allow-replace: " + c.Reason + "; replacing deletes the agent and creates it again, ending its running sessions"}
-		at, ok := a.FieldPos["region"]
+	refuse := func(a schema.Agent, field, format string, args ...any) {
+		f := Finding{Severity: Error, Kind: KindRefusal, Agent: a.Name, Field: field, File: cfg.File, Message: fmt.Sprintf(format, args...)}
+		at, ok := a.FieldPos[field]
 		if !ok {
 			at = a.Pos
 		}
 		f.Line, f.Col = at.Line, at.Col
 		out = append(out, f)
 	}
+	deletes := 0
+	for _, c := range changes {
+		a := agents[c.Agent]
+		switch {
+		case c.Action == Delete:
+			deletes++
+		case c.Action != Replace:
+		case a.Protect:
+			refuse(a, "protect", "agent is protected (protect: true) and this plan replaces it: %s; remove protect in a reviewed change first", c.Reason)
+		case !o.AllowReplace && !matchAny(cfg.Replace.Allowed, c.Agent):
+			refuse(a, "region", "replace needs --allow-replace (or the agent in replace.allowed): %s; replacing deletes the agent and creates it again, ending its running sessions", c.Reason)
+		}
+	}
+	if m := cfg.Prune.MaxDeletes; m != nil && deletes > *m {
+		out = append(out, Finding{Severity: Error, Kind: KindRefusal, Field: "prune.maxDeletes", File: cfg.File,
+			Message: fmt.Sprintf("this plan deletes %d agents, more than prune.maxDeletes (%d); if that is intended, raise the limit in a reviewed change", deletes, *m)})
+	}
 	return out
 }
 
-// ignored reports whether name matches one of the prune.ignore globs.
-func ignored(globs []string, name string) bool {
+// health reports every targeted agent that is live but not ready, or
+// whose current revision failed or has an infrastructure issue, with the
+// reason and since when.
+func health(cfg *schema.Config, live *Live) []Finding {
+	var out []Finding
+	for _, a := range cfg.Agents {
+		d := live.Details[a.Name]
+		if d == nil {
+			continue
+		}
+		rev := d.CurrentRevision
+		failed := rev != nil && (rev.Phase == "Failed" || rev.HasInfrastructureIssue)
+		if d.Ready && !failed {
+			continue
+		}
+		msg := "not ready"
+		if rev != nil {
+			switch {
+			case rev.Phase == "Failed":
+				msg = "current revision failed"
+			case rev.HasInfrastructureIssue:
+				msg = "current revision has an infrastructure issue"
+			case rev.Phase != "":
+				msg = "not ready (revision " + rev.Phase + ")"
+			}
+			if h := rev.Health; h != nil && h.Reason != "" {
+				msg += ": " + h.Reason
+				if h.RestartCount > 0 {
+					msg += fmt.Sprintf(" (%d restarts)", h.RestartCount)
+				}
+			}
+			if rev.PhaseStartedAt != "" {
+				msg += ", since " + rev.PhaseStartedAt
+			}
+		}
+		out = append(out, Finding{Severity: Warning, Kind: KindHealth, Agent: a.Name, Field: "health", File: cfg.File,
+			Line: a.Pos.Line, Col: a.Pos.Col, Message: msg})
+	}
+	return out
+}
+
+// target counts what a targeted plan covers and refuses targets that match
+// no agent: a mistyped target must not pass as "no changes".
+func target(cfg *schema.Config, live *Live, o Options, findings []Finding) (*Target, []Finding) {
+	all := map[string]bool{}
+	for _, a := range cfg.Agents {
+		all[a.Name] = true
+	}
+	for _, item := range live.Agents {
+		all[item.Name] = true
+	}
+	t := &Target{Of: len(all)}
+	for name := range all {
+		if o.targeted(name) {
+			t.Agents++
+		}
+	}
+	for _, g := range o.Targets {
+		hit := false
+		for name := range all {
+			if ok, _ := path.Match(g, name); ok {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			findings = append(findings, Finding{Severity: Error, Kind: KindRefusal,
+				Message: fmt.Sprintf("--target %q matches no agent in the config or the organization", g)})
+		}
+	}
+	return t, findings
+}
+
+// matchAny reports whether name matches one of the path.Match globs.
+func matchAny(globs []string, name string) bool {
 	for _, g := range globs {
 		if ok, err := path.Match(g, name); err == nil && ok {
 			return true

@@ -465,38 +465,90 @@ func applyFields(t *testing.T, s schema.Spec, changes []FieldChange) schema.Spec
 // (an action, a reason, an error finding), never only in apply.
 func TestDiffDecisions(t *testing.T) {
 	const build = "123e4567-e89b-12d3-a456-426614174000"
-	redacted := fullLive("redacted")
-	moved := schema.Agent{Name: "moved", Spec: schema.Spec{Image: sp("x:1"), Region: sp("eu-central")},
-		Pos: schema.Position{Line: 7, Col: 3}, FieldPos: map[string]schema.Position{"region": {Line: 9, Col: 13}}}
+	const replaceMsg = "replace needs --allow-replace (or the agent in replace.allowed): region us-west -> eu-central cannot change in place; replacing deletes the agent and creates it again, ending its running sessions"
+	moved := func(protect bool) schema.Agent {
+		return schema.Agent{Name: "moved", Spec: schema.Spec{Image: sp("x:1"), Region: sp("eu-central")}, Protect: protect,
+			Pos: schema.Position{Line: 7, Col: 3}, FieldPos: map[string]schema.Position{"region": {Line: 9, Col: 13}, "protect": {Line: 10, Col: 14}}}
+	}
 	built := schema.Agent{Name: "built", Spec: schema.Spec{BuildID: sp(build)}, Pos: schema.Position{Line: 3, Col: 3}}
-	live := liveOf(liveAgent("moved", fullLive("x:1")), liveAgent("built", redacted))
+	live := liveOf(liveAgent("moved", fullLive("x:1")), liveAgent("built", fullLive("redacted")),
+		liveAgent("old-1", fullLive("x:1")), liveAgent("old-2", fullLive("x:1")))
+	replace := brief{"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}
+	noop := brief{"built", "no-op", "", nil}
+	refused := Finding{Severity: Error, Kind: KindRefusal, Agent: "moved", Field: "region", File: "pipecat.yaml", Line: 9, Col: 13, Message: replaceMsg}
 	tests := []struct {
 		name     string
+		cfg      *schema.Config
 		opts     Options
 		want     []brief
 		findings []Finding
+		target   *Target
 	}{
 		{
-			name: "replace refused without allow-replace, as an error at the region",
-			opts: Options{},
-			want: []brief{{"built", "no-op", "", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
-			findings: []Finding{{Severity: Error, Agent: "moved", Field: "region", File: "pipecat.yaml", Line: 9, Col: 13,
-				Message: "replace needs --allow-replace: region us-west -> eu-central cannot change in place; replacing deletes the agent and creates it again, ending its running sessions"}},
+			name:     "replace refused without allow-replace, as an error at the region",
+			cfg:      config(schema.Prune{}, built, moved(false)),
+			want:     []brief{noop, replace},
+			findings: []Finding{refused},
 		},
 		{
-			name: "replace allowed",
+			name: "replace allowed by the flag",
+			cfg:  config(schema.Prune{}, built, moved(false)),
 			opts: Options{AllowReplace: true},
-			want: []brief{{"built", "no-op", "", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
+			want: []brief{noop, replace},
+		},
+		{
+			name: "replace allowed by replace.allowed in the config",
+			cfg: func() *schema.Config {
+				c := config(schema.Prune{}, built, moved(false))
+				c.Replace.Allowed = []string{"mov*"}
+				return c
+			}(),
+			want: []brief{noop, replace},
+		},
+		{
+			name: "a protected agent is never replaced, even with allow-replace",
+			cfg:  config(schema.Prune{}, built, moved(true)),
+			opts: Options{AllowReplace: true},
+			want: []brief{noop, replace},
+			findings: []Finding{{Severity: Error, Kind: KindRefusal, Agent: "moved", Field: "protect", File: "pipecat.yaml", Line: 10, Col: 14,
+				Message: "agent is protected (protect: true) and this plan replaces it: region us-west -> eu-central cannot change in place; remove protect in a reviewed change first"}},
 		},
 		{
 			name: "redeploy builds turns an unchanged build agent into an update with its reason",
+			cfg:  config(schema.Prune{}, built, moved(false)),
 			opts: Options{AllowReplace: true, RedeployBuilds: true},
-			want: []brief{{"built", "update", "redeploy build", nil}, {"moved", "replace", "region us-west -> eu-central cannot change in place", []FieldChange{{"region", "us-west", "eu-central"}}}},
+			want: []brief{{"built", "update", "redeploy build", nil}, replace},
+		},
+		{
+			name: "prune.maxDeletes refuses a plan deleting more",
+			cfg:  config(schema.Prune{Enabled: true, MaxDeletes: ip(1)}, built),
+			want: []brief{noop, {"moved", "delete", ReasonPrune, nil}, {"old-1", "delete", ReasonPrune, nil}, {"old-2", "delete", ReasonPrune, nil}},
+			findings: []Finding{{Severity: Error, Kind: KindRefusal, Field: "prune.maxDeletes", File: "pipecat.yaml",
+				Message: "this plan deletes 3 agents, more than prune.maxDeletes (1); if that is intended, raise the limit in a reviewed change"}},
+		},
+		{
+			name: "prune.maxDeletes allows as many",
+			cfg:  config(schema.Prune{Enabled: true, MaxDeletes: ip(3)}, built),
+			want: []brief{noop, {"moved", "delete", ReasonPrune, nil}, {"old-1", "delete", ReasonPrune, nil}, {"old-2", "delete", ReasonPrune, nil}},
+		},
+		{
+			name:   "targets limit the plan and prune to the matching agents",
+			cfg:    config(schema.Prune{Enabled: true}, built, moved(false)),
+			opts:   Options{Targets: []string{"built", "old-1"}},
+			want:   []brief{noop, {"old-1", "delete", ReasonPrune, nil}},
+			target: &Target{Agents: 2, Of: 4},
+		},
+		{
+			name:     "a target that matches nothing is an error",
+			cfg:      config(schema.Prune{}, built),
+			opts:     Options{Targets: []string{"buit"}},
+			findings: []Finding{{Severity: Error, Kind: KindRefusal, Message: `--target "buit" matches no agent in the config or the organization`}},
+			target:   &Target{Agents: 0, Of: 4},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := Diff(config(schema.Prune{}, built, moved), live, tt.opts)
+			p := Diff(tt.cfg, live, tt.opts)
 			if diff := cmp.Diff(tt.want, briefs(p)); diff != "" {
 				t.Errorf("changes (-want +got):\n%s", diff)
 			}
@@ -512,6 +564,48 @@ func TestDiffDecisions(t *testing.T) {
 			if diff := cmp.Diff(tt.opts.recorded(), p.Options); diff != "" {
 				t.Errorf("recorded options (-want +got):\n%s", diff)
 			}
+			if diff := cmp.Diff(tt.target, p.Target); diff != "" {
+				t.Errorf("target (-want +got):\n%s", diff)
+			}
 		})
+	}
+}
+
+// TestHealth: an agent that is not ready, or whose revision failed, is a
+// health warning with the reason and since when; a ready one is not.
+func TestHealth(t *testing.T) {
+	crash := liveAgent("crashy", fullLive("x:1"))
+	crash.Ready = false
+	crash.CurrentRevision = &cloud.RevisionInfo{Phase: "Failed", PhaseStartedAt: "2026-11-30T08:00:00Z",
+		Health: &cloud.RevisionHealth{Reason: "CrashLoopBackOff", RestartCount: 7}}
+	rolling := liveAgent("rolling", fullLive("x:1"))
+	rolling.Ready = false
+	rolling.CurrentRevision = &cloud.RevisionInfo{Phase: "Creating", PhaseStartedAt: "2026-11-30T09:00:00Z"}
+	infra := liveAgent("infra", fullLive("x:1"))
+	infra.CurrentRevision = &cloud.RevisionInfo{Phase: "Active", HasInfrastructureIssue: true}
+	agent := func(name string, line int) schema.Agent {
+		return schema.Agent{Name: name, Spec: schema.Spec{Image: sp("x:1")}, Pos: schema.Position{Line: line, Col: 3}}
+	}
+	p := Diff(config(schema.Prune{}, agent("crashy", 3), agent("fine", 5), agent("infra", 7), agent("rolling", 9)),
+		liveOf(crash, liveAgent("fine", fullLive("x:1")), infra, rolling), Options{})
+	var got []Finding
+	for _, f := range p.Findings {
+		if f.Kind == KindHealth {
+			got = append(got, f)
+		}
+	}
+	want := []Finding{
+		{Severity: Warning, Kind: KindHealth, Agent: "crashy", Field: "health", File: "pipecat.yaml", Line: 3, Col: 3,
+			Message: "current revision failed: CrashLoopBackOff (7 restarts), since 2026-11-30T08:00:00Z"},
+		{Severity: Warning, Kind: KindHealth, Agent: "infra", Field: "health", File: "pipecat.yaml", Line: 7, Col: 3,
+			Message: "current revision has an infrastructure issue"},
+		{Severity: Warning, Kind: KindHealth, Agent: "rolling", Field: "health", File: "pipecat.yaml", Line: 9, Col: 3,
+			Message: "not ready (revision Creating), since 2026-11-30T09:00:00Z"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("health findings (-want +got):\n%s", diff)
+	}
+	if p.Summary.Unhealthy != 3 || p.Summary.HasChanges() {
+		t.Errorf("summary %+v: want 3 unhealthy and no changes", p.Summary)
 	}
 }

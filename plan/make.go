@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"fmt"
+	"path"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -21,23 +23,37 @@ type Options struct {
 	// RedeployBuilds plans an update of every buildId agent that would
 	// otherwise be unchanged: the API cannot tell which build runs.
 	RedeployBuilds bool `json:"redeploy_builds,omitempty"`
+	// Targets, when set, limit the plan to the agents whose names match
+	// one of these path.Match globs; prune considers only those.
+	Targets []string `json:"targets,omitempty"`
+}
+
+// targeted reports whether the plan covers the agent name.
+func (o Options) targeted(name string) bool {
+	return len(o.Targets) == 0 || matchAny(o.Targets, name)
 }
 
 // recorded is what a saved plan keeps of o: the decisions, not how the
 // plan was read.
 func (o Options) recorded() Options {
-	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds}
+	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets}
 }
 
 // Make reads the live state cfg needs and diffs it: the plan of `plan` and
 // of `apply -f`.
 func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, error) {
-	names := make([]string, len(cfg.Agents))
-	for i, a := range cfg.Agents {
-		names[i] = a.Name
+	for _, t := range o.Targets {
+		if _, err := path.Match(t, ""); err != nil {
+			return nil, fmt.Errorf("--target %q: %w", t, err)
+		}
+	}
+	var names []string
+	for _, a := range cfg.Agents {
+		names = append(names, a.Name)
 	}
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: o.Parallelism,
+		Filter: o.targeted,
 	})
 	if err != nil {
 		return nil, err

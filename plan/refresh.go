@@ -30,6 +30,9 @@ type RefreshOptions struct {
 	Preflight bool
 	// Parallelism bounds the requests in flight; < 1 means 8.
 	Parallelism int
+	// Filter, when set, limits the details read (Names and AllDetails
+	// alike) to the agents it accepts: a targeted plan reads no others.
+	Filter func(name string) bool
 }
 
 // Refresh reads the live state: the only I/O of planning. Agent reads must
@@ -62,7 +65,7 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 		sem  = make(chan struct{}, n)
 	)
 	for _, item := range agents {
-		if !o.AllDetails && !want[item.Name] {
+		if (!o.AllDetails && !want[item.Name]) || (o.Filter != nil && !o.Filter(item.Name)) {
 			continue
 		}
 		wg.Go(func() {

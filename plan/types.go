@@ -170,6 +170,10 @@ type Change struct {
 // apply fail (error) or is worth a look (warning).
 type Finding struct {
 	Severity Severity `json:"severity"`
+	// Kind tells findings about the plan's own guards (KindRefusal) and
+	// the live agents' health (KindHealth) from the preflight checks of
+	// references (empty).
+	Kind string `json:"kind,omitempty"`
 	// Agent is empty for findings about the whole plan (e.g. the secrets
 	// endpoint was unavailable).
 	Agent string `json:"agent,omitempty"`
@@ -179,6 +183,19 @@ type Finding struct {
 	File    string `json:"file,omitempty"`
 	Line    int    `json:"line,omitempty"`
 	Col     int    `json:"col,omitempty"`
+}
+
+// Kinds of findings.
+const (
+	KindRefusal = "refusal"
+	KindHealth  = "health"
+)
+
+// Target says how much of the organization a targeted plan covers: Agents
+// of the Of agents declared or live.
+type Target struct {
+	Agents int `json:"agents"`
+	Of     int `json:"of"`
 }
 
 // Summary counts the changes by action.
@@ -191,6 +208,9 @@ type Summary struct {
 	Unmanaged int `json:"unmanaged"`
 	Errors    int `json:"errors"`
 	Warnings  int `json:"warnings"`
+	// Unhealthy counts the managed agents that are not ready or whose
+	// revision failed (findings of KindHealth).
+	Unhealthy int `json:"unhealthy"`
 }
 
 // HasChanges reports whether applying would change anything. Unmanaged
@@ -209,7 +229,9 @@ type Plan struct {
 	Config string `json:"config"`
 	// Options are the decisions the plan was made with; apply of a saved
 	// plan follows them.
-	Options   Options   `json:"options"`
+	Options Options `json:"options"`
+	// Target is set when Options.Targets limited the plan.
+	Target    *Target   `json:"target,omitempty"`
 	Summary   Summary   `json:"summary"`
 	Changes   []Change  `json:"changes"`
 	Unmanaged []string  `json:"unmanaged"`
@@ -238,6 +260,9 @@ func (p *Plan) Summarize() {
 		}
 	}
 	for _, f := range p.Findings {
+		if f.Kind == KindHealth {
+			s.Unhealthy++
+		}
 		if f.Severity == Error {
 			s.Errors++
 		} else {

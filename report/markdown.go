@@ -35,6 +35,9 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	var top strings.Builder
 	top.WriteString(Marker(config) + "\n")
 	top.WriteString("### pipecat-gitops plan: " + planCounts(s) + "\n\n")
+	if line := targetLine(p); line != "" {
+		top.WriteString(mdEscape(line) + "\n\n")
+	}
 	if len(changes) == 0 {
 		top.WriteString("No changes. Live agents match " + mdCode(config) + ".\n\n")
 	}

@@ -184,3 +184,13 @@ func changed(p *plan.Plan) []plan.Change {
 	}
 	return out
 }
+
+// targetLine says that a targeted plan covers only some agents, or is
+// empty for a whole plan.
+func targetLine(p *plan.Plan) string {
+	if p.Target == nil {
+		return ""
+	}
+	return fmt.Sprintf("Targeted plan: %d of %d agents (--target %s); the others are not compared.",
+		p.Target.Agents, p.Target.Of, strings.Join(p.Options.Targets, ", "))
+}

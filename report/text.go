@@ -73,6 +73,9 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		}
 	}
 
+	if line := targetLine(p); line != "" {
+		bw.WriteString(line + "\n\n")
+	}
 	if len(changes) == 0 {
 		config := p.Config
 		if config == "" {

@@ -65,19 +65,13 @@ func (l *loader) build(tree any) *Config {
 	}
 	if p, ok := top["prune"].(map[string]any); ok {
 		cfg.Prune.Enabled, _ = p["enabled"].(bool)
-		ignore, _ := p["ignore"].([]any)
-		for i, g := range ignore {
-			s, ok := g.(string)
-			if !ok {
-				continue
-			}
-			if _, err := path.Match(s, ""); err != nil {
-				k := pathKey([]string{"prune", "ignore", fmt.Sprint(i)})
-				l.errorAt(l.nodes[k], l.display[k], "globs use *, ? and [a-z]; see Go's path.Match", "invalid glob %s: %v", quote(s), err)
-				continue
-			}
-			cfg.Prune.Ignore = append(cfg.Prune.Ignore, s)
+		cfg.Prune.Ignore = l.globs(p["ignore"], "prune", "ignore")
+		if n, ok := intValue(p["maxDeletes"]); ok {
+			cfg.Prune.MaxDeletes = &n
 		}
+	}
+	if r, ok := top["replace"].(map[string]any); ok {
+		cfg.Replace.Allowed = l.globs(r["allowed"], "replace", "allowed")
 	}
 
 	defaults := map[string]field{}
@@ -117,6 +111,26 @@ func (l *loader) build(tree any) *Config {
 		cfg.Agents = append(cfg.Agents, newAgent(name, keyNode, merged))
 	}
 	return cfg
+}
+
+// globs returns the valid path.Match globs of a list at tokens, reporting
+// the invalid ones.
+func (l *loader) globs(list any, tokens ...string) []string {
+	items, _ := list.([]any)
+	var out []string
+	for i, g := range items {
+		s, ok := g.(string)
+		if !ok {
+			continue
+		}
+		if _, err := path.Match(s, ""); err != nil {
+			k := pathKey(append(tokens[:len(tokens):len(tokens)], fmt.Sprint(i)))
+			l.errorAt(l.nodes[k], l.display[k], "globs use *, ? and [a-z]; see Go's path.Match", "invalid glob %s: %v", quote(s), err)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // checkAgent applies the cross-field rules to one merged agent, or to
@@ -166,6 +180,10 @@ func intValue(v any) (int, bool) {
 	return int(i), true
 }
 
+// protectKey is the one agent setting that is a guard of the plan, not a
+// field of the agent sent to the API.
+const protectKey = "protect"
+
 // newAgent builds the agent from its merged fields. The Spec is decoded
 // from the merged values by their JSON names, so a field added to Spec and
 // to the JSON Schema needs no code here. A tree the schema rejected may not
@@ -178,6 +196,10 @@ func newAgent(name string, key *yaml.Node, fs map[string]field) Agent {
 	tree := map[string]any{}
 	for k, f := range fs {
 		a.FieldPos[k] = pos(f.node)
+		if k == protectKey {
+			a.Protect, _ = f.v.(bool)
+			continue
+		}
 		parent, child, nested := strings.Cut(k, ".")
 		if !nested {
 			if _, isObject := f.v.(map[string]any); !isObject || !isObjectField(k) {

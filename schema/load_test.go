@@ -78,7 +78,7 @@ func TestParseInvalid(t *testing.T) {
 		{"misspelt key", hdr + "  bot:\n    image: a:1\n    imagePullSecret: s\n", nil,
 			`pipecat.yaml:5:5: agents.bot.imagePullSecret: unknown key "imagePullSecret"`, `did you mean "imagePullSecretSet"?`},
 		{"unknown key far from any", hdr + "  bot:\n    image: a:1\n    foo: s\n", nil,
-			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, buildId, enableKrisp, image, imagePullSecretSet, krispViva, maxSessionDuration, nodeType, region, secretSet`},
+			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, buildId, enableKrisp, image, imagePullSecretSet, krispViva, maxSessionDuration, nodeType, protect, region, secretSet`},
 		{"unknown key in autoScaling", hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: 1, maxagent: 2}\n", nil,
 			`pipecat.yaml:5:33: agents.bot.autoScaling.maxagent: unknown key "maxagent"`, `did you mean "maxAgents"?`},
 		{"image without tag", hdr + "  bot:\n    image: acme/bot\n", nil,
@@ -237,6 +237,11 @@ func TestParseValid(t *testing.T) {
 			&Config{Version: 1, Agents: []Agent{{Name: "bot", Spec: Spec{Image: ptr("a:1"), AutoScaling: &AutoScaling{}}}}}},
 		{"prune", "version: 1\nagents: {}\nprune:\n  enabled: true\n  ignore: [\"legacy-*\", \"keep-[ab]\"]\n", nil,
 			&Config{Version: 1, Prune: Prune{Enabled: true, Ignore: []string{"legacy-*", "keep-[ab]"}}}},
+		{"guards: prune limit, replace allow-list, protect from defaults and per agent",
+			"version: 1\ndefaults:\n  protect: true\nagents:\n  keep:\n    image: a:1\n  loose:\n    image: a:1\n    protect: false\n" +
+				"prune:\n  enabled: true\n  maxDeletes: 2\nreplace:\n  allowed: [\"eu-*\"]\n", nil,
+			&Config{Version: 1, Prune: Prune{Enabled: true, MaxDeletes: ptr(2)}, Replace: Replace{Allowed: []string{"eu-*"}},
+				Agents: []Agent{{Name: "keep", Spec: Spec{Image: ptr("a:1")}, Protect: true}, {Name: "loose", Spec: Spec{Image: ptr("a:1")}}}}},
 		{"byte order mark and CRLF line ends", "\ufeffversion: 1\r\nagents:\r\n  bot:\r\n    image: a:1\r\n", nil,
 			&Config{Version: 1, Agents: []Agent{{Name: "bot", Spec: Spec{Image: ptr("a:1")}}}}},
 	}

@@ -7,8 +7,9 @@ type Config struct {
 	File    string
 	Version int
 	// Agents are sorted by name.
-	Agents []Agent
-	Prune  Prune
+	Agents  []Agent
+	Prune   Prune
+	Replace Replace
 }
 
 // Prune says whether live agents missing from the file are deleted.
@@ -16,6 +17,14 @@ type Prune struct {
 	Enabled bool
 	// Ignore holds path.Match globs of agent names never deleted.
 	Ignore []string
+	// MaxDeletes, when set, is the most deletes one plan may hold.
+	MaxDeletes *int
+}
+
+// Replace says which agents may be replaced when their region changes.
+type Replace struct {
+	// Allowed holds path.Match globs of agent names.
+	Allowed []string
 }
 
 // Agent is one declared agent: its name, its desired Spec after defaults
@@ -23,6 +32,8 @@ type Prune struct {
 type Agent struct {
 	Name string
 	Spec Spec
+	// Protect refuses plans that delete or replace the agent.
+	Protect bool
 
 	// Pos is where the agent's key is in the file.
 	Pos Position
