@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -124,13 +125,10 @@ func (e *env) loadConfig(path string) (*schema.Config, error) {
 		if e.gh.enabled && errors.As(err, &list) {
 			// Every error is in the one file loaded: resolve its path once.
 			file := e.repoPath(path)
-			lines := make([]string, len(list))
-			for i, v := range list {
+			for _, v := range list {
 				e.annotate(github.Annotation{Level: "error", File: file, Line: v.Line, Col: v.Col,
 					Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
-				lines[i] = v.Error()
 			}
-			e.actionsOutputs(report.ValidationMarkdown(file, 0, lines), nil)
 		}
 		return nil, err
 	}
@@ -210,6 +208,22 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %v\n", err)
 		}
 	}
+}
+
+// reportFailure writes the Markdown of a failed command where its result
+// would have gone (--summary-file and the job summary), errors first, as
+// printError words them: the PR comment then shows the failure at this
+// commit instead of keeping an older plan up.
+func (e *env) reportFailure(subject, config, summaryFile string, err error) {
+	var b strings.Builder
+	printError(&b, err)
+	md := report.FailureMarkdown(subject, strings.TrimRight(b.String(), "\n"), e.meta(config))
+	if summaryFile != "" {
+		if werr := os.WriteFile(summaryFile, []byte(md), 0o644); werr != nil {
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %v\n", werr)
+		}
+	}
+	e.actionsOutputs(md, []github.Output{{Name: "summary-file", Value: summaryFile}})
 }
 
 // result is one command's result document in every form it is written:

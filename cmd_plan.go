@@ -74,18 +74,12 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 }
 
 func runPlan(ctx context.Context, e *env, o planOptions) error {
-	cfg, err := e.loadConfig(o.file)
+	p, err := e.makePlan(ctx, o)
 	if err != nil {
+		// The summary (and so the PR comment) must say so: an older,
+		// green plan must not stay up.
+		e.reportFailure("plan", e.repoPath(o.file), o.summaryFile, err)
 		return err
-	}
-	client, closeAPI, err := e.connect(&o.api)
-	if err != nil {
-		return err
-	}
-	defer closeAPI()
-	p, err := plan.Make(ctx, cfg, client, o.decisions.options(e.repoPath(o.file), o.api.parallelism))
-	if err != nil {
-		return apiHint(err)
 	}
 	if o.out != "" {
 		var buf bytes.Buffer
@@ -107,6 +101,24 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		return exitStatus(2)
 	}
 	return nil
+}
+
+// makePlan loads the config and makes the plan.
+func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
+	cfg, err := e.loadConfig(o.file)
+	if err != nil {
+		return nil, err
+	}
+	client, closeAPI, err := e.connect(&o.api)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAPI()
+	p, err := plan.Make(ctx, cfg, client, o.decisions.options(e.repoPath(o.file), o.api.parallelism))
+	if err != nil {
+		return nil, apiHint(err)
+	}
+	return p, nil
 }
 
 // planResult is a plan in every form plan writes it; inside GitHub

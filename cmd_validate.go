@@ -20,7 +20,9 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := e.loadConfig(*file)
 	if err != nil {
-		return loadHint(err)
+		err = loadHint(err)
+		e.reportFailure("validate", e.repoPath(*file), "", err)
+		return err
 	}
 	noun := "agents"
 	if len(cfg.Agents) == 1 {
@@ -29,7 +31,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if _, err := fmt.Fprintf(e.stdout, "%s: %d %s valid\n", cfg.File, len(cfg.Agents), noun); err != nil {
 		return err
 	}
-	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents), nil), nil)
+	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)
 	return nil
 }
 

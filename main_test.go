@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,13 +35,17 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: scriptSetup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"pcapi":    cmdPCAPI,
-			"requests": cmdRequests,
+			"pcapi":      cmdPCAPI,
+			"requests":   cmdRequests,
+			"ghcomments": cmdGHComments,
 		},
 	})
 }
 
-type sandboxKey struct{}
+type (
+	sandboxKey struct{}
+	githubKey  struct{}
+)
 
 func scriptSetup(env *testscript.Env) error {
 	// Nothing of the developer's environment may change what a script sees.
@@ -49,6 +54,7 @@ func scriptSetup(env *testscript.Env) error {
 	// A fake GitHub API per script, for the comment command.
 	gh := githubtest.NewServer()
 	env.Defer(gh.Close)
+	env.Values[githubKey{}] = gh
 	env.Setenv("GITHUB_API_URL", gh.URL)
 	env.Setenv("GITHUB_REPOSITORY", gh.Repo)
 	return startScriptSandbox(env)
@@ -139,5 +145,22 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 			continue
 		}
 		fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.Path, r.Status)
+	}
+}
+
+// cmdGHComments prints the comments of a pull request on the script's fake
+// GitHub, each as "#ID by USER:" and its body, so scripts can assert what
+// a reviewer sees:
+//
+//	ghcomments PR
+func cmdGHComments(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: ghcomments PR")
+	}
+	pr, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	gh := ts.Value(githubKey{}).(*githubtest.Server)
+	for _, c := range gh.IssueComments(pr) {
+		fmt.Fprintf(ts.Stdout(), "#%d by %s:\n%s\n", c.ID, c.User, c.Body)
 	}
 }

@@ -5,23 +5,32 @@ import (
 	"strings"
 )
 
-// ValidationMarkdown is the job summary of validate: the config's marker,
-// then either the agent count or every error line in a code block (the
-// lines are the ones validate prints, FILE:LINE:COL: path: message).
-func ValidationMarkdown(config string, agents int, errs []string) string {
+// ValidationMarkdown is the job summary of a successful validate: the
+// config's marker and the agent count. A failed one is FailureMarkdown.
+func ValidationMarkdown(config string, agents int) string {
+	return Marker(config) + "\n" +
+		fmt.Sprintf("### ✅ pipecat-gitops validate: %s, %s valid\n", mdCode(config), plural(agents, "agent"))
+}
+
+// FailureMarkdown is the summary of a plan or apply that failed before it
+// had a result (an invalid config, an API failure): the marker, a headline
+// that says so, the error text in a code block (errors first, each with
+// its file:line:col where it has one) and the footer naming the commit.
+func FailureMarkdown(subject, errText string, m Meta) string {
 	var b strings.Builder
-	b.WriteString(Marker(config) + "\n")
-	if len(errs) == 0 {
-		fmt.Fprintf(&b, "### ✅ pipecat-gitops validate: %s, %s valid\n", mdCode(config), plural(agents, "agent"))
-		return b.String()
+	b.WriteString(Marker(m.Config) + "\n")
+	fmt.Fprintf(&b, "### ❌ pipecat-gitops %s failed", subject)
+	if m.Commit != "" {
+		fmt.Fprintf(&b, " at commit %s", mdCode(shortSHA(m.Commit)))
 	}
-	fmt.Fprintf(&b, "### ❌ pipecat-gitops validate: %s, %s\n\n", mdCode(config), plural(len(errs), "error"))
-	lines := make([]string, len(errs))
-	for i, e := range errs {
-		lines[i] = noControl(e)
+	b.WriteString("\n\n")
+	lines := strings.Split(strings.ReplaceAll(errText, "\r", ""), "\n")
+	for i, l := range lines {
+		lines[i] = noControl(l)
 	}
 	body := strings.Join(lines, "\n")
 	fence := codeFence(body)
-	b.WriteString(fence + "\n" + body + "\n" + fence + "\n")
+	b.WriteString(fence + "\n" + body + "\n" + fence + "\n\n")
+	b.WriteString(footer(m.Config, m))
 	return b.String()
 }
