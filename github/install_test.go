@@ -370,6 +370,53 @@ func TestInstallDownloadsVerifiesAndCaches(t *testing.T) {
 	t.Logf("install step: %v downloading and verifying the release, %v from the tool cache", first.took, second.took)
 }
 
+// TestInstallWithoutAToolCache: a runner with no tool cache, or one that
+// cannot be written, still gets the release binary; only the next job pays
+// for the download again.
+func TestInstallWithoutAToolCache(t *testing.T) {
+	t.Parallel()
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		toolCache string
+		// annotations: the start of each (the rest is mkdir's own words).
+		annotations []string
+	}{
+		{name: "RUNNER_TOOL_CACHE unset", toolCache: ""},
+		{
+			name: "the tool cache cannot be written", toolCache: notADir,
+			annotations: []string{"::warning title=pipecat-gitops::could not cache the binary in " + notADir + "/pipecat-gitops/1.4.2/x64: mkdir"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeRelease(t)
+			f.publish("v1.4.2", "pipecat-gitops v1.4.2")
+			r := runner{os: "Linux", arch: "X64", toolCache: tt.toolCache}
+			res := r.install(t, f, "v1.4.2", "v1.4.2")
+			if diff := cmp.Diff(map[string]string{"installed": "true", "source": "release", "version": "v1.4.2"}, res.outputs); diff != "" {
+				t.Errorf("outputs (-want +got):\n%s", diff)
+			}
+			got := annotations(res.stdout)
+			for i := range got {
+				if i < len(tt.annotations) && strings.HasPrefix(got[i], tt.annotations[i]) {
+					got[i] = tt.annotations[i]
+				}
+			}
+			if diff := cmp.Diff(tt.annotations, got); diff != "" {
+				t.Errorf("annotations (-want +got):\n%s", diff)
+			}
+			if got := runBinary(t, res.binary()); got != "pipecat-gitops v1.4.2\n" {
+				t.Errorf("installed binary says %q", got)
+			}
+		})
+	}
+}
+
 // TestInstallPicksTheRunnersArchive installs on every platform the release
 // builds, so the script's archive names and formats are GoReleaser's.
 func TestInstallPicksTheRunnersArchive(t *testing.T) {

@@ -182,6 +182,9 @@ if [ -n "${RUNNER_TOOL_CACHE:-}" ]; then
   fi
 fi
 
+if ! command -v curl >/dev/null 2>&1; then
+  build_from_source notice "curl, which downloads the release, is not installed"
+fi
 work=$(mktemp -d "$RUNNER_TEMP/$tool-install.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
@@ -200,7 +203,7 @@ fi
 status=$(fetch "$url/$archive" "$work/$archive") || {
   build_from_source warning "downloading $url/$archive failed (HTTP $status): $(tail -n 1 "$work/curl.err")"
 }
-got=$(sha256 "$work/$archive")
+got=$(sha256 "$work/$archive") || build_from_source warning "could not compute the sha256 of $archive (no sha256sum or shasum?)"
 if [ "$got" != "$want" ]; then
   build_from_source warning "$archive of release $tag has sha256 $got, but checksums.txt says $want: refused"
 fi
@@ -226,9 +229,13 @@ if [ -z "$cache_dir" ]; then
   installed release "$tag" "$work/bin"
 fi
 # The .complete marker (as the toolkit's tool cache writes it) goes last, so
-# an interrupted copy is never taken for a cached binary.
-rm -rf "$cache_dir" "$cache_dir.complete"
-mkdir -p "$cache_dir"
-cp "$work/bin/$exe" "$cache_dir/$exe"
-touch "$cache_dir.complete"
+# an interrupted copy is never taken for a cached binary. A cache that
+# cannot be written costs the next job a download, not this one its binary.
+if ! { rm -rf "$cache_dir" "$cache_dir.complete" &&
+  mkdir -p "$cache_dir" &&
+  cp "$work/bin/$exe" "$cache_dir/$exe" &&
+  touch "$cache_dir.complete"; } 2>"$work/cache.err"; then
+  annotate warning "could not cache the binary in $cache_dir: $(tail -n 1 "$work/cache.err")"
+  installed release "$tag" "$work/bin"
+fi
 installed release "$tag" "$cache_dir"
