@@ -51,7 +51,7 @@ func (f *apiFlags) check() error {
 // else to the real API with the key from PIPECAT_API_KEY. close stops the
 // sandbox, if any.
 func (e *env) connect(f *apiFlags) (client *cloud.Client, closeFn func(), err error) {
-	opts := cloud.Options{UserAgent: "pipecat-gitops/" + version}
+	opts := cloud.Options{UserAgent: "pipecat-gitops/" + readVersion(version, readBuildInfo).Version}
 	if f.verbose {
 		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", l) }
 	}
