@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +20,17 @@ import (
 // repoRoot is where action.yml and examples/ live, one level up.
 const repoRoot = ".."
 
-var exampleWorkflows = []string{"examples/workflows/pipecat.yml", "examples/workflows/drift.yml"}
+// exampleWorkflows are every workflow under examples/workflows.
+var exampleWorkflows = func() []string {
+	files, err := filepath.Glob(filepath.Join(repoRoot, "examples/workflows/*.yml"))
+	if err != nil || len(files) == 0 {
+		panic(fmt.Sprintf("no example workflows: %v", err))
+	}
+	for i, f := range files {
+		files[i], _ = filepath.Rel(repoRoot, f)
+	}
+	return files
+}()
 
 type actionFile struct {
 	Name    string

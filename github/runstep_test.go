@@ -1,0 +1,101 @@
+package github_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestActionRunStep runs action.yml's "Run pipecat-gitops" step with bash
+// and a stub binary that records its arguments: which command each event
+// runs, and that the plan's decisions reach plan and apply alike.
+func TestActionRunStep(t *testing.T) {
+	step := actionStep(t, "Run pipecat-gitops")
+	tests := []struct {
+		name     string
+		event    string
+		inputs   map[string]string
+		wantArgs string // "" when the step must fail before running the binary
+		wantOut  string // a line the step must print
+	}{
+		{
+			name: "auto plans a pull request", event: "pull_request",
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --out DIR/plan.json --format text",
+		},
+		{
+			name: "auto applies a push, waiting", event: "push", inputs: map[string]string{"inputs.wait": "true"},
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --auto-approve --wait --wait-timeout 5m",
+		},
+		{
+			name: "decisions go to plan too", event: "pull_request",
+			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true"},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --out DIR/plan.json --format text",
+		},
+		{
+			name: "and to apply", event: "push",
+			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true"},
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --auto-approve",
+		},
+		{
+			name: "apply of a saved plan takes no decision flags", event: "push",
+			inputs:   map[string]string{"inputs.plan-file": "reviewed/plan.json", "inputs.allow-replace": "true"},
+			wantArgs: "apply reviewed/plan.json --parallelism 8 --summary-file DIR/summary.md --auto-approve",
+		},
+		{
+			name: "auto refuses pull_request_target with the reason", event: "pull_request_target",
+			wantOut: "::error title=pipecat-gitops::command: auto refuses pull_request_target: that event runs with the repository's secrets",
+		},
+		{
+			name: "an explicit plan on pull_request_target is the workflow's choice", event: "pull_request_target",
+			inputs:   map[string]string{"inputs.command": "plan"},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --out DIR/plan.json --format text",
+		},
+		{
+			name: "auto on another event says what to do", event: "schedule",
+			wantOut: "::error title=pipecat-gitops::command: auto runs plan on pull_request and apply on push; on schedule set command: plan or apply",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			temp := t.TempDir()
+			argsFile := filepath.Join(temp, "args")
+			stub := "#!/bin/sh\necho \"$@\" > " + argsFile + "\n"
+			if err := os.WriteFile(filepath.Join(temp, "pipecat-gitops"), []byte(stub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			values := map[string]string{
+				"inputs.working-directory": t.TempDir(), "inputs.api-key": "pk_test", "inputs.command": "auto",
+				"inputs.config": "pipecat.yaml", "inputs.api-url": "", "inputs.parallelism": "8", "inputs.wait": "false",
+				"inputs.wait-timeout": "5m", "inputs.allow-replace": "false", "inputs.redeploy-builds": "false", "inputs.plan-file": "",
+			}
+			for k, v := range tt.inputs {
+				values[k] = v
+			}
+			out, err := runStep(t, step, values, map[string]string{
+				"GITHUB_EVENT_NAME": tt.event, "RUNNER_TEMP": temp, "GITHUB_OUTPUT": filepath.Join(temp, "output"),
+			})
+			if tt.wantOut != "" && !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", out, tt.wantOut)
+			}
+			data, readErr := os.ReadFile(argsFile)
+			if tt.wantArgs == "" {
+				if err == nil || readErr == nil {
+					t.Errorf("step ran the binary (%q) or succeeded (%v); want a refusal", data, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("step failed: %v\n%s", err, out)
+			}
+			outputs, _ := os.ReadFile(filepath.Join(temp, "output"))
+			_, dir, _ := strings.Cut(string(outputs), "dir=")
+			got := strings.ReplaceAll(strings.TrimSpace(string(data)), strings.TrimSpace(dir), "DIR")
+			if diff := cmp.Diff(tt.wantArgs, got); diff != "" {
+				t.Errorf("binary arguments (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
