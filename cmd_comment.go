@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 )
@@ -44,6 +45,12 @@ func cmdComment(ctx context.Context, e *env, args []string) error {
 		BaseURL: e.getenv("GITHUB_API_URL"),
 		Token:   token,
 		Repo:    repo,
+		// A long wait says what it waits for, so a CI log is not silent.
+		OnRetry: func(ev github.RetryEvent) {
+			if ev.Wait > 2*time.Second {
+				fmt.Fprintf(e.stderr, "comment: %s\n", ev)
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)

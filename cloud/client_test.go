@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -984,5 +985,60 @@ func TestRequestLogString(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestKeyRedactedInAnyForm: a server echoing the key lowercased, in
+// capitals or URL-encoded must not get it to the error (and so to stderr).
+func TestKeyRedactedInAnyForm(t *testing.T) {
+	tests := []struct {
+		name, echo string
+	}{
+		{"as sent", "Bearer " + testKey},
+		{"lowercased", "bearer " + strings.ToLower(testKey)},
+		{"capitals", strings.ToUpper(testKey)},
+		{"query-escaped", url.QueryEscape("Bearer " + testKey)},
+		{"percent-encoded lowercase hex", strings.ReplaceAll(testKey, "_", "%5f")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				reply(w, 401, fmt.Sprintf(`{"error":"bad credentials: %s","code":"UNAUTHORIZED"}`, tt.echo))
+			})
+			c := newClient(t, fastOptions(srv.URL))
+			_, err := c.ListAgents(t.Context())
+			if err == nil {
+				t.Fatal("ListAgents succeeded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "REDACTED") {
+				t.Errorf("error %q: want the key replaced by REDACTED", msg)
+			}
+			if strings.Contains(strings.ToLower(msg), strings.ToLower("SUPERSECRET")) {
+				t.Errorf("error %q holds the key", msg)
+			}
+		})
+	}
+}
+
+func TestOnRetryOption(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if hit == 1 {
+			w.Header().Set("Retry-After", "0")
+			reply(w, 429, `{"error":"slow down","code":"TOO_MANY_REQUESTS"}`)
+			return
+		}
+		reply(w, 200, `{"regions":[]}`)
+	})
+	var events []string
+	opts := fastOptions(srv.URL)
+	opts.OnRetry = func(e cloud.RetryEvent) { events = append(events, e.String()) }
+	c := newClient(t, opts)
+	if _, err := c.ListRegions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"waiting 0s before retrying GET /v1/regions (429 Too Many Requests)"}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("retry events (-want +got):\n%s", diff)
 	}
 }
