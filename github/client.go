@@ -159,10 +159,12 @@ func (c *Client) ListIssueComments(ctx context.Context, n int) ([]PostedComment,
 	return listAll[PostedComment](ctx, c, c.repoPath("/issues/%d/comments?per_page=100", n))
 }
 
-// CreateIssueComment posts a new comment on issue or pull request n.
+// CreateIssueComment posts a new comment on issue or pull request n. It is
+// not repeated once GitHub may have stored it: such a failure wraps
+// httpcore.ErrUnknownOutcome, and the caller looks before posting again.
 func (c *Client) CreateIssueComment(ctx context.Context, n int, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/comments", n), map[string]string{"body": body}, &out, false)
+	err := c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/comments", n), map[string]string{"body": body}, &out, true)
 	return out, err
 }
 
@@ -178,10 +180,11 @@ func (c *Client) ListCommitComments(ctx context.Context, sha string) ([]PostedCo
 	return listAll[PostedComment](ctx, c, c.repoPath("/commits/%s/comments?per_page=100", sha))
 }
 
-// CreateCommitComment posts a comment on commit sha.
+// CreateCommitComment posts a comment on commit sha; like
+// CreateIssueComment, it is not repeated blindly.
 func (c *Client) CreateCommitComment(ctx context.Context, sha, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPost, c.repoPath("/commits/%s/comments", sha), map[string]string{"body": body}, &out, false)
+	err := c.do(ctx, http.MethodPost, c.repoPath("/commits/%s/comments", sha), map[string]string{"body": body}, &out, true)
 	return out, err
 }
 

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 )
 
 // MaxCommentChars is GitHub's limit on a comment body, in characters.
@@ -77,7 +79,8 @@ var markerLine = regexp.MustCompile(`^<!-- pipecat-gitops: (\S.*) -->$`)
 
 // Comment creates or edits the one comment carrying the body's marker
 // line: on the pull request given or found from the event, else on the
-// commit. An edit whose body would not change is not sent. The returned
+// commit. An edit whose body would not change is not sent; a create whose
+// answer was lost is looked for before it is posted again. The returned
 // error is a *PermissionError when GitHub refused access; the result is
 // still filled in when the comment was posted and only the labels failed.
 func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
@@ -118,22 +121,26 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		edit = func(id int64) (PostedComment, error) { return c.EditCommitComment(ctx, id, body) }
 	}
 
+	// find returns the oldest comment carrying the marker: it keeps its
+	// place in the thread.
+	find := func(cs []PostedComment) *PostedComment {
+		for i := range cs {
+			first, _, _ := strings.Cut(cs[i].Body, "\n")
+			if strings.TrimRight(first, "\r") == marker {
+				return &cs[i]
+			}
+		}
+		return nil
+	}
 	existing, err := list()
 	if err != nil {
 		return res, permission(err, perm)
 	}
-	var found *PostedComment
-	for i := range existing {
-		first, _, _ := strings.Cut(existing[i].Body, "\n")
-		if strings.TrimRight(first, "\r") == marker {
-			found = &existing[i] // the oldest: it keeps its place in the thread
-			break
-		}
-	}
+	found := find(existing)
 	var posted PostedComment
 	switch {
 	case found == nil:
-		posted, err = create()
+		posted, err = createOnce(create, list, find)
 		res.Action = "created"
 	case found.Body == body:
 		posted = *found
@@ -155,6 +162,27 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// createOnce posts a comment without ever posting it twice. When an
+// answer is lost after GitHub may have stored the comment, a blind retry
+// would duplicate it; the comments are listed again instead, and the
+// comment is posted again only if it is not there.
+func createOnce(create func() (PostedComment, error), list func() ([]PostedComment, error), find func([]PostedComment) *PostedComment) (PostedComment, error) {
+	const tries = 3
+	for try := 1; ; try++ {
+		posted, err := create()
+		if try == tries || !errors.Is(err, httpcore.ErrUnknownOutcome) {
+			return posted, err
+		}
+		again, lerr := list()
+		if lerr != nil {
+			return posted, fmt.Errorf("%w; looking for it: %w", err, lerr)
+		}
+		if f := find(again); f != nil {
+			return *f, nil
+		}
+	}
 }
 
 func permission(err error, perm string) error {

@@ -402,3 +402,83 @@ func TestCommentKeepsOneLabel(t *testing.T) {
 		t.Error("unknown label accepted")
 	}
 }
+
+// TestCommentLostAnswerPostsOnce: GitHub stores the comment but the answer
+// to the POST is lost. The comment is looked for before any second POST,
+// so exactly one exists, and the run reports it created.
+func TestCommentLostAnswerPostsOnce(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name     string
+		opts     github.CommentOptions
+		postPath string
+		comments func(srv *githubtest.Server) []githubtest.Comment
+	}{
+		{
+			name: "pull request comment", opts: github.CommentOptions{PR: 7},
+			postPath: "/repos/acme/agents/issues/7/comments",
+			comments: func(srv *githubtest.Server) []githubtest.Comment { return srv.IssueComments(7) },
+		},
+		{
+			name: "commit comment", opts: github.CommentOptions{EventName: "push", SHA: sha},
+			postPath: "/repos/acme/agents/commits/" + sha + "/comments",
+			comments: func(srv *githubtest.Server) []githubtest.Comment { return srv.CommitComments(sha) },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t)
+			srv.DropAfterCommit(1, http.MethodPost, tt.postPath)
+			opts := tt.opts
+			opts.Client, opts.Body = c, body("pipecat.yaml", "1 to create")
+			res, err := github.Comment(context.Background(), opts)
+			if err != nil {
+				t.Fatalf("Comment: %v", err)
+			}
+			got := tt.comments(srv)
+			if len(got) != 1 || got[0].Body != opts.Body {
+				t.Fatalf("comments after a lost answer: %+v, want exactly one with the body", got)
+			}
+			if res.Action != "created" || res.CommentID != got[0].ID {
+				t.Errorf("result %+v, want created #%d", res, got[0].ID)
+			}
+			var posts int
+			for _, r := range srv.Requests() {
+				if r.Method == http.MethodPost && r.Path == tt.postPath {
+					posts++
+				}
+			}
+			if posts != 1 {
+				t.Errorf("%d POSTs of the comment, want 1", posts)
+			}
+		})
+	}
+}
+
+// TestCommentLostAnswerNotStoredPostsAgain: the POST was lost before GitHub
+// stored anything (a 502 from a proxy): the look finds nothing, and the
+// comment is posted again.
+func TestCommentLostAnswerNotStoredPostsAgain(t *testing.T) {
+	srv, c := newFake(t)
+	srv.FailRequest(1, http.MethodPost, "/repos/acme/agents/issues/7/comments", http.StatusBadGateway)
+	res, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: body("pipecat.yaml", "x"), PR: 7})
+	if err != nil || res.Action != "created" {
+		t.Fatalf("got %+v, %v; want created", res, err)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Method+" "+r.Path)
+	}
+	want := []string{
+		"GET /repos/acme/agents/issues/7/comments",
+		"POST /repos/acme/agents/issues/7/comments", // 502
+		"GET /repos/acme/agents/issues/7/comments",  // not there
+		"POST /repos/acme/agents/issues/7/comments",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if n := len(srv.IssueComments(7)); n != 1 {
+		t.Errorf("%d comments, want 1", n)
+	}
+}

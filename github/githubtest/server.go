@@ -11,13 +11,16 @@
 // over-long body, 404 for an unknown repository or comment, and a bearer
 // token check. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
 // 403 to writes as GitHub does to a fork's token; Fail queues error
-// answers.
+// answers; DropAfterCommit handles a request in full, then closes the
+// connection without an answer, as when a proxy dies after GitHub stored
+// a comment.
 package githubtest
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,6 +70,7 @@ type Server struct {
 	mu             sync.Mutex
 	readOnly       bool
 	failures       []failure
+	targeted       []targeted
 	nextID         int64
 	issueComments  map[int][]*Comment
 	commitComments map[string][]*Comment
@@ -78,6 +82,13 @@ type Server struct {
 type failure struct {
 	status int
 	header http.Header
+}
+
+// targeted is a fault for one method and path: an error answer (status),
+// or with status 0 the answer dropped after the change took effect.
+type targeted struct {
+	method, path string
+	status       int
 }
 
 // NewServer starts a fake serving repository "acme/agents" that accepts
@@ -127,6 +138,23 @@ func (s *Server) Fail(times, status int, header http.Header) {
 	defer s.mu.Unlock()
 	for range times {
 		s.failures = append(s.failures, failure{status, header})
+	}
+}
+
+// DropAfterCommit makes the next times requests with method and path
+// (e.g. "POST", "/repos/acme/agents/issues/7/comments") take effect, then
+// lose their answer: the connection is closed without a response.
+func (s *Server) DropAfterCommit(times int, method, path string) {
+	s.FailRequest(times, method, path, 0)
+}
+
+// FailRequest makes the next times requests with method and path answer
+// status without taking effect (status 0: see DropAfterCommit).
+func (s *Server) FailRequest(times int, method, path string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.targeted = append(s.targeted, targeted{method, path, status})
 	}
 }
 
@@ -216,6 +244,12 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			fail = &s.failures[0]
 			s.failures = s.failures[1:]
 		}
+		var target *targeted
+		if i := slices.IndexFunc(s.targeted, func(f targeted) bool { return f.method == r.Method && f.path == r.URL.Path }); i >= 0 {
+			t := s.targeted[i]
+			target = &t
+			s.targeted = slices.Delete(s.targeted, i, i+1)
+		}
 		auth := r.Header.Get("Authorization")
 		roToken := s.ReadOnlyToken != "" && auth == "Bearer "+s.ReadOnlyToken
 		readOnly := s.readOnly || roToken
@@ -235,10 +269,28 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			writeError(w, http.StatusNotFound, "Not Found")
 		case readOnly && r.Method != http.MethodGet:
 			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+		case target != nil && target.status != 0:
+			writeError(w, target.status, http.StatusText(target.status))
+		case target != nil:
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			dropConnection(w)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// dropConnection closes the connection without a response, abortively
+// (a reset, as when a proxy dies mid-request).
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	conn.Close()
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
