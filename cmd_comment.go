@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 func init() {
@@ -72,7 +73,7 @@ func cmdComment(ctx context.Context, e *env, args []string) error {
 	if res.Action != "" {
 		fmt.Fprintf(e.stderr, "comment: %s #%d on %s\n", res.Action, res.CommentID, res.Target())
 		if res.Truncated {
-			fmt.Fprintf(e.stderr, "comment: the body was cut to %d characters\n", github.MaxCommentChars)
+			fmt.Fprintf(e.stderr, "comment: the body was cut to %d characters\n", report.MaxCommentSize)
 		}
 		for _, l := range res.LabelsAdded {
 			fmt.Fprintf(e.stderr, "comment: label %s added\n", l)

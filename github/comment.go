@@ -7,16 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
-
-// MaxCommentChars is GitHub's limit on a comment body, in characters.
-const MaxCommentChars = 65536
 
 // Labels are the labels comment keeps on a pull request, one at a time.
 var Labels = []string{"pipecat:changes", "pipecat:deletes", "pipecat:no-changes"}
@@ -25,7 +22,7 @@ var Labels = []string{"pipecat:changes", "pipecat:deletes", "pipecat:no-changes"
 // runner provides (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA).
 type CommentOptions struct {
 	Client *Client
-	Body   string // first line: Marker(config path)
+	Body   string // first line: report.Marker or report.ApplyMarker of the config path
 	PR     int    // pull request to comment on; 0 finds it from the event
 
 	EventName string
@@ -43,7 +40,7 @@ type CommentResult struct {
 	URL       string
 	PR        int    // the pull request commented on, or 0
 	SHA       string // the commit commented on when there is no pull request
-	Truncated bool   // the body was cut to MaxCommentChars
+	Truncated bool   // the body was cut to report.MaxCommentSize characters
 	// LabelsAdded and LabelsRemoved are the label changes made.
 	LabelsAdded, LabelsRemoved []string
 }
@@ -75,8 +72,6 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-var markerLine = regexp.MustCompile(`^<!-- pipecat-gitops: (\S.*) -->$`)
-
 // Comment creates or edits the one comment carrying the body's marker
 // line: on the pull request given or found from the event, else on the
 // commit. An edit whose body would not change is not sent; a create whose
@@ -87,13 +82,13 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 	var res CommentResult
 	marker, _, _ := strings.Cut(opts.Body, "\n")
 	marker = strings.TrimRight(marker, "\r")
-	if !markerLine.MatchString(marker) {
-		return res, fmt.Errorf("comment body: first line must be the marker %q, got %q", Marker("<config path>"), clip(marker, 80))
+	if _, _, ok := report.ParseMarker(marker); !ok {
+		return res, fmt.Errorf("comment body: first line must be the marker %q, got %q", report.Marker("PATH"), clip(marker, 80))
 	}
 	if opts.Label != "" && !slices.Contains(Labels, opts.Label) {
 		return res, fmt.Errorf("label %q: want one of %s", opts.Label, strings.Join(Labels, ", "))
 	}
-	body, cut := Truncate(opts.Body, MaxCommentChars, opts.RunURL)
+	body, cut := Truncate(opts.Body, report.MaxCommentSize, opts.RunURL)
 	res.Truncated = cut
 
 	pr, sha, err := findTarget(ctx, opts)
@@ -305,7 +300,7 @@ func Truncate(body string, limit int, runURL string) (string, bool) {
 	if utf8.RuneCountInString(body) <= limit {
 		return body, false
 	}
-	note := "\n\n> [!WARNING]\n> This comment was cut to fit GitHub's limit of 65,536 characters."
+	note := fmt.Sprintf("\n\n> [!WARNING]\n> This comment was cut to fit GitHub's limit of %d characters.", limit)
 	if runURL != "" {
 		note += " The full output is in the [workflow run](" + runURL + ")."
 	}

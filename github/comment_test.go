@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 func newFake(t *testing.T) (*githubtest.Server, *github.Client) {
@@ -36,7 +37,7 @@ func newFake(t *testing.T) (*githubtest.Server, *github.Client) {
 }
 
 func body(config, text string) string {
-	return github.Marker(config) + "\n## Plan\n" + text + "\n"
+	return report.Marker(config) + "\n## Plan\n" + text + "\n"
 }
 
 // writes returns the requests that changed something.
@@ -53,7 +54,7 @@ func writes(srv *githubtest.Server) []string {
 func markerComments(cs []githubtest.Comment, config string) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range cs {
-		if strings.HasPrefix(c.Body, github.Marker(config)+"\n") {
+		if strings.HasPrefix(c.Body, report.Marker(config)+"\n") {
 			out = append(out, c)
 		}
 	}
@@ -69,7 +70,7 @@ func TestCommentCreatesThenEditsInPlace(t *testing.T) {
 	for i := range 34 {
 		srv.AddIssueComment(7, "reviewer", fmt.Sprintf("looks good %d", i))
 	}
-	srv.AddIssueComment(7, "reviewer", "quoting the bot:\n"+github.Marker("pipecat.yaml")+"\nhm")
+	srv.AddIssueComment(7, "reviewer", "quoting the bot:\n"+report.Marker("pipecat.yaml")+"\nhm")
 	unrelated := srv.IssueComments(7)
 
 	first, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: body("pipecat.yaml", "1 to create"), PR: 7})
@@ -242,7 +243,7 @@ func TestCommentNoTarget(t *testing.T) {
 
 func TestCommentBodyNeedsMarker(t *testing.T) {
 	srv, c := newFake(t)
-	for _, b := range []string{"## Plan\n", "", "<!-- pipecat-gitops:  -->\n", "text\n" + github.Marker("pipecat.yaml")} {
+	for _, b := range []string{"## Plan\n", "", "<!-- pipecat-gitops:  -->\n", "text\n" + report.Marker("pipecat.yaml")} {
 		_, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: b, PR: 7})
 		if err == nil || !strings.Contains(err.Error(), "first line must be the marker") {
 			t.Errorf("body %q: err = %v, want a marker error", b, err)
@@ -336,7 +337,7 @@ func TestCommentRetries(t *testing.T) {
 func TestCommentCutsOversizedBody(t *testing.T) {
 	srv, c := newFake(t)
 	var b strings.Builder
-	b.WriteString(github.Marker("pipecat.yaml") + "\n<details><summary>all</summary>\n\n```diff\n")
+	b.WriteString(report.Marker("pipecat.yaml") + "\n<details><summary>all</summary>\n\n```diff\n")
 	for i := 0; utf8.RuneCountInString(b.String()) < 80000; i++ {
 		fmt.Fprintf(&b, "+ agent-é%05d image: ghcr.io/acme/voice:1.%d\n", i, i)
 	}
@@ -350,10 +351,10 @@ func TestCommentCutsOversizedBody(t *testing.T) {
 		t.Fatalf("got %+v, want a created, truncated comment", res)
 	}
 	got := srv.IssueComments(7)[0].Body
-	if n := utf8.RuneCountInString(got); n > github.MaxCommentChars || n < github.MaxCommentChars-2500 {
-		t.Errorf("cut body has %d characters, want at most %d and not much less", n, github.MaxCommentChars)
+	if n := utf8.RuneCountInString(got); n > report.MaxCommentSize || n < report.MaxCommentSize-2500 {
+		t.Errorf("cut body has %d characters, want at most %d and not much less", n, report.MaxCommentSize)
 	}
-	for _, want := range []string{github.Marker("pipecat.yaml") + "\n", "\n```\n</details>\n", "cut to fit", "(https://github.com/acme/agents/actions/runs/42)"} {
+	for _, want := range []string{report.Marker("pipecat.yaml") + "\n", "\n```\n</details>\n", "cut to fit", "(https://github.com/acme/agents/actions/runs/42)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("cut body lacks %q; its end: %q", want, got[len(got)-300:])
 		}
@@ -480,5 +481,27 @@ func TestCommentLostAnswerNotStoredPostsAgain(t *testing.T) {
 	}
 	if n := len(srv.IssueComments(7)); n != 1 {
 		t.Errorf("%d comments, want 1", n)
+	}
+}
+
+// TestCommentApplyMarkerKeepsItsOwnComment: an apply result (its own
+// marker) is a comment beside the plan comment; re-running the apply edits
+// the apply comment, never the plan's.
+func TestCommentApplyMarkerKeepsItsOwnComment(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	plan := body("pipecat.yaml", "1 to create")
+	apply := func(text string) string { return report.ApplyMarker("pipecat.yaml") + "\n## Apply\n" + text + "\n" }
+	for _, b := range []string{plan, apply("1 created"), apply("1 created, re-run")} {
+		if _, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: b, PR: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, cm := range srv.IssueComments(7) {
+		got = append(got, cm.Body)
+	}
+	if diff := cmp.Diff([]string{plan, apply("1 created, re-run")}, got); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
 	}
 }
