@@ -70,6 +70,9 @@ func cmdComment(ctx context.Context, e *env, args []string) error {
 		RunURL:    runURL,
 		Label:     *label,
 	})
+	if res.IdentityErr != nil {
+		fmt.Fprintf(e.stderr, "comment: could not read the token's identity (%q); editing only comments by %s\n", res.IdentityErr.Error(), github.FallbackLogin)
+	}
 	if res.Action != "" {
 		fmt.Fprintf(e.stderr, "comment: %s #%d on %s\n", res.Action, res.CommentID, res.Target())
 		if res.Truncated {

@@ -134,6 +134,39 @@ type PostedComment struct {
 	ID      int64  `json:"id"`
 	Body    string `json:"body"`
 	HTMLURL string `json:"html_url"`
+	User    struct {
+		Login string `json:"login"`
+	} `json:"user"`
+}
+
+// Viewer returns the login of the token's user, from the GraphQL query
+// `{ viewer { login } }`: a workflow's token may read it there, not at
+// GET /user.
+func (c *Client) Viewer(ctx context.Context) (string, error) {
+	resp, err := c.send(ctx, http.MethodPost, c.graphql, []byte(`{"query":"{ viewer { login } }"}`), false)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Data *struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return "", fmt.Errorf("github: graphql viewer: decode: %w", err)
+	}
+	switch {
+	case len(out.Errors) > 0:
+		return "", fmt.Errorf("github: graphql viewer: %s", c.redactor.Redact(out.Errors[0].Message))
+	case out.Data == nil || out.Data.Viewer.Login == "":
+		return "", errors.New("github: graphql viewer: no login in the answer")
+	}
+	return out.Data.Viewer.Login, nil
 }
 
 // PullRequest is the part of a pull request that comment needs.

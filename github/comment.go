@@ -43,6 +43,26 @@ type CommentResult struct {
 	Truncated bool   // the body was cut to report.MaxCommentSize characters
 	// LabelsAdded and LabelsRemoved are the label changes made.
 	LabelsAdded, LabelsRemoved []string
+	// Author is the login whose comments may be edited ("" if none was
+	// needed); IdentityErr says why it is FallbackLogin when the token's
+	// identity could not be read.
+	Author      string
+	IdentityErr error
+}
+
+// FallbackLogin is whose comments are edited when the token's identity
+// cannot be read: the user of a workflow's GITHUB_TOKEN.
+const FallbackLogin = "github-actions[bot]"
+
+// author returns the token's login, reading it once.
+func (r *CommentResult) author(ctx context.Context, c *Client) string {
+	if r.Author == "" {
+		r.Author, r.IdentityErr = c.Viewer(ctx)
+		if r.IdentityErr != nil {
+			r.Author = FallbackLogin
+		}
+	}
+	return r.Author
 }
 
 // Target names where the comment went: "PR 7" or "commit 0123abc".
@@ -74,8 +94,10 @@ func (e *PermissionError) Unwrap() error { return e.Err }
 
 // Comment creates or edits the one comment carrying the body's marker
 // line: on the pull request given or found from the event, else on the
-// commit. An edit whose body would not change is not sent; a create whose
-// answer was lost is looked for before it is posted again. The returned
+// commit. Only a comment by the token's own user (Client.Viewer, else
+// FallbackLogin) is edited; a marker in anyone else's comment is ignored.
+// An edit whose body would not change is not sent; a create whose answer
+// was lost is looked for before it is posted again. The returned
 // error is a *PermissionError when GitHub refused access; the result is
 // still filled in when the comment was posted and only the labels failed.
 func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
@@ -116,12 +138,14 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		edit = func(id int64) (PostedComment, error) { return c.EditCommitComment(ctx, id, body) }
 	}
 
-	// find returns the oldest comment carrying the marker: it keeps its
-	// place in the thread.
+	// find returns the oldest comment of ours carrying the marker: it
+	// keeps its place in the thread. Anyone may write the marker; only
+	// the token's own comments are edited. Who that is, is asked only
+	// when a marker is there.
 	find := func(cs []PostedComment) *PostedComment {
 		for i := range cs {
 			first, _, _ := strings.Cut(cs[i].Body, "\n")
-			if strings.TrimRight(first, "\r") == marker {
+			if strings.TrimRight(first, "\r") == marker && strings.EqualFold(cs[i].User.Login, res.author(ctx, c)) {
 				return &cs[i]
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,11 +42,12 @@ func body(config, text string) string {
 	return report.Marker(config) + "\n## Plan\n" + text + "\n"
 }
 
-// writes returns the requests that changed something.
+// writes returns the requests that changed something (a GraphQL query is
+// a POST that does not).
 func writes(srv *githubtest.Server) []string {
 	var out []string
 	for _, r := range srv.Requests() {
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet && r.Path != "/graphql" {
 			out = append(out, r.Method+" "+r.Path)
 		}
 	}
@@ -503,5 +506,122 @@ func TestCommentApplyMarkerKeepsItsOwnComment(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{plan, apply("1 created, re-run")}, got); diff != "" {
 		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommentEditsOnlyOwnComments: anyone can write the marker into a
+// comment; only the token's own user's comment is edited.
+func TestCommentEditsOnlyOwnComments(t *testing.T) {
+	type existing struct{ user, text string }
+	tests := []struct {
+		name       string
+		token      string // "" = the workflow token (github-actions[bot])
+		viewerErr  string
+		existing   []existing
+		wantAction string
+		want       []existing // every comment afterwards, oldest first
+		wantAuthor string
+		wantIDErr  bool
+	}{
+		{
+			name:       "a foreign comment with the marker stays, ours is created",
+			existing:   []existing{{"mallory", "pwned"}},
+			wantAction: "created",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: githubtest.BotLogin,
+		},
+		{
+			name:       "our own comment is edited, the foreign one stays",
+			existing:   []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: githubtest.BotLogin,
+		},
+		{
+			name:       "a personal token edits its user's comment",
+			token:      "ghp_alice",
+			existing:   []existing{{githubtest.BotLogin, "bot plan"}, {"alice", "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{githubtest.BotLogin, "bot plan"}, {"alice", "new plan"}},
+			wantAuthor: "alice",
+		},
+		{
+			name:       "identity unreadable: the workflow bot's comment is edited",
+			viewerErr:  "Resource not accessible by integration",
+			existing:   []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: github.FallbackLogin,
+			wantIDErr:  true,
+		},
+		{
+			name:       "identity unreadable: a foreign comment still stays",
+			viewerErr:  "Resource not accessible by integration",
+			existing:   []existing{{"mallory", "pwned"}},
+			wantAction: "created",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: github.FallbackLogin,
+			wantIDErr:  true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t)
+			if tt.token != "" {
+				srv.Logins[tt.token] = "alice"
+				var err error
+				c, err = github.New(github.Options{BaseURL: srv.URL, Token: tt.token, Repo: srv.Repo})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.SetViewerError(tt.viewerErr)
+			for _, e := range tt.existing {
+				srv.AddIssueComment(7, e.user, body("pipecat.yaml", e.text))
+			}
+			res, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: body("pipecat.yaml", "new plan"), PR: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []existing
+			for _, cm := range srv.IssueComments(7) {
+				got = append(got, existing{cm.User, strings.TrimSuffix(strings.TrimPrefix(cm.Body, report.Marker("pipecat.yaml")+"\n## Plan\n"), "\n")})
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(existing{})); diff != "" {
+				t.Errorf("comments (-want +got):\n%s", diff)
+			}
+			if res.Action != tt.wantAction || res.Author != tt.wantAuthor || (res.IdentityErr != nil) != tt.wantIDErr {
+				t.Errorf("result: %s by %q (identity error %v); want %s by %q (error: %v)", res.Action, res.Author, res.IdentityErr, tt.wantAction, tt.wantAuthor, tt.wantIDErr)
+			}
+		})
+	}
+}
+
+func TestGraphQLEndpoint(t *testing.T) {
+	tests := []struct{ base, want string }{
+		{"https://api.github.com", "https://api.github.com/graphql"},
+		{"https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql"},
+		{"https://ghe.example.com/api/v3/", "https://ghe.example.com/api/graphql"},
+	}
+	for _, tt := range tests {
+		var got string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.URL.Path
+			w.Write([]byte(`{"data":{"viewer":{"login":"x"}}}`))
+		}))
+		// Point the client at the fake while keeping the base's path.
+		u, _ := url.Parse(tt.base)
+		c, err := github.New(github.Options{BaseURL: srv.URL + u.Path, Repo: "acme/agents"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if login, err := c.Viewer(context.Background()); err != nil || login != "x" {
+			t.Errorf("Viewer = %q, %v", login, err)
+		}
+		srv.Close()
+		want, _ := url.Parse(tt.want)
+		if got != want.Path {
+			t.Errorf("base %s: GraphQL at %s, want %s", tt.base, got, want.Path)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package githubtest is an in-memory fake of the GitHub REST endpoints that
 // pipecat-gitops calls: issue comments, commit comments, the pull requests
-// of a commit and issue labels. It serves one repository over httptest on a
+// of a commit and issue labels; and of the one GraphQL query it sends,
+// `{ viewer { login } }`. It serves one repository over httptest on a
 // loopback port and records every request, so tests (including testscript
 // scripts, which is why this is not a _test package) can check what was
 // sent.
@@ -9,7 +10,8 @@
 // pagination (at most MaxPerPage items a page, 30 by default so a test
 // reaches the second page with few comments), 422 for an empty or
 // over-long body, 404 for an unknown repository or comment, and a bearer
-// token check. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
+// token check. Each token is a user (Logins): comments are created as that
+// user, and the GraphQL viewer is that user. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
 // 403 to writes as GitHub does to a fork's token; Fail queues error
 // answers; DropAfterCommit handles a request in full, then closes the
 // connection without an answer, as when a proxy dies after GitHub stored
@@ -17,6 +19,7 @@
 package githubtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,12 +66,16 @@ type Server struct {
 	// ReadOnlyToken may read but not write, like the token of a
 	// pull request from a fork.
 	ReadOnlyToken string
-	MaxPerPage    int
+	// Logins maps every accepted token to its user's login; Token and
+	// ReadOnlyToken are BotLogin. Add a token to act as another user.
+	Logins     map[string]string
+	MaxPerPage int
 
 	srv *httptest.Server
 
 	mu             sync.Mutex
 	readOnly       bool
+	viewerError    string
 	failures       []failure
 	targeted       []targeted
 	nextID         int64
@@ -91,13 +98,17 @@ type targeted struct {
 	status       int
 }
 
+// BotLogin is the user of a workflow's GITHUB_TOKEN.
+const BotLogin = "github-actions[bot]"
+
 // NewServer starts a fake serving repository "acme/agents" that accepts
-// the token "ghs_fake", and "ghs_readonly" for reads only.
+// the token "ghs_fake", and "ghs_readonly" for reads only, both BotLogin.
 func NewServer() *Server {
 	s := &Server{
 		Repo:           "acme/agents",
 		Token:          "ghs_fake",
 		ReadOnlyToken:  "ghs_readonly",
+		Logins:         map[string]string{"ghs_fake": BotLogin, "ghs_readonly": BotLogin},
 		MaxPerPage:     30,
 		nextID:         1000,
 		issueComments:  map[int][]*Comment{},
@@ -116,6 +127,7 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listLabels)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addLabels)
 	mux.HandleFunc("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeLabel)
+	mux.HandleFunc("POST /graphql", s.graphql)
 	s.srv = httptest.NewServer(s.gate(mux))
 	s.URL = s.srv.URL
 	return s
@@ -129,6 +141,14 @@ func (s *Server) SetReadOnly(ro bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readOnly = ro
+}
+
+// SetViewerError makes the GraphQL viewer query answer this error, as
+// GitHub does to a token that may not read its user; "" restores it.
+func (s *Server) SetViewerError(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viewerError = msg
 }
 
 // Fail makes the next times requests answer status with header added
@@ -251,9 +271,17 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			s.targeted = slices.Delete(s.targeted, i, i+1)
 		}
 		auth := r.Header.Get("Authorization")
+		token, bearer := strings.CutPrefix(auth, "Bearer ")
+		login, known := s.Logins[token]
+		known = known && bearer
+		if !known {
+			login = BotLogin
+		}
 		roToken := s.ReadOnlyToken != "" && auth == "Bearer "+s.ReadOnlyToken
 		readOnly := s.readOnly || roToken
 		s.mu.Unlock()
+		r = r.WithContext(context.WithValue(r.Context(), loginKey{}, login))
+		graphql := r.URL.Path == "/graphql"
 
 		switch {
 		case fail != nil:
@@ -263,11 +291,11 @@ func (s *Server) gate(next http.Handler) http.Handler {
 				}
 			}
 			writeError(w, fail.status, http.StatusText(fail.status))
-		case s.Token != "" && auth != "Bearer "+s.Token && !roToken:
+		case s.Token != "" && !known:
 			writeError(w, http.StatusUnauthorized, "Bad credentials")
-		case !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
+		case !graphql && !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
 			writeError(w, http.StatusNotFound, "Not Found")
-		case readOnly && r.Method != http.MethodGet:
+		case readOnly && r.Method != http.MethodGet && !graphql:
 			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
 		case target != nil && target.status != 0:
 			writeError(w, target.status, http.StatusText(target.status))
@@ -291,6 +319,30 @@ func dropConnection(w http.ResponseWriter) {
 		tcp.SetLinger(0)
 	}
 	conn.Close()
+}
+
+type loginKey struct{}
+
+// loginOf is the login of the user whose token sent r.
+func loginOf(r *http.Request) string { return r.Context().Value(loginKey{}).(string) }
+
+// graphql answers the viewer query, the only one the client sends.
+func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Query string `json:"query"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{{"message": "this fake answers only the viewer query"}}})
+		return
+	}
+	s.mu.Lock()
+	msg := s.viewerError
+	s.mu.Unlock()
+	if msg != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"data": nil, "errors": []map[string]string{{"type": "FORBIDDEN", "message": msg}}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]string{"login": loginOf(r)}}})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -404,8 +456,8 @@ func (s *Server) createIssueComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := s.AddIssueComment(n, "github-actions[bot]", body)
-	writeJSON(w, http.StatusCreated, s.commentJSON(&Comment{ID: id, Body: body, User: "github-actions[bot]"}, "issuecomment"))
+	id := s.AddIssueComment(n, loginOf(r), body)
+	writeJSON(w, http.StatusCreated, s.commentJSON(&Comment{ID: id, Body: body, User: loginOf(r)}, "issuecomment"))
 }
 
 func (s *Server) editIssueComment(w http.ResponseWriter, r *http.Request) {
@@ -453,7 +505,7 @@ func (s *Server) createCommitComment(w http.ResponseWriter, r *http.Request) {
 	}
 	sha := r.PathValue("sha")
 	s.mu.Lock()
-	c := &Comment{ID: s.newID(), Body: body, User: "github-actions[bot]"}
+	c := &Comment{ID: s.newID(), Body: body, User: loginOf(r)}
 	s.commitComments[sha] = append(s.commitComments[sha], c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, s.commentJSON(c, "commitcomment"))
