@@ -18,7 +18,9 @@
 //   - The context is checked before every attempt and during every wait;
 //     once it is done nothing more is sent and its error is returned wrapped.
 //   - API errors are *Error values carrying method, path, status and the
-//     API's code and message.
+//     API's code and message. A 2xx answer that is not what the call asks
+//     for (a list without its list, a detail read of no agent or of
+//     another one) is an error naming the call, never an empty result.
 //   - The API key is sent only in the Authorization header. It is never
 //     logged: Options.Logger receives method, path, status, duration,
 //     attempt and error, never headers, and the key is scrubbed from any
@@ -203,26 +205,37 @@ func NormalizeBaseURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host + p, nil
 }
 
-// ListAgents lists the organization's agents (GET /v1/agents).
+// ListAgents lists the organization's agents (GET /v1/agents). An answer
+// without the list is an error, never an empty organization.
 func (c *Client) ListAgents(ctx context.Context) ([]ServiceListItem, error) {
-	var out ListServicesResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/agents", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Services, nil
+	return list[ServiceListItem](ctx, c, "/v1/agents", "services")
 }
 
-// GetAgent reads one agent's details (GET /v1/agents/{name}).
+// GetAgent reads one agent's details (GET /v1/agents/{name}). An answer that
+// is not that agent (empty, null, {} or another agent's name) is an error.
 func (c *Client) GetAgent(ctx context.Context, name string) (*ServiceDetails, error) {
 	p, err := segmentPath("/v1/agents/", name)
 	if err != nil {
 		return nil, err
 	}
-	var out ServiceDetails
-	if err := c.do(ctx, http.MethodGet, p, nil, &out); err != nil {
+	body, err := c.call(ctx, http.MethodGet, p, nil)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	if err := checkObject(http.MethodGet, p, body); err != nil {
+		return nil, err
+	}
+	var out ServiceDetails
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", p, err)
+	}
+	switch out.Name {
+	case name:
+		return &out, nil
+	case "":
+		return nil, malformed(http.MethodGet, p, "the answer names no agent")
+	}
+	return nil, malformed(http.MethodGet, p, "the answer is agent %q, not %q", out.Name, name)
 }
 
 // CreateAgent creates an agent (POST /v1/agents). If an earlier attempt's
@@ -267,13 +280,9 @@ func (c *Client) DeleteAgent(ctx context.Context, name string) error {
 }
 
 // ListSecretSets lists secret sets with their type, region and status
-// (GET /v1/secrets).
+// (GET /v1/secrets). An answer without the list is an error.
 func (c *Client) ListSecretSets(ctx context.Context) ([]SecretSetSummary, error) {
-	var out ListSecretSetsResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/secrets", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Sets, nil
+	return list[SecretSetSummary](ctx, c, "/v1/secrets", "sets")
 }
 
 // GetSecretSet reads one secret set: its key names, never its values
@@ -308,12 +317,54 @@ func (c *Client) PutSecretSet(ctx context.Context, name string, req *SecretSetRe
 }
 
 // ListRegions lists the region codes agents can run in (GET /v1/regions).
+// An answer without the list is an error.
 func (c *Client) ListRegions(ctx context.Context) ([]Region, error) {
-	var out ListRegionsResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/regions", nil, &out); err != nil {
+	return list[Region](ctx, c, "/v1/regions", "regions")
+}
+
+// list GETs path and returns the list under key of its answer. An empty
+// organization answers an empty list; an answer without one (no body, 204,
+// null, {}, a null list) is refused rather than taken for an empty
+// organization, which with prune would plan the wrong thing.
+func list[T any](ctx context.Context, c *Client, path, key string) ([]T, error) {
+	body, err := c.call(ctx, http.MethodGet, path, nil)
+	if err != nil {
 		return nil, err
 	}
-	return out.Regions, nil
+	if err := checkObject(http.MethodGet, path, body); err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", path, err)
+	}
+	raw, ok := obj[key]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, malformed(http.MethodGet, path, "the answer has no %q list", key)
+	}
+	var items []T
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", path, err)
+	}
+	return items, nil
+}
+
+// checkObject refuses an answer that is empty or null where the call
+// promises an object.
+func checkObject(method, path string, body []byte) error {
+	switch string(bytes.TrimSpace(body)) {
+	case "":
+		return malformed(method, path, "the answer is empty")
+	case "null":
+		return malformed(method, path, "the answer is null")
+	}
+	return nil
+}
+
+// malformed is the error for a 2xx answer that is not what the call asks
+// for, e.g. "GET /v1/agents: malformed answer: the answer is empty".
+func malformed(method, path, format string, args ...any) error {
+	return fmt.Errorf("%s %s: malformed answer: %s", method, path, fmt.Sprintf(format, args...))
 }
 
 // segmentPath appends name as one escaped path segment. Empty, "." and ".."

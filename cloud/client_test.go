@@ -241,9 +241,9 @@ func TestRoundTrip(t *testing.T) {
 			name:       "get agent escapes the name",
 			call:       func(ctx context.Context, c *cloud.Client) (any, error) { return c.GetAgent(ctx, "a b/c?d") },
 			status:     200,
-			respBody:   detailsJSON,
+			respBody:   `{"name":"a b/c?d","ready":true}`,
 			wantMethod: "GET", wantURI: "/v1/agents/a%20b%2Fc%3Fd",
-			want: wantDetails,
+			want: &cloud.ServiceDetails{Name: "a b/c?d", Ready: true},
 		},
 		{
 			name: "create agent full spec",
@@ -918,7 +918,7 @@ func TestConcurrentUse(t *testing.T) {
 			reply(w, 503, `{"error":"busy","code":"X"}`)
 			return
 		}
-		reply(w, 200, `{"name":"a"}`)
+		reply(w, 200, fmt.Sprintf(`{"name":%q}`, strings.TrimPrefix(r.URL.Path, "/v1/agents/")))
 	})
 	var mu sync.Mutex
 	n := 0
@@ -1040,5 +1040,59 @@ func TestOnRetryOption(t *testing.T) {
 	want := []string{"waiting 0s before retrying GET /v1/regions (429 Too Many Requests)"}
 	if diff := cmp.Diff(want, events); diff != "" {
 		t.Errorf("retry events (-want +got):\n%s", diff)
+	}
+}
+
+// TestMalformedAnswersRefused: a 2xx answer that is not what the call asks
+// for is an error naming the call. A list without its list is not an empty
+// organization, and a detail read of no agent or another one is not the
+// agent.
+func TestMalformedAnswersRefused(t *testing.T) {
+	getAgent := func(ctx context.Context, c *cloud.Client) error {
+		_, err := c.GetAgent(ctx, "voice-starter")
+		return err
+	}
+	listAgents := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListAgents(ctx); return err }
+	listSecrets := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListSecretSets(ctx); return err }
+	listRegions := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListRegions(ctx); return err }
+	tests := []struct {
+		name   string
+		call   func(ctx context.Context, c *cloud.Client) error
+		status int
+		body   string
+		want   string // the whole error; "" for success
+	}{
+		{"detail null", getAgent, 200, "null", "GET /v1/agents/voice-starter: malformed answer: the answer is null"},
+		{"detail empty object", getAgent, 200, "{}", "GET /v1/agents/voice-starter: malformed answer: the answer names no agent"},
+		{"detail empty body", getAgent, 200, "", "GET /v1/agents/voice-starter: malformed answer: the answer is empty"},
+		{"detail 204", getAgent, 204, "", "GET /v1/agents/voice-starter: malformed answer: the answer is empty"},
+		{"detail of another agent", getAgent, 200, `{"name":"other-bot","ready":true}`, `GET /v1/agents/voice-starter: malformed answer: the answer is agent "other-bot", not "voice-starter"`},
+		{"detail not an object", getAgent, 200, `[]`, "GET /v1/agents/voice-starter: decode response: json: cannot unmarshal array into Go value of type cloud.ServiceDetails"},
+		{"detail of the agent", getAgent, 200, `{"name":"voice-starter"}`, ""},
+		{"list empty object", listAgents, 200, "{}", `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list null", listAgents, 200, "null", "GET /v1/agents: malformed answer: the answer is null"},
+		{"list 204", listAgents, 204, "", "GET /v1/agents: malformed answer: the answer is empty"},
+		{"list empty 200", listAgents, 200, " \n", "GET /v1/agents: malformed answer: the answer is empty"},
+		{"list null list", listAgents, 200, `{"services":null}`, `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list under another key", listAgents, 200, `{"agents":[]}`, `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list empty organization", listAgents, 200, `{"services":[]}`, ""},
+		{"secret sets empty object", listSecrets, 200, "{}", `GET /v1/secrets: malformed answer: the answer has no "sets" list`},
+		{"regions 204", listRegions, 204, "", "GET /v1/regions: malformed answer: the answer is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { reply(w, tt.status, tt.body) })
+			err := tt.call(t.Context(), newClient(t, fastOptions(srv.URL)))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("error = %q\nwant    %q", got, tt.want)
+			}
+			if n := srv.hits(); n != 1 {
+				t.Errorf("server saw %d requests, want 1 (a malformed answer is not retried)", n)
+			}
+		})
 	}
 }
