@@ -11,7 +11,12 @@
 //     with exponential backoff and full jitter, a bounded number of attempts
 //     and a timeout per attempt (the rules of internal/httpcore, shared
 //     with package github). Other statuses are not retried.
-//     Options.OnRetry hears of every wait; nothing here prints. A retried
+//     Options.OnRetry hears of every wait; nothing here prints.
+//   - Options.MaxInFlight bounds the requests in flight across all
+//     goroutines using one client and adapts to 429s (halved on one,
+//     raised by one per success, never above MaxInFlight); a request
+//     waiting to retry holds no slot. Stats counts requests, retries and
+//     429s for benchmarks. A retried
 //     create may therefore answer "already exists" for the agent its lost
 //     first attempt made; that error is returned as is (see IsAlreadyExists)
 //     so the caller can read the agent back.

@@ -1021,28 +1021,6 @@ func TestKeyRedactedInAnyForm(t *testing.T) {
 	}
 }
 
-func TestOnRetryOption(t *testing.T) {
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
-		if hit == 1 {
-			w.Header().Set("Retry-After", "0")
-			reply(w, 429, `{"error":"slow down","code":"TOO_MANY_REQUESTS"}`)
-			return
-		}
-		reply(w, 200, `{"regions":[]}`)
-	})
-	var events []string
-	opts := fastOptions(srv.URL)
-	opts.OnRetry = func(e cloud.RetryEvent) { events = append(events, e.String()) }
-	c := newClient(t, opts)
-	if _, err := c.ListRegions(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"waiting 0s before retrying GET /v1/regions (429 Too Many Requests)"}
-	if diff := cmp.Diff(want, events); diff != "" {
-		t.Errorf("retry events (-want +got):\n%s", diff)
-	}
-}
-
 // TestMalformedAnswersRefused: a 2xx answer that is not what the call asks
 // for is an error naming the call. A list without its list is not an empty
 // organization, and a detail read of no agent or another one is not the
@@ -1094,5 +1072,80 @@ func TestMalformedAnswersRefused(t *testing.T) {
 				t.Errorf("server saw %d requests, want 1 (a malformed answer is not retried)", n)
 			}
 		})
+	}
+}
+
+// TestMaxInFlightBoundsAllGoroutines: with MaxInFlight 3 and three calls
+// held by the server, a fourth call from another goroutine waits in the
+// client: it never reaches the server before its deadline.
+func TestMaxInFlightBoundsAllGoroutines(t *testing.T) {
+	const bound = 3
+	arrived := make(chan struct{}, bound+1)
+	release := make(chan struct{})
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		reply(w, 200, fmt.Sprintf(`{"name":%q}`, strings.TrimPrefix(r.URL.Path, "/v1/agents/")))
+	})
+	opts := fastOptions(srv.URL)
+	opts.MaxInFlight = bound
+	opts.MaxAttempts = 1
+	c := newClient(t, opts)
+	var wg sync.WaitGroup
+	for i := range bound {
+		wg.Go(func() {
+			if _, err := c.GetAgent(t.Context(), fmt.Sprintf("a%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for range bound {
+		<-arrived
+	}
+	// The deadline only ends the wait; the check is what the server saw.
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetAgent(ctx, "extra"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("fourth call: %v, want it to wait for a slot until its deadline", err)
+	}
+	close(release)
+	wg.Wait()
+	for _, r := range srv.requests() {
+		if r.URI == "/v1/agents/extra" {
+			t.Errorf("the fourth call reached the server while %d were in flight", bound)
+		}
+	}
+}
+
+// TestRetryAfter429: OnRetry hears of the wait; the 429 halves the bound
+// on requests in flight and the success raises it by one; Stats counts it
+// all.
+func TestRetryAfter429(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if hit == 1 {
+			w.Header().Set("Retry-After", "0")
+			reply(w, 429, `{"error":"Too many requests","code":"TOO_MANY_REQUESTS"}`)
+			return
+		}
+		reply(w, 200, `{"regions":[]}`)
+	})
+	var events []string
+	opts := fastOptions(srv.URL)
+	opts.MaxInFlight = 8
+	opts.OnRetry = func(e cloud.RetryEvent) { events = append(events, e.String()) }
+	c := newClient(t, opts)
+	if _, err := c.ListRegions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantEvents := []string{"waiting 0s before retrying GET /v1/regions (429 Too Many Requests)"}
+	if diff := cmp.Diff(wantEvents, events); diff != "" {
+		t.Errorf("retry events (-want +got):\n%s", diff)
+	}
+	want := cloud.Stats{Requests: 2, Retries: 1, RateLimited: 1, Limit: 5, MinLimit: 4}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }

@@ -363,11 +363,15 @@ func TestLimiterAIMD(t *testing.T) {
 	if got := limit(); got != 4 {
 		t.Fatalf("limit after a burst of 429s from one window = %d, want 4", got)
 	}
+	// Each success raises it by one, up to the ceiling: 4 + 5 > 8.
 	for _, e := range es[3:] {
 		l.Release(e, true, false)
 	}
-	// A 429 of the new window cuts again; the floor is 1.
-	for _, want := range []int{2, 1, 1} {
+	if got := limit(); got != 8 {
+		t.Fatalf("limit after five successes = %d, want the ceiling 8", got)
+	}
+	// A 429 of each new window cuts again; the floor is 1.
+	for _, want := range []int{4, 2, 1, 1} {
 		es := acquire(1)
 		l.Release(es[0], false, true)
 		if got := limit(); got != want {
