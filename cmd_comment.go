@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 // commentOptions are the flags of comment.
@@ -50,6 +52,12 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		BaseURL: e.gh.apiURL,
 		Token:   e.gh.token,
 		Repo:    e.gh.repository,
+		// A long wait says what it waits for, so a CI log is not silent.
+		OnRetry: func(ev github.RetryEvent) {
+			if ev.Wait > 2*time.Second {
+				fmt.Fprintf(e.stderr, "comment: %s\n", ev)
+			}
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
@@ -64,10 +72,13 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		RunURL:    e.gh.runURL(),
 		Label:     o.label,
 	})
+	if res.IdentityErr != nil {
+		fmt.Fprintf(e.stderr, "comment: could not read the token's identity (%q); editing only comments by %s\n", res.IdentityErr.Error(), github.FallbackLogin)
+	}
 	if res.Action != "" {
 		fmt.Fprintf(e.stderr, "comment: %s #%d on %s\n", res.Action, res.CommentID, res.Target())
 		if res.Truncated {
-			fmt.Fprintf(e.stderr, "comment: the body was cut to %d characters\n", github.MaxCommentChars)
+			fmt.Fprintf(e.stderr, "comment: the body was cut to %d characters\n", report.MaxCommentSize)
 		}
 		for _, l := range res.LabelsAdded {
 			fmt.Fprintf(e.stderr, "comment: label %s added\n", l)

@@ -51,7 +51,13 @@ func (f *apiFlags) check() error {
 // else to the real API with the key from PIPECAT_API_KEY. close stops the
 // sandbox, if any.
 func (e *env) connect(f *apiFlags) (client *cloud.Client, closeFn func(), err error) {
-	opts := cloud.Options{UserAgent: "pipecat-gitops/" + readVersion(version, readBuildInfo).Version}
+	opts := cloud.Options{UserAgent: "pipecat-gitops/" + readVersion(version, readBuildInfo).Version, MaxInFlight: f.parallelism}
+	// A long wait says what it waits for, so a CI log is not silent.
+	opts.OnRetry = func(ev cloud.RetryEvent) {
+		if ev.Wait > 2*time.Second {
+			fmt.Fprintf(e.stderr, "pipecat-gitops: %s\n", ev)
+		}
+	}
 	if f.verbose {
 		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", l) }
 	}

@@ -9,18 +9,27 @@
 //     after the request was sent), 429 (honouring Retry-After in seconds or
 //     as an HTTP date, capped by Options.MaxRetryAfter) and 500/502/503/504,
 //     with exponential backoff and full jitter, a bounded number of attempts
-//     and a timeout per attempt. Other statuses are not retried. A retried
+//     and a timeout per attempt (the rules of internal/httpcore, shared
+//     with package github). Other statuses are not retried.
+//     Options.OnRetry hears of every wait; nothing here prints.
+//   - Options.MaxInFlight bounds the requests in flight across all
+//     goroutines using one client and adapts to 429s (halved on one,
+//     raised by one per success, never above MaxInFlight); a request
+//     waiting to retry holds no slot. Stats counts requests, retries and
+//     429s for benchmarks. A retried
 //     create may therefore answer "already exists" for the agent its lost
 //     first attempt made; that error is returned as is (see IsAlreadyExists)
 //     so the caller can read the agent back.
 //   - The context is checked before every attempt and during every wait;
 //     once it is done nothing more is sent and its error is returned wrapped.
 //   - API errors are *Error values carrying method, path, status and the
-//     API's code and message.
+//     API's code and message. A 2xx answer that is not what the call asks
+//     for (a list without its list, a detail read of no agent or of
+//     another one) is an error naming the call, never an empty result.
 //   - The API key is sent only in the Authorization header. It is never
 //     logged: Options.Logger receives method, path, status, duration,
 //     attempt and error, never headers, and the key is scrubbed from any
-//     error text a server echoes back.
+//     error text a server echoes back, in any letter case or URL-encoding.
 //
 // The package reads no flags and no environment variables: the caller passes
 // the base URL and key in Options.
@@ -29,35 +38,23 @@ package cloud
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 )
 
 // DefaultBaseURL is the public Pipecat Cloud API, without the /v1 prefix.
 const DefaultBaseURL = "https://api.pipecat.daily.co"
 
-// Defaults of Options fields left zero.
 const (
-	defaultMaxAttempts    = 5
-	defaultRequestTimeout = 30 * time.Second
-	defaultMinBackoff     = 200 * time.Millisecond
-	defaultMaxBackoff     = 10 * time.Second
-	defaultMaxRetryAfter  = 60 * time.Second
-	defaultUserAgent      = "pipecat-gitops"
-
-	// maxResponseBytes bounds what is read from one response, so a broken
-	// server cannot make the client allocate without limit.
-	maxResponseBytes = 16 << 20
+	defaultUserAgent = "pipecat-gitops"
 	// maxSnippet bounds the message taken from a non-JSON error body.
 	maxSnippet = 200
 )
@@ -74,7 +71,21 @@ type Options struct {
 	MaxBackoff     time.Duration    // default 10s
 	MaxRetryAfter  time.Duration    // cap on a server's Retry-After, default 60s
 	Logger         func(RequestLog) // optional; called once per attempt
+	OnRetry        func(RetryEvent) // optional; called before every wait for a retry
+	// MaxInFlight bounds the requests in flight across every goroutine
+	// using the client (pass --parallelism); 0 means no bound. Under 429s
+	// the bound adapts: halved on a 429, raised by one again after a few
+	// successes, never above MaxInFlight.
+	MaxInFlight int
 }
+
+// RetryEvent describes a wait before a retry; String formats it as
+// "waiting 30s before retrying GET /v1/agents (429 Too Many Requests)".
+type RetryEvent = httpcore.RetryEvent
+
+// Stats counts what a client sent: attempts, retries, 429s and the
+// current and lowest bound on requests in flight.
+type Stats = httpcore.Stats
 
 // RequestLog describes one attempt of one call. It never holds headers, so
 // it never holds the API key.
@@ -92,7 +103,7 @@ type RequestLog struct {
 func (l RequestLog) String() string {
 	status := "-"
 	if l.Status != 0 {
-		status = strconv.Itoa(l.Status)
+		status = fmt.Sprint(l.Status)
 	}
 	d := l.Duration.Round(time.Millisecond)
 	if l.Duration < time.Millisecond {
@@ -108,20 +119,11 @@ func (l RequestLog) String() string {
 
 // Client calls the Pipecat Cloud API. It is safe for concurrent use.
 type Client struct {
-	base          string // scheme://host[/prefix], without /v1
-	apiKey        string
-	userAgent     string
-	hc            *http.Client
-	maxAttempts   int
-	timeout       time.Duration
-	minBackoff    time.Duration
-	maxBackoff    time.Duration
-	maxRetryAfter time.Duration
-	logger        func(RequestLog)
-
-	// Hooks so tests can observe waits without sleeping.
-	sleep func(ctx context.Context, d time.Duration) error
-	now   func() time.Time
+	base      string // scheme://host[/prefix], without /v1
+	apiKey    string
+	userAgent string
+	redactor  *httpcore.Redactor
+	core      *httpcore.Client
 }
 
 // New returns a client for opts. It fails if the base URL is not acceptable
@@ -135,56 +137,44 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A key pasted with its newline is still the key; anything else that
-	// cannot go in a header is refused here rather than failing (and being
-	// retried) on every request. The message must not quote the key.
-	key := strings.TrimSpace(opts.APIKey)
-	if strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return nil, errors.New("API key contains spaces or control characters")
+	key, err := httpcore.CheckCredential("API key", opts.APIKey)
+	if err != nil {
+		return nil, err
 	}
-	c := &Client{
-		base:          base,
-		apiKey:        key,
-		userAgent:     opts.UserAgent,
-		hc:            opts.HTTPClient,
-		maxAttempts:   opts.MaxAttempts,
-		timeout:       opts.RequestTimeout,
-		minBackoff:    opts.MinBackoff,
-		maxBackoff:    opts.MaxBackoff,
-		maxRetryAfter: opts.MaxRetryAfter,
-		logger:        opts.Logger,
-		sleep:         sleepCtx,
-		now:           time.Now,
-	}
+	c := &Client{base: base, apiKey: key, userAgent: opts.UserAgent, redactor: httpcore.NewRedactor(key)}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
 	}
-	if c.hc == nil {
-		c.hc = defaultHTTPClient()
+	c.core = &httpcore.Client{
+		HTTP: opts.HTTPClient,
+		Policy: httpcore.Policy{
+			MaxAttempts:    opts.MaxAttempts,
+			RequestTimeout: opts.RequestTimeout,
+			MinBackoff:     opts.MinBackoff,
+			MaxBackoff:     opts.MaxBackoff,
+			MaxRetryAfter:  opts.MaxRetryAfter,
+		}.WithDefaults(),
+		Classify: c.classify,
+		OnRetry:  opts.OnRetry,
 	}
-	if c.maxAttempts <= 0 {
-		c.maxAttempts = defaultMaxAttempts
+	if c.core.HTTP == nil {
+		c.core.HTTP = defaultHTTPClient()
 	}
-	if c.timeout <= 0 {
-		c.timeout = defaultRequestTimeout
+	if opts.MaxInFlight > 0 {
+		c.core.Limiter = httpcore.NewLimiter(opts.MaxInFlight)
 	}
-	if c.minBackoff <= 0 {
-		c.minBackoff = defaultMinBackoff
-	}
-	if c.maxBackoff <= 0 {
-		c.maxBackoff = defaultMaxBackoff
-	}
-	if c.maxBackoff < c.minBackoff {
-		c.maxBackoff = c.minBackoff
-	}
-	if c.maxRetryAfter <= 0 {
-		c.maxRetryAfter = defaultMaxRetryAfter
+	if opts.Logger != nil {
+		c.core.OnAttempt = func(a httpcore.Attempt) { opts.Logger(RequestLog(a)) }
 	}
 	return c, nil
 }
 
 // BaseURL reports the normalized base URL the client calls, without /v1.
 func (c *Client) BaseURL() string { return c.base }
+
+// Stats reports what the client has sent so far, for benchmarks and
+// progress.
+func (c *Client) Stats() Stats { return c.core.Stats() }
 
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
@@ -208,69 +198,49 @@ func defaultHTTPClient() *http.Client {
 // the key does not cross a network. User info, queries and fragments are
 // refused: they would end up in logs or be silently dropped.
 func NormalizeBaseURL(raw string) (string, error) {
-	s := strings.TrimSpace(raw)
-	if s == "" {
-		return "", errors.New("API URL is empty")
+	base, err := httpcore.ParseBase("API URL", raw)
+	if err != nil {
+		return "", err
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(base)
 	if err != nil {
 		return "", fmt.Errorf("API URL %q: %w", raw, err)
 	}
-	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("API URL %q: must start with https://", raw)
-	}
-	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("API URL %q: no host", raw)
-	}
-	if u.User != nil {
-		return "", fmt.Errorf("API URL %q: must not contain credentials; pass the key in PIPECAT_API_KEY", redactUser(u))
-	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", fmt.Errorf("API URL %q: must not have a query or fragment", raw)
-	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("API URL %q: plain http is allowed only for a loopback host (127.0.0.1, ::1, localhost); use https", raw)
-	}
-	p := strings.TrimRight(u.EscapedPath(), "/")
-	p = strings.TrimSuffix(p, "/v1")
-	p = strings.TrimRight(p, "/")
+	p := strings.TrimRight(strings.TrimSuffix(u.EscapedPath(), "/v1"), "/")
 	return u.Scheme + "://" + u.Host + p, nil
 }
 
-func redactUser(u *url.URL) string {
-	v := *u
-	v.User = url.User("REDACTED")
-	return v.String()
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// ListAgents lists the organization's agents (GET /v1/agents).
+// ListAgents lists the organization's agents (GET /v1/agents). An answer
+// without the list is an error, never an empty organization.
 func (c *Client) ListAgents(ctx context.Context) ([]ServiceListItem, error) {
-	var out ListServicesResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/agents", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Services, nil
+	return list[ServiceListItem](ctx, c, "/v1/agents", "services")
 }
 
-// GetAgent reads one agent's details (GET /v1/agents/{name}).
+// GetAgent reads one agent's details (GET /v1/agents/{name}). An answer that
+// is not that agent (empty, null, {} or another agent's name) is an error.
 func (c *Client) GetAgent(ctx context.Context, name string) (*ServiceDetails, error) {
 	p, err := segmentPath("/v1/agents/", name)
 	if err != nil {
 		return nil, err
 	}
-	var out ServiceDetails
-	if err := c.do(ctx, http.MethodGet, p, nil, &out); err != nil {
+	body, err := c.call(ctx, http.MethodGet, p, nil)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	if err := checkObject(http.MethodGet, p, body); err != nil {
+		return nil, err
+	}
+	var out ServiceDetails
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", p, err)
+	}
+	switch out.Name {
+	case name:
+		return &out, nil
+	case "":
+		return nil, malformed(http.MethodGet, p, "the answer names no agent")
+	}
+	return nil, malformed(http.MethodGet, p, "the answer is agent %q, not %q", out.Name, name)
 }
 
 // CreateAgent creates an agent (POST /v1/agents). If an earlier attempt's
@@ -315,13 +285,9 @@ func (c *Client) DeleteAgent(ctx context.Context, name string) error {
 }
 
 // ListSecretSets lists secret sets with their type, region and status
-// (GET /v1/secrets).
+// (GET /v1/secrets). An answer without the list is an error.
 func (c *Client) ListSecretSets(ctx context.Context) ([]SecretSetSummary, error) {
-	var out ListSecretSetsResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/secrets", nil, &out); err != nil {
-		return nil, err
-	}
-	return out.Sets, nil
+	return list[SecretSetSummary](ctx, c, "/v1/secrets", "sets")
 }
 
 // GetSecretSet reads one secret set: its key names, never its values
@@ -356,12 +322,54 @@ func (c *Client) PutSecretSet(ctx context.Context, name string, req *SecretSetRe
 }
 
 // ListRegions lists the region codes agents can run in (GET /v1/regions).
+// An answer without the list is an error.
 func (c *Client) ListRegions(ctx context.Context) ([]Region, error) {
-	var out ListRegionsResponse
-	if err := c.do(ctx, http.MethodGet, "/v1/regions", nil, &out); err != nil {
+	return list[Region](ctx, c, "/v1/regions", "regions")
+}
+
+// list GETs path and returns the list under key of its answer. An empty
+// organization answers an empty list; an answer without one (no body, 204,
+// null, {}, a null list) is refused rather than taken for an empty
+// organization, which with prune would plan the wrong thing.
+func list[T any](ctx context.Context, c *Client, path, key string) ([]T, error) {
+	body, err := c.call(ctx, http.MethodGet, path, nil)
+	if err != nil {
 		return nil, err
 	}
-	return out.Regions, nil
+	if err := checkObject(http.MethodGet, path, body); err != nil {
+		return nil, err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", path, err)
+	}
+	raw, ok := obj[key]
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, malformed(http.MethodGet, path, "the answer has no %q list", key)
+	}
+	var items []T
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, fmt.Errorf("GET %s: decode response: %w", path, err)
+	}
+	return items, nil
+}
+
+// checkObject refuses an answer that is empty or null where the call
+// promises an object.
+func checkObject(method, path string, body []byte) error {
+	switch string(bytes.TrimSpace(body)) {
+	case "":
+		return malformed(method, path, "the answer is empty")
+	case "null":
+		return malformed(method, path, "the answer is null")
+	}
+	return nil
+}
+
+// malformed is the error for a 2xx answer that is not what the call asks
+// for, e.g. "GET /v1/agents: malformed answer: the answer is empty".
+func malformed(method, path, format string, args ...any) error {
+	return fmt.Errorf("%s %s: malformed answer: %s", method, path, fmt.Sprintf(format, args...))
 }
 
 // segmentPath appends name as one escaped path segment. Empty, "." and ".."
@@ -376,112 +384,50 @@ func segmentPath(prefix, name string) (string, error) {
 // do sends one call with retries and decodes a 2xx body into out (if not
 // nil). path is the escaped path under the base, starting with /v1.
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	var body []byte
+	body, err := c.call(ctx, method, path, in)
+	if err != nil || out == nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+	}
+	return nil
+}
+
+// call sends one call with retries and returns the body of its 2xx answer.
+func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte, error) {
+	req := &httpcore.Request{Method: method, URL: c.base + path, Path: path, Header: http.Header{}}
 	if in != nil {
 		var err error
 		// Marshalled once so every attempt re-sends the same bytes.
-		body, err = json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("%s %s: encode request: %w", method, path, err)
+		if req.Body, err = json.Marshal(in); err != nil {
+			return nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
 		}
-	}
-	var lastErr error
-	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-		status, respBody, retryAfter, err := c.attempt(ctx, attempt, method, path, body)
-		if err == nil {
-			if out == nil || len(bytes.TrimSpace(respBody)) == 0 {
-				return nil
-			}
-			if err := json.Unmarshal(respBody, out); err != nil {
-				return fmt.Errorf("%s %s: decode response: %w", method, path, err)
-			}
-			return nil
-		}
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			// The caller gave up; the failure is a consequence, not news.
-			return fmt.Errorf("%s %s: %w", method, path, ctxErr)
-		}
-		lastErr = err
-		if !retryable(status, err) {
-			return err
-		}
-		if attempt >= c.maxAttempts {
-			return fmt.Errorf("%w (gave up after %d attempts)", lastErr, attempt)
-		}
-		wait := c.backoff(attempt)
-		if retryAfter >= 0 {
-			wait = min(retryAfter, c.maxRetryAfter)
-		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return fmt.Errorf("%s %s: %w", method, path, err)
-		}
-	}
-}
-
-// attempt sends one request. It returns the status (0 without a response),
-// the body of a 2xx response, the server's Retry-After (-1 if none) and an
-// error for anything but 2xx.
-func (c *Client) attempt(ctx context.Context, n int, method, path string, body []byte) (int, []byte, time.Duration, error) {
-	start := time.Now()
-	status, respBody, retryAfter, err := c.send(ctx, method, path, body)
-	if c.logger != nil {
-		c.logger(RequestLog{Method: method, Path: path, Status: status, Duration: time.Since(start), Attempt: n, Err: err})
-	}
-	return status, respBody, retryAfter, err
-}
-
-func (c *Client) send(ctx context.Context, method, path string, body []byte) (int, []byte, time.Duration, error) {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(actx, method, c.base+path, r)
-	if err != nil {
-		return 0, nil, -1, fmt.Errorf("%s %s: %w", method, path, err)
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.core.Do(ctx, req)
 	if err != nil {
-		return 0, nil, -1, c.transportError(ctx, actx, method, path, err)
+		return nil, err
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return 0, nil, -1, c.transportError(ctx, actx, method, path, err)
-	}
-	if len(data) > maxResponseBytes {
-		return resp.StatusCode, nil, -1, &Error{Method: method, Path: path, Status: resp.StatusCode, Message: fmt.Sprintf("response larger than %d bytes", maxResponseBytes)}
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return resp.StatusCode, data, -1, nil
-	}
-	return resp.StatusCode, nil, c.retryAfter(resp.Header.Get("Retry-After")), c.apiError(method, path, resp.StatusCode, data)
+	return resp.Body, nil
 }
 
-// transportError describes a failure without a complete response. The
-// *url.Error of net/http repeats the whole URL; the method and path are
-// enough.
-func (c *Client) transportError(ctx, actx context.Context, method, path string, err error) error {
-	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s %s: attempt timed out after %s", method, path, c.timeout)
+// classify turns a non-2xx answer into an *Error, retried on 429 and the
+// 5xx statuses that mean "try again".
+func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpcore.Verdict {
+	v := httpcore.Verdict{Err: c.apiError(req.Method, req.Path, resp.Status, resp.Body), Wait: -1}
+	switch resp.Status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		v.Retry = true
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return fmt.Errorf("%s %s: %w", method, path, err)
+	v.RateLimited = resp.Status == http.StatusTooManyRequests
+	return v
 }
 
 // apiError decodes an error body into *Error, falling back to a snippet of
@@ -496,15 +442,8 @@ func (c *Client) apiError(method, path string, status int, data []byte) *Error {
 	}
 	// A server (or a proxy in front of it) may echo the request; the key
 	// must not travel on in an error message.
-	e.Code, e.Message = c.redact(e.Code), c.redact(e.Message)
+	e.Code, e.Message = c.redactor.Redact(e.Code), c.redactor.Redact(e.Message)
 	return e
-}
-
-func (c *Client) redact(s string) string {
-	if c.apiKey == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.apiKey, "REDACTED")
 }
 
 func snippet(data []byte) string {
@@ -521,66 +460,3 @@ func snippet(data []byte) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// retryable reports whether a failed attempt may succeed when repeated.
-func retryable(status int, err error) bool {
-	switch status {
-	case 0:
-		// No response: the network failed, or the attempt timed out. A
-		// certificate the client refuses will be refused again.
-		var cve *tls.CertificateVerificationError
-		return !errors.As(err, &cve)
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return true
-	}
-	return false
-}
-
-// backoff is the full-jitter wait after the given 1-based attempt:
-// uniform in [0, min(maxBackoff, minBackoff*2^(attempt-1))].
-func (c *Client) backoff(attempt int) time.Duration {
-	ceil := c.maxBackoff
-	if shift := attempt - 1; shift < 30 {
-		if d := c.minBackoff << shift; d > 0 && d < ceil {
-			ceil = d
-		}
-	}
-	return time.Duration(rand.Int64N(int64(ceil) + 1))
-}
-
-// retryAfter parses a Retry-After header (delay seconds or an HTTP date).
-// It returns -1 when the header is absent or unusable.
-func (c *Client) retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return -1
-	}
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return -1
-		}
-		if secs > int64(c.maxRetryAfter/time.Second)+1 {
-			return c.maxRetryAfter
-		}
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(c.now()), 0)
-	}
-	return -1
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -240,9 +241,9 @@ func TestRoundTrip(t *testing.T) {
 			name:       "get agent escapes the name",
 			call:       func(ctx context.Context, c *cloud.Client) (any, error) { return c.GetAgent(ctx, "a b/c?d") },
 			status:     200,
-			respBody:   detailsJSON,
+			respBody:   `{"name":"a b/c?d","ready":true}`,
 			wantMethod: "GET", wantURI: "/v1/agents/a%20b%2Fc%3Fd",
-			want: wantDetails,
+			want: &cloud.ServiceDetails{Name: "a b/c?d", Ready: true},
 		},
 		{
 			name: "create agent full spec",
@@ -917,7 +918,7 @@ func TestConcurrentUse(t *testing.T) {
 			reply(w, 503, `{"error":"busy","code":"X"}`)
 			return
 		}
-		reply(w, 200, `{"name":"a"}`)
+		reply(w, 200, fmt.Sprintf(`{"name":%q}`, strings.TrimPrefix(r.URL.Path, "/v1/agents/")))
 	})
 	var mu sync.Mutex
 	n := 0
@@ -984,5 +985,167 @@ func TestRequestLogString(t *testing.T) {
 				t.Errorf("String() = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestKeyRedactedInAnyForm: a server echoing the key lowercased, in
+// capitals or URL-encoded must not get it to the error (and so to stderr).
+func TestKeyRedactedInAnyForm(t *testing.T) {
+	tests := []struct {
+		name, echo string
+	}{
+		{"as sent", "Bearer " + testKey},
+		{"lowercased", "bearer " + strings.ToLower(testKey)},
+		{"capitals", strings.ToUpper(testKey)},
+		{"query-escaped", url.QueryEscape("Bearer " + testKey)},
+		{"percent-encoded lowercase hex", strings.ReplaceAll(testKey, "_", "%5f")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				reply(w, 401, fmt.Sprintf(`{"error":"bad credentials: %s","code":"UNAUTHORIZED"}`, tt.echo))
+			})
+			c := newClient(t, fastOptions(srv.URL))
+			_, err := c.ListAgents(t.Context())
+			if err == nil {
+				t.Fatal("ListAgents succeeded")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "REDACTED") {
+				t.Errorf("error %q: want the key replaced by REDACTED", msg)
+			}
+			if strings.Contains(strings.ToLower(msg), strings.ToLower("SUPERSECRET")) {
+				t.Errorf("error %q holds the key", msg)
+			}
+		})
+	}
+}
+
+// TestMalformedAnswersRefused: a 2xx answer that is not what the call asks
+// for is an error naming the call. A list without its list is not an empty
+// organization, and a detail read of no agent or another one is not the
+// agent.
+func TestMalformedAnswersRefused(t *testing.T) {
+	getAgent := func(ctx context.Context, c *cloud.Client) error {
+		_, err := c.GetAgent(ctx, "voice-starter")
+		return err
+	}
+	listAgents := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListAgents(ctx); return err }
+	listSecrets := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListSecretSets(ctx); return err }
+	listRegions := func(ctx context.Context, c *cloud.Client) error { _, err := c.ListRegions(ctx); return err }
+	tests := []struct {
+		name   string
+		call   func(ctx context.Context, c *cloud.Client) error
+		status int
+		body   string
+		want   string // the whole error; "" for success
+	}{
+		{"detail null", getAgent, 200, "null", "GET /v1/agents/voice-starter: malformed answer: the answer is null"},
+		{"detail empty object", getAgent, 200, "{}", "GET /v1/agents/voice-starter: malformed answer: the answer names no agent"},
+		{"detail empty body", getAgent, 200, "", "GET /v1/agents/voice-starter: malformed answer: the answer is empty"},
+		{"detail 204", getAgent, 204, "", "GET /v1/agents/voice-starter: malformed answer: the answer is empty"},
+		{"detail of another agent", getAgent, 200, `{"name":"other-bot","ready":true}`, `GET /v1/agents/voice-starter: malformed answer: the answer is agent "other-bot", not "voice-starter"`},
+		{"detail not an object", getAgent, 200, `[]`, "GET /v1/agents/voice-starter: decode response: json: cannot unmarshal array into Go value of type cloud.ServiceDetails"},
+		{"detail of the agent", getAgent, 200, `{"name":"voice-starter"}`, ""},
+		{"list empty object", listAgents, 200, "{}", `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list null", listAgents, 200, "null", "GET /v1/agents: malformed answer: the answer is null"},
+		{"list 204", listAgents, 204, "", "GET /v1/agents: malformed answer: the answer is empty"},
+		{"list empty 200", listAgents, 200, " \n", "GET /v1/agents: malformed answer: the answer is empty"},
+		{"list null list", listAgents, 200, `{"services":null}`, `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list under another key", listAgents, 200, `{"agents":[]}`, `GET /v1/agents: malformed answer: the answer has no "services" list`},
+		{"list empty organization", listAgents, 200, `{"services":[]}`, ""},
+		{"secret sets empty object", listSecrets, 200, "{}", `GET /v1/secrets: malformed answer: the answer has no "sets" list`},
+		{"regions 204", listRegions, 204, "", "GET /v1/regions: malformed answer: the answer is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { reply(w, tt.status, tt.body) })
+			err := tt.call(t.Context(), newClient(t, fastOptions(srv.URL)))
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("error = %q\nwant    %q", got, tt.want)
+			}
+			if n := srv.hits(); n != 1 {
+				t.Errorf("server saw %d requests, want 1 (a malformed answer is not retried)", n)
+			}
+		})
+	}
+}
+
+// TestMaxInFlightBoundsAllGoroutines: with MaxInFlight 3 and three calls
+// held by the server, a fourth call from another goroutine waits in the
+// client: it never reaches the server before its deadline.
+func TestMaxInFlightBoundsAllGoroutines(t *testing.T) {
+	const bound = 3
+	arrived := make(chan struct{}, bound+1)
+	release := make(chan struct{})
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		reply(w, 200, fmt.Sprintf(`{"name":%q}`, strings.TrimPrefix(r.URL.Path, "/v1/agents/")))
+	})
+	opts := fastOptions(srv.URL)
+	opts.MaxInFlight = bound
+	opts.MaxAttempts = 1
+	c := newClient(t, opts)
+	var wg sync.WaitGroup
+	for i := range bound {
+		wg.Go(func() {
+			if _, err := c.GetAgent(t.Context(), fmt.Sprintf("a%d", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for range bound {
+		<-arrived
+	}
+	// The deadline only ends the wait; the check is what the server saw.
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.GetAgent(ctx, "extra"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("fourth call: %v, want it to wait for a slot until its deadline", err)
+	}
+	close(release)
+	wg.Wait()
+	for _, r := range srv.requests() {
+		if r.URI == "/v1/agents/extra" {
+			t.Errorf("the fourth call reached the server while %d were in flight", bound)
+		}
+	}
+}
+
+// TestRetryAfter429: OnRetry hears of the wait; the 429 halves the bound
+// on requests in flight and the success raises it by one; Stats counts it
+// all.
+func TestRetryAfter429(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		if hit == 1 {
+			w.Header().Set("Retry-After", "0")
+			reply(w, 429, `{"error":"Too many requests","code":"TOO_MANY_REQUESTS"}`)
+			return
+		}
+		reply(w, 200, `{"regions":[]}`)
+	})
+	var events []string
+	opts := fastOptions(srv.URL)
+	opts.MaxInFlight = 8
+	opts.OnRetry = func(e cloud.RetryEvent) { events = append(events, e.String()) }
+	c := newClient(t, opts)
+	if _, err := c.ListRegions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	wantEvents := []string{"waiting 0s before retrying GET /v1/regions (429 Too Many Requests)"}
+	if diff := cmp.Diff(wantEvents, events); diff != "" {
+		t.Errorf("retry events (-want +got):\n%s", diff)
+	}
+	want := cloud.Stats{Requests: 2, Retries: 1, RateLimited: 1, Limit: 5, MinLimit: 4}
+	if diff := cmp.Diff(want, c.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }

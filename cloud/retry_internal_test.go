@@ -68,8 +68,8 @@ func TestRetryAfterIsWaitedFor(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := &waitRecorder{}
-			c.sleep = rec.sleep
-			c.now = func() time.Time { return now }
+			c.core.Sleep = rec.sleep
+			c.core.Now = func() time.Time { return now }
 			if _, err := c.ListRegions(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +96,7 @@ func TestRetryWithoutUsableRetryAfterBacksOff(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := &waitRecorder{}
-			c.sleep = rec.sleep
+			c.core.Sleep = rec.sleep
 			if _, err := c.ListRegions(t.Context()); err != nil {
 				t.Fatal(err)
 			}
@@ -111,53 +111,5 @@ func TestRetryWithoutUsableRetryAfterBacksOff(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestBackoffFullJitter(t *testing.T) {
-	c, err := New(Options{MinBackoff: 200 * time.Millisecond, MaxBackoff: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tests := []struct {
-		attempt int
-		ceiling time.Duration
-	}{
-		{1, 200 * time.Millisecond},
-		{2, 400 * time.Millisecond},
-		{3, 800 * time.Millisecond},
-		{6, 6400 * time.Millisecond},
-		{7, 10 * time.Second},
-		{64, 10 * time.Second}, // no overflow of the shift
-		{1000, 10 * time.Second},
-	}
-	for _, tt := range tests {
-		seen := map[time.Duration]bool{}
-		for range 200 {
-			d := c.backoff(tt.attempt)
-			if d < 0 || d > tt.ceiling {
-				t.Fatalf("backoff(%d) = %v, want within [0, %v]", tt.attempt, d, tt.ceiling)
-			}
-			seen[d] = true
-		}
-		// Full jitter: 200 draws from a range of at least 200ms of
-		// nanoseconds are not all equal unless the jitter is missing.
-		if len(seen) < 2 {
-			t.Errorf("backoff(%d) gave one value 200 times: no jitter", tt.attempt)
-		}
-	}
-}
-
-func TestSleepCtx(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	cancel()
-	if err := sleepCtx(ctx, time.Hour); err != context.Canceled {
-		t.Errorf("sleepCtx on a cancelled context = %v, want context.Canceled", err)
-	}
-	if err := sleepCtx(t.Context(), 0); err != nil {
-		t.Errorf("sleepCtx(0) = %v", err)
-	}
-	if err := sleepCtx(t.Context(), time.Microsecond); err != nil {
-		t.Errorf("sleepCtx(1µs) = %v", err)
 	}
 }

@@ -6,25 +6,25 @@
 // Contract: nothing here reads the environment; callers pass the token,
 // repository and event through Options and CommentOptions. The token is
 // sent only to the configured API host and never appears in an error or
-// any other output. Requests are retried on network errors, 5xx, 429 and
-// secondary rate limits with bounded, backed-off attempts; any other
-// non-2xx answer is an *APIError carrying the status.
+// any other output (nor in any letter case or URL-encoding). Requests are
+// retried on network errors, 5xx, 429 and secondary rate limits with
+// bounded, backed-off attempts (the rules of internal/httpcore, shared with
+// package cloud); any other non-2xx answer is an *APIError carrying the
+// status.
 package github
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 )
 
 // DefaultBaseURL is the API of github.com; GitHub Enterprise Server passes
@@ -37,21 +37,30 @@ type Options struct {
 	Token          string // sent as a bearer token
 	Repo           string // "owner/name"
 	HTTPClient     *http.Client
-	MaxAttempts    int           // per request, default 4
-	MinBackoff     time.Duration // first retry delay, default 1s, doubled each retry
-	MaxBackoff     time.Duration // cap of one backoff, default 30s
-	MaxWait        time.Duration // longest Retry-After or rate-limit reset honoured, default 60s
-	RequestTimeout time.Duration // per attempt, default 30s
-	UserAgent      string        // default "pipecat-gitops"
+	MaxAttempts    int              // per request, default 5
+	MinBackoff     time.Duration    // first backoff ceiling, default 200ms, doubled each retry (full jitter)
+	MaxBackoff     time.Duration    // cap of one backoff, default 10s
+	MaxWait        time.Duration    // longest Retry-After or rate-limit reset honoured, default 60s
+	RequestTimeout time.Duration    // per attempt, default 30s
+	UserAgent      string           // default "pipecat-gitops"
+	OnRetry        func(RetryEvent) // optional; called before every wait for a retry
 }
+
+// RetryEvent describes a wait before a retry; String formats it as
+// "waiting 30s before retrying GET /repos/o/r/issues/7/comments (502 Bad Gateway)".
+type RetryEvent = httpcore.RetryEvent
 
 // Client calls the GitHub REST API for one repository.
 type Client struct {
-	base  *url.URL
-	owner string
-	repo  string
-	opts  Options
-	hc    *http.Client
+	base     string // scheme://host[/path], no trailing slash
+	graphql  string // the GraphQL endpoint beside base
+	owner    string
+	repo     string
+	token    string
+	agent    string
+	maxWait  time.Duration
+	redactor *httpcore.Redactor
+	core     *httpcore.Client
 }
 
 // New checks opts and returns a Client. A plain http:// base URL is refused
@@ -61,47 +70,47 @@ func New(opts Options) (*Client, error) {
 	if opts.BaseURL == "" {
 		opts.BaseURL = DefaultBaseURL
 	}
-	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "https" && base.Scheme != "http") {
-		return nil, fmt.Errorf("github api url %q: not an http(s) URL", opts.BaseURL)
-	}
-	if base.Scheme == "http" && !isLoopback(base.Hostname()) {
-		return nil, fmt.Errorf("github api url %q: plain http is allowed only for a loopback host", opts.BaseURL)
+	base, err := httpcore.ParseBase("github api url", opts.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	owner, repo, ok := strings.Cut(opts.Repo, "/")
 	if !ok || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return nil, fmt.Errorf("github repository %q: want owner/name", opts.Repo)
 	}
+	token, err := httpcore.CheckCredential("github token", opts.Token)
+	if err != nil {
+		return nil, err
+	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = http.DefaultClient
-	}
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 4
-	}
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = time.Second
-	}
-	if opts.MaxBackoff <= 0 {
-		opts.MaxBackoff = 30 * time.Second
-	}
-	if opts.MaxWait <= 0 {
-		opts.MaxWait = 60 * time.Second
-	}
-	if opts.RequestTimeout <= 0 {
-		opts.RequestTimeout = 30 * time.Second
 	}
 	if opts.UserAgent == "" {
 		opts.UserAgent = "pipecat-gitops"
 	}
-	return &Client{base: base, owner: owner, repo: repo, opts: opts, hc: opts.HTTPClient}, nil
+	policy := httpcore.Policy{
+		MaxAttempts:    opts.MaxAttempts,
+		RequestTimeout: opts.RequestTimeout,
+		MinBackoff:     opts.MinBackoff,
+		MaxBackoff:     opts.MaxBackoff,
+		MaxRetryAfter:  opts.MaxWait,
+	}.WithDefaults()
+	c := &Client{
+		base: base, graphql: graphqlURL(base), owner: owner, repo: repo,
+		token: token, agent: opts.UserAgent, maxWait: policy.MaxRetryAfter,
+		redactor: httpcore.NewRedactor(token),
+	}
+	c.core = &httpcore.Client{HTTP: opts.HTTPClient, Policy: policy, Classify: c.classify, Prefix: "github: ", OnRetry: opts.OnRetry, Now: time.Now}
+	return c, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+// graphqlURL is the GraphQL endpoint of a REST base: api.github.com/graphql,
+// and HOST/api/graphql for GitHub Enterprise Server's HOST/api/v3.
+func graphqlURL(base string) string {
+	if b, ok := strings.CutSuffix(base, "/api/v3"); ok {
+		return b + "/api/graphql"
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return base + "/graphql"
 }
 
 // APIError is a non-2xx answer that was not retried or ran out of retries.
@@ -125,6 +134,39 @@ type PostedComment struct {
 	ID      int64  `json:"id"`
 	Body    string `json:"body"`
 	HTMLURL string `json:"html_url"`
+	User    struct {
+		Login string `json:"login"`
+	} `json:"user"`
+}
+
+// Viewer returns the login of the token's user, from the GraphQL query
+// `{ viewer { login } }`: a workflow's token may read it there, not at
+// GET /user.
+func (c *Client) Viewer(ctx context.Context) (string, error) {
+	resp, err := c.send(ctx, http.MethodPost, c.graphql, []byte(`{"query":"{ viewer { login } }"}`), false)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Data *struct {
+			Viewer struct {
+				Login string `json:"login"`
+			} `json:"viewer"`
+		} `json:"data"`
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil {
+		return "", fmt.Errorf("github: graphql viewer: decode: %w", err)
+	}
+	switch {
+	case len(out.Errors) > 0:
+		return "", fmt.Errorf("github: graphql viewer: %s", c.redactor.Redact(out.Errors[0].Message))
+	case out.Data == nil || out.Data.Viewer.Login == "":
+		return "", errors.New("github: graphql viewer: no login in the answer")
+	}
+	return out.Data.Viewer.Login, nil
 }
 
 // PullRequest is the part of a pull request that comment needs.
@@ -150,17 +192,19 @@ func (c *Client) ListIssueComments(ctx context.Context, n int) ([]PostedComment,
 	return listAll[PostedComment](ctx, c, c.repoPath("/issues/%d/comments?per_page=100", n))
 }
 
-// CreateIssueComment posts a new comment on issue or pull request n.
+// CreateIssueComment posts a new comment on issue or pull request n. It is
+// not repeated once GitHub may have stored it: such a failure wraps
+// httpcore.ErrUnknownOutcome, and the caller looks before posting again.
 func (c *Client) CreateIssueComment(ctx context.Context, n int, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/comments", n), map[string]string{"body": body}, &out)
+	err := c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/comments", n), map[string]string{"body": body}, &out, true)
 	return out, err
 }
 
 // EditIssueComment replaces the body of issue comment id.
 func (c *Client) EditIssueComment(ctx context.Context, id int64, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPatch, c.repoPath("/issues/comments/%d", id), map[string]string{"body": body}, &out)
+	err := c.do(ctx, http.MethodPatch, c.repoPath("/issues/comments/%d", id), map[string]string{"body": body}, &out, false)
 	return out, err
 }
 
@@ -169,17 +213,18 @@ func (c *Client) ListCommitComments(ctx context.Context, sha string) ([]PostedCo
 	return listAll[PostedComment](ctx, c, c.repoPath("/commits/%s/comments?per_page=100", sha))
 }
 
-// CreateCommitComment posts a comment on commit sha.
+// CreateCommitComment posts a comment on commit sha; like
+// CreateIssueComment, it is not repeated blindly.
 func (c *Client) CreateCommitComment(ctx context.Context, sha, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPost, c.repoPath("/commits/%s/comments", sha), map[string]string{"body": body}, &out)
+	err := c.do(ctx, http.MethodPost, c.repoPath("/commits/%s/comments", sha), map[string]string{"body": body}, &out, true)
 	return out, err
 }
 
 // EditCommitComment replaces the body of commit comment id.
 func (c *Client) EditCommitComment(ctx context.Context, id int64, body string) (PostedComment, error) {
 	var out PostedComment
-	err := c.do(ctx, http.MethodPatch, c.repoPath("/comments/%d", id), map[string]string{"body": body}, &out)
+	err := c.do(ctx, http.MethodPatch, c.repoPath("/comments/%d", id), map[string]string{"body": body}, &out, false)
 	return out, err
 }
 
@@ -205,13 +250,13 @@ func (c *Client) IssueLabels(ctx context.Context, n int) ([]string, error) {
 // AddIssueLabels adds labels to issue or pull request n, keeping the
 // others; GitHub creates a label the repository does not have yet.
 func (c *Client) AddIssueLabels(ctx context.Context, n int, labels []string) error {
-	return c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/labels", n), map[string][]string{"labels": labels}, nil)
+	return c.do(ctx, http.MethodPost, c.repoPath("/issues/%d/labels", n), map[string][]string{"labels": labels}, nil, false)
 }
 
 // RemoveIssueLabel removes label from issue or pull request n; a label
 // that is not there is not an error.
 func (c *Client) RemoveIssueLabel(ctx context.Context, n int, label string) error {
-	err := c.do(ctx, http.MethodDelete, c.repoPath("/issues/%d/labels/%s", n, label), nil, nil)
+	err := c.do(ctx, http.MethodDelete, c.repoPath("/issues/%d/labels/%s", n, label), nil, nil, false)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
 		return nil
@@ -223,24 +268,22 @@ func (c *Client) RemoveIssueLabel(ctx context.Context, n int, label string) erro
 // each page as a JSON array of T.
 func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	var all []T
-	next := c.base.String() + path
+	next := c.base + path
 	for next != "" {
-		resp, err := c.send(ctx, http.MethodGet, next, nil)
+		resp, err := c.send(ctx, http.MethodGet, next, nil, false)
 		if err != nil {
 			return all, err
 		}
 		var page []T
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			return all, fmt.Errorf("github: GET %s: decode: %w", resp.Request.URL.Path, err)
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			return all, fmt.Errorf("github: GET %s: decode: %w", resp.URL.Path, err)
 		}
 		all = append(all, page...)
 		next = nextLink(resp.Header.Get("Link"))
 		// The token goes only to the API host; a Link elsewhere is a
 		// misbehaving server, not a page to follow.
-		if next != "" && !strings.HasPrefix(next, c.base.String()+"/") {
-			return all, fmt.Errorf("github: GET %s: next page %q is outside the API", resp.Request.URL.Path, next)
+		if next != "" && !strings.HasPrefix(next, c.base+"/") {
+			return all, fmt.Errorf("github: GET %s: next page %q is outside the API", resp.URL.Path, next)
 		}
 	}
 	return all, nil
@@ -263,8 +306,9 @@ func nextLink(h string) string {
 }
 
 // do sends one request with a JSON body (if in is not nil) and decodes a
-// JSON answer into out (if not nil).
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// JSON answer into out (if not nil). once marks a request that must not be
+// repeated blindly (see httpcore.Request.OnceOnly).
+func (c *Client) do(ctx context.Context, method, path string, in, out any, once bool) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -272,156 +316,72 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return err
 		}
 	}
-	resp, err := c.send(ctx, method, c.base.String()+path, body)
-	if err != nil {
+	resp, err := c.send(ctx, method, c.base+path, body, once)
+	if err != nil || out == nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if out == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("github: %s %s: decode: %w", method, resp.Request.URL.Path, err)
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return fmt.Errorf("github: %s %s: decode: %w", method, resp.URL.Path, err)
 	}
 	return nil
 }
 
-// send makes up to MaxAttempts attempts and returns the first 2xx answer,
-// whose body the caller closes.
-func (c *Client) send(ctx context.Context, method, rawURL string, body []byte) (*http.Response, error) {
+// send makes the attempts of one request and returns its 2xx answer.
+func (c *Client) send(ctx context.Context, method, rawURL string, body []byte, once bool) (*httpcore.Response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("github: %s: bad url: %w", method, err)
 	}
-	var lastErr error
-	for attempt := 1; ; attempt++ {
-		resp, err := c.attempt(ctx, method, u, body)
-		var wait time.Duration
-		retry := false
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // its method and URL are said below
-			}
-			lastErr = fmt.Errorf("github: %s %s: %w", method, u.Path, err)
-			retry = true
-		case resp.StatusCode < 300:
-			return resp, nil
-		default:
-			apiErr := readAPIError(method, u.Path, resp)
-			lastErr = apiErr
-			var limited bool
-			wait, limited = rateLimitWait(resp, apiErr.Message, time.Now())
-			switch {
-			case limited:
-				apiErr.RateLimited = true
-				retry = wait <= c.opts.MaxWait
-			case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-				retry = true
-			}
-		}
-		if !retry || attempt >= c.opts.MaxAttempts {
-			return nil, lastErr
-		}
-		if wait == 0 {
-			wait = c.backoff(attempt)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
-func (c *Client) attempt(ctx context.Context, method string, u *url.URL, body []byte) (*http.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
+	req := &httpcore.Request{Method: method, URL: rawURL, Path: u.Path, Header: http.Header{}, Body: body, OnceOnly: once}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
-	req.Header.Set("User-Agent", c.opts.UserAgent)
-	if c.opts.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.opts.Token)
+	req.Header.Set("User-Agent", c.agent)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	// Keep the timeout's context alive until the caller has read the body.
-	resp.Body = cancelOnClose{resp.Body, cancel}
-	return resp, nil
+	return c.core.Do(ctx, req)
 }
 
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelFunc
-}
-
-func (c cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel()
-	return err
-}
-
-// backoff is exponential with full jitter in [d/2, d].
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.opts.MinBackoff << (attempt - 1)
-	if d > c.opts.MaxBackoff || d <= 0 {
-		d = c.opts.MaxBackoff
-	}
-	return d/2 + rand.N(d/2+1)
-}
-
-func readAPIError(method, path string, resp *http.Response) *APIError {
-	defer resp.Body.Close()
+// classify reads a non-2xx answer: 5xx and 429 are retried; a rate limit
+// (primary or secondary, also on 403) is waited for when GitHub asks for
+// no longer than MaxWait.
+func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpcore.Verdict {
 	var msg struct {
 		Message string `json:"message"`
 	}
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	_ = json.Unmarshal(b, &msg)
+	_ = json.Unmarshal(resp.Body, &msg)
 	if msg.Message == "" {
-		msg.Message = http.StatusText(resp.StatusCode)
+		msg.Message = http.StatusText(resp.Status)
 	}
-	return &APIError{Method: method, Path: path, StatusCode: resp.StatusCode, Message: msg.Message}
+	apiErr := &APIError{Method: req.Method, Path: req.Path, StatusCode: resp.Status, Message: c.redactor.Redact(msg.Message)}
+	v := httpcore.Verdict{Err: apiErr, Wait: -1}
+	wait, limited := rateLimitWait(resp.Status, resp.Header, msg.Message, c.core.Now())
+	switch {
+	case limited:
+		apiErr.RateLimited = true
+		v.Retry, v.Wait, v.RateLimited = wait <= c.maxWait, wait, true
+	case resp.Status >= 500 || resp.Status == http.StatusTooManyRequests:
+		v.Retry, v.RateLimited = true, resp.Status == http.StatusTooManyRequests
+	}
+	return v
 }
 
-// rateLimitWait tells whether resp is a (primary or secondary) rate limit
-// and how long GitHub asks to wait: Retry-After if given, else until
+// rateLimitWait tells whether an answer is a (primary or secondary) rate
+// limit and how long GitHub asks to wait: Retry-After if given, else until
 // x-ratelimit-reset when x-ratelimit-remaining is 0, else one minute for a
 // secondary limit that names no time (GitHub's documented advice).
-func rateLimitWait(resp *http.Response, message string, now time.Time) (time.Duration, bool) {
-	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
+func rateLimitWait(status int, h http.Header, message string, now time.Time) (time.Duration, bool) {
+	if status != http.StatusForbidden && status != http.StatusTooManyRequests {
 		return 0, false
 	}
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
-		if s, err := strconv.Atoi(ra); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second, true
-		}
-		if t, err := http.ParseTime(ra); err == nil {
-			return max(t.Sub(now), 0), true
-		}
+	if d := httpcore.ParseRetryAfter(h.Get("Retry-After"), now); d >= 0 {
+		return d, true
 	}
-	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
-		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+	if h.Get("X-RateLimit-Remaining") == "0" {
+		if s, err := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64); err == nil {
 			return max(time.Unix(s, 0).Sub(now)+time.Second, 0), true
 		}
 		return time.Minute, true

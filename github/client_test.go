@@ -41,7 +41,7 @@ func TestNewChecksOptions(t *testing.T) {
 		{name: "remote http", opts: Options{BaseURL: "http://ghe.example.com/api/v3", Repo: "acme/agents"}, wantErr: "plain http"},
 		{name: "no repo", opts: Options{}, wantErr: "want owner/name"},
 		{name: "bad repo", opts: Options{Repo: "acme/agents/x"}, wantErr: "want owner/name"},
-		{name: "not a url", opts: Options{BaseURL: "api.github.com", Repo: "a/b"}, wantErr: "not an http(s) URL"},
+		{name: "not a url", opts: Options{BaseURL: "api.github.com", Repo: "a/b"}, wantErr: "must start with https://"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -73,11 +73,11 @@ func TestRateLimitWait(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := &http.Response{StatusCode: tt.status, Header: tt.header}
-			if resp.Header == nil {
-				resp.Header = http.Header{}
+			h := tt.header
+			if h == nil {
+				h = http.Header{}
 			}
-			wait, limited := rateLimitWait(resp, tt.message, now)
+			wait, limited := rateLimitWait(tt.status, h, tt.message, now)
 			if wait != tt.wantWait || limited != tt.wantLimited {
 				t.Errorf("got %v, %v; want %v, %v", wait, limited, tt.wantWait, tt.wantLimited)
 			}
@@ -118,5 +118,52 @@ func TestClientHeadersAndLinkHost(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, have); diff != "" {
 		t.Errorf("request headers (-want +got):\n%s", diff)
+	}
+}
+
+// TestTokenRedactedFromErrors: GitHub (or a proxy) echoing the token, in
+// any case, does not get it into the error.
+func TestTokenRedactedFromErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		w.Write([]byte(`{"message":"Bad credentials: ` + strings.ToLower(r.Header.Get("Authorization")) + `"}`))
+	}))
+	defer srv.Close()
+	c, err := New(Options{BaseURL: srv.URL, Token: "ghs_SeCrEt", Repo: "acme/agents"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ListIssueComments(context.Background(), 7)
+	if err == nil || strings.Contains(strings.ToLower(err.Error()), "ghs_secret") {
+		t.Errorf("err = %v, want one without the token", err)
+	}
+	if want := "github: GET /repos/acme/agents/issues/7/comments: 401 Bad credentials: bearer REDACTED"; err != nil && err.Error() != want {
+		t.Errorf("err = %q, want %q", err, want)
+	}
+}
+
+func TestOnRetryOption(t *testing.T) {
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits++; hits == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"message":"You have exceeded a secondary rate limit"}`))
+			return
+		}
+		w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
+	var events []string
+	c, err := New(Options{BaseURL: srv.URL, Repo: "acme/agents", OnRetry: func(e RetryEvent) { events = append(events, e.String()) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListIssueComments(context.Background(), 7); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"waiting 0s before retrying GET /repos/acme/agents/issues/7/comments (403 Forbidden)"}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("retry events (-want +got):\n%s", diff)
 	}
 }

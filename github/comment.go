@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
-)
 
-// MaxCommentChars is GitHub's limit on a comment body, in characters.
-const MaxCommentChars = 65536
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
+)
 
 // Labels are the labels comment keeps on a pull request, one at a time.
 var Labels = []string{"pipecat:changes", "pipecat:deletes", "pipecat:no-changes"}
@@ -23,7 +22,7 @@ var Labels = []string{"pipecat:changes", "pipecat:deletes", "pipecat:no-changes"
 // runner provides (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA).
 type CommentOptions struct {
 	Client *Client
-	Body   string // first line: Marker(config path)
+	Body   string // first line: report.Marker or report.ApplyMarker of the config path
 	PR     int    // pull request to comment on; 0 finds it from the event
 
 	EventName string
@@ -41,9 +40,29 @@ type CommentResult struct {
 	URL       string
 	PR        int    // the pull request commented on, or 0
 	SHA       string // the commit commented on when there is no pull request
-	Truncated bool   // the body was cut to MaxCommentChars
+	Truncated bool   // the body was cut to report.MaxCommentSize characters
 	// LabelsAdded and LabelsRemoved are the label changes made.
 	LabelsAdded, LabelsRemoved []string
+	// Author is the login whose comments may be edited ("" if none was
+	// needed); IdentityErr says why it is FallbackLogin when the token's
+	// identity could not be read.
+	Author      string
+	IdentityErr error
+}
+
+// FallbackLogin is whose comments are edited when the token's identity
+// cannot be read: the user of a workflow's GITHUB_TOKEN.
+const FallbackLogin = "github-actions[bot]"
+
+// author returns the token's login, reading it once.
+func (r *CommentResult) author(ctx context.Context, c *Client) string {
+	if r.Author == "" {
+		r.Author, r.IdentityErr = c.Viewer(ctx)
+		if r.IdentityErr != nil {
+			r.Author = FallbackLogin
+		}
+	}
+	return r.Author
 }
 
 // Target names where the comment went: "PR 7" or "commit 0123abc".
@@ -73,24 +92,25 @@ func (e *PermissionError) Error() string {
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 
-var markerLine = regexp.MustCompile(`^<!-- pipecat-gitops: (\S.*) -->$`)
-
 // Comment creates or edits the one comment carrying the body's marker
 // line: on the pull request given or found from the event, else on the
-// commit. An edit whose body would not change is not sent. The returned
+// commit. Only a comment by the token's own user (Client.Viewer, else
+// FallbackLogin) is edited; a marker in anyone else's comment is ignored.
+// An edit whose body would not change is not sent; a create whose answer
+// was lost is looked for before it is posted again. The returned
 // error is a *PermissionError when GitHub refused access; the result is
 // still filled in when the comment was posted and only the labels failed.
 func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 	var res CommentResult
 	marker, _, _ := strings.Cut(opts.Body, "\n")
 	marker = strings.TrimRight(marker, "\r")
-	if !markerLine.MatchString(marker) {
-		return res, fmt.Errorf("comment body: first line must be the marker %q, got %q", Marker("<config path>"), clip(marker, 80))
+	if _, _, ok := report.ParseMarker(marker); !ok {
+		return res, fmt.Errorf("comment body: first line must be the marker %q, got %q", report.Marker("PATH"), clip(marker, 80))
 	}
 	if opts.Label != "" && !slices.Contains(Labels, opts.Label) {
 		return res, fmt.Errorf("label %q: want one of %s", opts.Label, strings.Join(Labels, ", "))
 	}
-	body, cut := Truncate(opts.Body, MaxCommentChars, opts.RunURL)
+	body, cut := Truncate(opts.Body, report.MaxCommentSize, opts.RunURL)
 	res.Truncated = cut
 
 	pr, sha, err := findTarget(ctx, opts)
@@ -118,22 +138,28 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		edit = func(id int64) (PostedComment, error) { return c.EditCommitComment(ctx, id, body) }
 	}
 
+	// find returns the oldest comment of ours carrying the marker: it
+	// keeps its place in the thread. Anyone may write the marker; only
+	// the token's own comments are edited. Who that is, is asked only
+	// when a marker is there.
+	find := func(cs []PostedComment) *PostedComment {
+		for i := range cs {
+			first, _, _ := strings.Cut(cs[i].Body, "\n")
+			if strings.TrimRight(first, "\r") == marker && strings.EqualFold(cs[i].User.Login, res.author(ctx, c)) {
+				return &cs[i]
+			}
+		}
+		return nil
+	}
 	existing, err := list()
 	if err != nil {
 		return res, permission(err, perm)
 	}
-	var found *PostedComment
-	for i := range existing {
-		first, _, _ := strings.Cut(existing[i].Body, "\n")
-		if strings.TrimRight(first, "\r") == marker {
-			found = &existing[i] // the oldest: it keeps its place in the thread
-			break
-		}
-	}
+	found := find(existing)
 	var posted PostedComment
 	switch {
 	case found == nil:
-		posted, err = create()
+		posted, err = createOnce(create, list, find)
 		res.Action = "created"
 	case found.Body == body:
 		posted = *found
@@ -155,6 +181,27 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// createOnce posts a comment without ever posting it twice. When an
+// answer is lost after GitHub may have stored the comment, a blind retry
+// would duplicate it; the comments are listed again instead, and the
+// comment is posted again only if it is not there.
+func createOnce(create func() (PostedComment, error), list func() ([]PostedComment, error), find func([]PostedComment) *PostedComment) (PostedComment, error) {
+	const tries = 3
+	for try := 1; ; try++ {
+		posted, err := create()
+		if try == tries || !errors.Is(err, httpcore.ErrUnknownOutcome) {
+			return posted, err
+		}
+		again, lerr := list()
+		if lerr != nil {
+			return posted, fmt.Errorf("%w; looking for it: %w", err, lerr)
+		}
+		if f := find(again); f != nil {
+			return *f, nil
+		}
+	}
 }
 
 func permission(err error, perm string) error {
@@ -277,7 +324,7 @@ func Truncate(body string, limit int, runURL string) (string, bool) {
 	if utf8.RuneCountInString(body) <= limit {
 		return body, false
 	}
-	note := "\n\n> [!WARNING]\n> This comment was cut to fit GitHub's limit of 65,536 characters."
+	note := fmt.Sprintf("\n\n> [!WARNING]\n> This comment was cut to fit GitHub's limit of %d characters.", limit)
 	if runURL != "" {
 		note += " The full output is in the [workflow run](" + runURL + ")."
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 func newFake(t *testing.T) (*githubtest.Server, *github.Client) {
@@ -36,14 +39,15 @@ func newFake(t *testing.T) (*githubtest.Server, *github.Client) {
 }
 
 func body(config, text string) string {
-	return github.Marker(config) + "\n## Plan\n" + text + "\n"
+	return report.Marker(config) + "\n## Plan\n" + text + "\n"
 }
 
-// writes returns the requests that changed something.
+// writes returns the requests that changed something (a GraphQL query is
+// a POST that does not).
 func writes(srv *githubtest.Server) []string {
 	var out []string
 	for _, r := range srv.Requests() {
-		if r.Method != http.MethodGet {
+		if r.Method != http.MethodGet && r.Path != "/graphql" {
 			out = append(out, r.Method+" "+r.Path)
 		}
 	}
@@ -53,7 +57,7 @@ func writes(srv *githubtest.Server) []string {
 func markerComments(cs []githubtest.Comment, config string) []githubtest.Comment {
 	var out []githubtest.Comment
 	for _, c := range cs {
-		if strings.HasPrefix(c.Body, github.Marker(config)+"\n") {
+		if strings.HasPrefix(c.Body, report.Marker(config)+"\n") {
 			out = append(out, c)
 		}
 	}
@@ -69,7 +73,7 @@ func TestCommentCreatesThenEditsInPlace(t *testing.T) {
 	for i := range 34 {
 		srv.AddIssueComment(7, "reviewer", fmt.Sprintf("looks good %d", i))
 	}
-	srv.AddIssueComment(7, "reviewer", "quoting the bot:\n"+github.Marker("pipecat.yaml")+"\nhm")
+	srv.AddIssueComment(7, "reviewer", "quoting the bot:\n"+report.Marker("pipecat.yaml")+"\nhm")
 	unrelated := srv.IssueComments(7)
 
 	first, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: body("pipecat.yaml", "1 to create"), PR: 7})
@@ -242,7 +246,7 @@ func TestCommentNoTarget(t *testing.T) {
 
 func TestCommentBodyNeedsMarker(t *testing.T) {
 	srv, c := newFake(t)
-	for _, b := range []string{"## Plan\n", "", "<!-- pipecat-gitops:  -->\n", "text\n" + github.Marker("pipecat.yaml")} {
+	for _, b := range []string{"## Plan\n", "", "<!-- pipecat-gitops:  -->\n", "text\n" + report.Marker("pipecat.yaml")} {
 		_, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: b, PR: 7})
 		if err == nil || !strings.Contains(err.Error(), "first line must be the marker") {
 			t.Errorf("body %q: err = %v, want a marker error", b, err)
@@ -336,7 +340,7 @@ func TestCommentRetries(t *testing.T) {
 func TestCommentCutsOversizedBody(t *testing.T) {
 	srv, c := newFake(t)
 	var b strings.Builder
-	b.WriteString(github.Marker("pipecat.yaml") + "\n<details><summary>all</summary>\n\n```diff\n")
+	b.WriteString(report.Marker("pipecat.yaml") + "\n<details><summary>all</summary>\n\n```diff\n")
 	for i := 0; utf8.RuneCountInString(b.String()) < 80000; i++ {
 		fmt.Fprintf(&b, "+ agent-é%05d image: ghcr.io/acme/voice:1.%d\n", i, i)
 	}
@@ -350,10 +354,10 @@ func TestCommentCutsOversizedBody(t *testing.T) {
 		t.Fatalf("got %+v, want a created, truncated comment", res)
 	}
 	got := srv.IssueComments(7)[0].Body
-	if n := utf8.RuneCountInString(got); n > github.MaxCommentChars || n < github.MaxCommentChars-2500 {
-		t.Errorf("cut body has %d characters, want at most %d and not much less", n, github.MaxCommentChars)
+	if n := utf8.RuneCountInString(got); n > report.MaxCommentSize || n < report.MaxCommentSize-2500 {
+		t.Errorf("cut body has %d characters, want at most %d and not much less", n, report.MaxCommentSize)
 	}
-	for _, want := range []string{github.Marker("pipecat.yaml") + "\n", "\n```\n</details>\n", "cut to fit", "(https://github.com/acme/agents/actions/runs/42)"} {
+	for _, want := range []string{report.Marker("pipecat.yaml") + "\n", "\n```\n</details>\n", "cut to fit", "(https://github.com/acme/agents/actions/runs/42)"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("cut body lacks %q; its end: %q", want, got[len(got)-300:])
 		}
@@ -400,5 +404,224 @@ func TestCommentKeepsOneLabel(t *testing.T) {
 	opts.Label = "pipecat:bogus"
 	if _, err := github.Comment(context.Background(), opts); err == nil {
 		t.Error("unknown label accepted")
+	}
+}
+
+// TestCommentLostAnswerPostsOnce: GitHub stores the comment but the answer
+// to the POST is lost. The comment is looked for before any second POST,
+// so exactly one exists, and the run reports it created.
+func TestCommentLostAnswerPostsOnce(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	tests := []struct {
+		name     string
+		opts     github.CommentOptions
+		postPath string
+		comments func(srv *githubtest.Server) []githubtest.Comment
+	}{
+		{
+			name: "pull request comment", opts: github.CommentOptions{PR: 7},
+			postPath: "/repos/acme/agents/issues/7/comments",
+			comments: func(srv *githubtest.Server) []githubtest.Comment { return srv.IssueComments(7) },
+		},
+		{
+			name: "commit comment", opts: github.CommentOptions{EventName: "push", SHA: sha},
+			postPath: "/repos/acme/agents/commits/" + sha + "/comments",
+			comments: func(srv *githubtest.Server) []githubtest.Comment { return srv.CommitComments(sha) },
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t)
+			srv.DropAfterCommit(1, http.MethodPost, tt.postPath)
+			opts := tt.opts
+			opts.Client, opts.Body = c, body("pipecat.yaml", "1 to create")
+			res, err := github.Comment(context.Background(), opts)
+			if err != nil {
+				t.Fatalf("Comment: %v", err)
+			}
+			got := tt.comments(srv)
+			if len(got) != 1 || got[0].Body != opts.Body {
+				t.Fatalf("comments after a lost answer: %+v, want exactly one with the body", got)
+			}
+			if res.Action != "created" || res.CommentID != got[0].ID {
+				t.Errorf("result %+v, want created #%d", res, got[0].ID)
+			}
+			var posts int
+			for _, r := range srv.Requests() {
+				if r.Method == http.MethodPost && r.Path == tt.postPath {
+					posts++
+				}
+			}
+			if posts != 1 {
+				t.Errorf("%d POSTs of the comment, want 1", posts)
+			}
+		})
+	}
+}
+
+// TestCommentLostAnswerNotStoredPostsAgain: the POST was lost before GitHub
+// stored anything (a 502 from a proxy): the look finds nothing, and the
+// comment is posted again.
+func TestCommentLostAnswerNotStoredPostsAgain(t *testing.T) {
+	srv, c := newFake(t)
+	srv.FailRequest(1, http.MethodPost, "/repos/acme/agents/issues/7/comments", http.StatusBadGateway)
+	res, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: body("pipecat.yaml", "x"), PR: 7})
+	if err != nil || res.Action != "created" {
+		t.Fatalf("got %+v, %v; want created", res, err)
+	}
+	var got []string
+	for _, r := range srv.Requests() {
+		got = append(got, r.Method+" "+r.Path)
+	}
+	want := []string{
+		"GET /repos/acme/agents/issues/7/comments",
+		"POST /repos/acme/agents/issues/7/comments", // 502
+		"GET /repos/acme/agents/issues/7/comments",  // not there
+		"POST /repos/acme/agents/issues/7/comments",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if n := len(srv.IssueComments(7)); n != 1 {
+		t.Errorf("%d comments, want 1", n)
+	}
+}
+
+// TestCommentApplyMarkerKeepsItsOwnComment: an apply result (its own
+// marker) is a comment beside the plan comment; re-running the apply edits
+// the apply comment, never the plan's.
+func TestCommentApplyMarkerKeepsItsOwnComment(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	plan := body("pipecat.yaml", "1 to create")
+	apply := func(text string) string { return report.ApplyMarker("pipecat.yaml") + "\n## Apply\n" + text + "\n" }
+	for _, b := range []string{plan, apply("1 created"), apply("1 created, re-run")} {
+		if _, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: b, PR: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, cm := range srv.IssueComments(7) {
+		got = append(got, cm.Body)
+	}
+	if diff := cmp.Diff([]string{plan, apply("1 created, re-run")}, got); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+}
+
+// TestCommentEditsOnlyOwnComments: anyone can write the marker into a
+// comment; only the token's own user's comment is edited.
+func TestCommentEditsOnlyOwnComments(t *testing.T) {
+	type existing struct{ user, text string }
+	tests := []struct {
+		name       string
+		token      string // "" = the workflow token (github-actions[bot])
+		viewerErr  string
+		existing   []existing
+		wantAction string
+		want       []existing // every comment afterwards, oldest first
+		wantAuthor string
+		wantIDErr  bool
+	}{
+		{
+			name:       "a foreign comment with the marker stays, ours is created",
+			existing:   []existing{{"mallory", "pwned"}},
+			wantAction: "created",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: githubtest.BotLogin,
+		},
+		{
+			name:       "our own comment is edited, the foreign one stays",
+			existing:   []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: githubtest.BotLogin,
+		},
+		{
+			name:       "a personal token edits its user's comment",
+			token:      "ghp_alice",
+			existing:   []existing{{githubtest.BotLogin, "bot plan"}, {"alice", "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{githubtest.BotLogin, "bot plan"}, {"alice", "new plan"}},
+			wantAuthor: "alice",
+		},
+		{
+			name:       "identity unreadable: the workflow bot's comment is edited",
+			viewerErr:  "Resource not accessible by integration",
+			existing:   []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "old plan"}},
+			wantAction: "updated",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: github.FallbackLogin,
+			wantIDErr:  true,
+		},
+		{
+			name:       "identity unreadable: a foreign comment still stays",
+			viewerErr:  "Resource not accessible by integration",
+			existing:   []existing{{"mallory", "pwned"}},
+			wantAction: "created",
+			want:       []existing{{"mallory", "pwned"}, {githubtest.BotLogin, "new plan"}},
+			wantAuthor: github.FallbackLogin,
+			wantIDErr:  true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, c := newFake(t)
+			if tt.token != "" {
+				srv.Logins[tt.token] = "alice"
+				var err error
+				c, err = github.New(github.Options{BaseURL: srv.URL, Token: tt.token, Repo: srv.Repo})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			srv.SetViewerError(tt.viewerErr)
+			for _, e := range tt.existing {
+				srv.AddIssueComment(7, e.user, body("pipecat.yaml", e.text))
+			}
+			res, err := github.Comment(context.Background(), github.CommentOptions{Client: c, Body: body("pipecat.yaml", "new plan"), PR: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []existing
+			for _, cm := range srv.IssueComments(7) {
+				got = append(got, existing{cm.User, strings.TrimSuffix(strings.TrimPrefix(cm.Body, report.Marker("pipecat.yaml")+"\n## Plan\n"), "\n")})
+			}
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(existing{})); diff != "" {
+				t.Errorf("comments (-want +got):\n%s", diff)
+			}
+			if res.Action != tt.wantAction || res.Author != tt.wantAuthor || (res.IdentityErr != nil) != tt.wantIDErr {
+				t.Errorf("result: %s by %q (identity error %v); want %s by %q (error: %v)", res.Action, res.Author, res.IdentityErr, tt.wantAction, tt.wantAuthor, tt.wantIDErr)
+			}
+		})
+	}
+}
+
+func TestGraphQLEndpoint(t *testing.T) {
+	tests := []struct{ base, want string }{
+		{"https://api.github.com", "https://api.github.com/graphql"},
+		{"https://ghe.example.com/api/v3", "https://ghe.example.com/api/graphql"},
+		{"https://ghe.example.com/api/v3/", "https://ghe.example.com/api/graphql"},
+	}
+	for _, tt := range tests {
+		var got string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.URL.Path
+			w.Write([]byte(`{"data":{"viewer":{"login":"x"}}}`))
+		}))
+		// Point the client at the fake while keeping the base's path.
+		u, _ := url.Parse(tt.base)
+		c, err := github.New(github.Options{BaseURL: srv.URL + u.Path, Repo: "acme/agents"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if login, err := c.Viewer(context.Background()); err != nil || login != "x" {
+			t.Errorf("Viewer = %q, %v", login, err)
+		}
+		srv.Close()
+		want, _ := url.Parse(tt.want)
+		if got != want.Path {
+			t.Errorf("base %s: GraphQL at %s, want %s", tt.base, got, want.Path)
+		}
 	}
 }

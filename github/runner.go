@@ -179,10 +179,3 @@ func relInside(root, path string) (string, bool) {
 	}
 	return rel, true
 }
-
-// Marker returns the hidden first line of a comment about configPath.
-// comment finds its earlier comment by this exact line, so each config file
-// (and each matrix job) keeps a comment of its own.
-func Marker(configPath string) string {
-	return "<!-- pipecat-gitops: " + configPath + " -->"
-}

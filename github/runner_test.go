@@ -164,12 +164,3 @@ func TestConfigPathForMarker(t *testing.T) {
 		})
 	}
 }
-
-func TestMarker(t *testing.T) {
-	if got, want := Marker("deploy/pipecat.yaml"), "<!-- pipecat-gitops: deploy/pipecat.yaml -->"; got != want {
-		t.Errorf("Marker = %q, want %q", got, want)
-	}
-	if !markerLine.MatchString(Marker("a b.yaml")) {
-		t.Error("Comment does not accept what Marker makes")
-	}
-}

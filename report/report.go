@@ -28,22 +28,60 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 )
 
-// MaxCommentSize is GitHub's limit on a comment body (65,536 characters).
+// MaxCommentSize is GitHub's limit on a comment body (65,536 characters):
+// the one definition the renderers and the comment command share.
 // Markdown renderings are kept within this many bytes, which is stricter.
 const MaxCommentSize = 65536
 
-// markerPrefix and markerSuffix frame the hidden first line of a comment.
+// Marker kinds, as ParseMarker reports them: the plan comment (validate
+// writes to it too) and the apply result comment, which stands beside the
+// plan comment rather than replacing it.
 const (
-	markerPrefix = "<!-- pipecat-gitops: "
-	markerSuffix = " -->"
+	MarkerPlan  = "plan"
+	MarkerApply = "apply"
 )
 
-// Marker is the hidden first line of every comment this tool writes for one
-// config file; the comment command finds its own comment by it. A ">" in the
-// path is written as "&gt;" so the path cannot close the HTML comment, and
-// line breaks become spaces so the marker stays one line.
+// markerStart and markerEnd frame the hidden first line of a comment:
+// "<!-- pipecat-gitops: PATH -->" for a plan,
+// "<!-- pipecat-gitops apply: PATH -->" for an apply result.
+const (
+	markerStart = "<!-- pipecat-gitops"
+	markerEnd   = " -->"
+)
+
+// Marker is the hidden first line of the plan comment for one config file;
+// the comment command finds its own comment by it. A ">" in the path is
+// written as "&gt;" so the path cannot close the HTML comment, and line
+// breaks become spaces so the marker stays one line.
 func Marker(config string) string {
-	return markerPrefix + markerPath.Replace(config) + markerSuffix
+	return markerStart + ": " + markerPath.Replace(config) + markerEnd
+}
+
+// ApplyMarker is the hidden first line of the apply result comment for one
+// config file, escaped as Marker is.
+func ApplyMarker(config string) string {
+	return markerStart + " " + MarkerApply + ": " + markerPath.Replace(config) + markerEnd
+}
+
+// ParseMarker reads the first line of a comment body: the kind of marker
+// (MarkerPlan or MarkerApply) and the path as the marker writes it (a ">"
+// still as "&gt;"). ok is false for any line Marker and ApplyMarker cannot
+// make, or whose path is blank.
+func ParseMarker(line string) (kind, path string, ok bool) {
+	rest, ok1 := strings.CutPrefix(line, markerStart)
+	rest, ok2 := strings.CutSuffix(rest, markerEnd)
+	if !ok1 || !ok2 {
+		return "", "", false
+	}
+	if path, ok = strings.CutPrefix(rest, ": "); ok {
+		kind = MarkerPlan
+	} else if path, ok = strings.CutPrefix(rest, " "+MarkerApply+": "); ok {
+		kind = MarkerApply
+	}
+	if !ok || strings.TrimSpace(path) == "" || strings.ContainsAny(path, ">\r\n") {
+		return "", "", false
+	}
+	return kind, path, true
 }
 
 var markerPath = strings.NewReplacer(">", "&gt;", "\r", " ", "\n", " ")

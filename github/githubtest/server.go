@@ -1,6 +1,7 @@
 // Package githubtest is an in-memory fake of the GitHub REST endpoints that
 // pipecat-gitops calls: issue comments, commit comments, the pull requests
-// of a commit and issue labels. It serves one repository over httptest on a
+// of a commit and issue labels; and of the one GraphQL query it sends,
+// `{ viewer { login } }`. It serves one repository over httptest on a
 // loopback port and records every request, so tests (including testscript
 // scripts, which is why this is not a _test package) can check what was
 // sent.
@@ -9,15 +10,20 @@
 // pagination (at most MaxPerPage items a page, 30 by default so a test
 // reaches the second page with few comments), 422 for an empty or
 // over-long body, 404 for an unknown repository or comment, and a bearer
-// token check. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
+// token check. Each token is a user (Logins): comments are created as that
+// user, and the GraphQL viewer is that user. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
 // 403 to writes as GitHub does to a fork's token; Fail queues error
-// answers.
+// answers; DropAfterCommit handles a request in full, then closes the
+// connection without an answer, as when a proxy dies after GitHub stored
+// a comment.
 package githubtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -60,13 +66,18 @@ type Server struct {
 	// ReadOnlyToken may read but not write, like the token of a
 	// pull request from a fork.
 	ReadOnlyToken string
-	MaxPerPage    int
+	// Logins maps every accepted token to its user's login; Token and
+	// ReadOnlyToken are BotLogin. Add a token to act as another user.
+	Logins     map[string]string
+	MaxPerPage int
 
 	srv *httptest.Server
 
 	mu             sync.Mutex
 	readOnly       bool
+	viewerError    string
 	failures       []failure
+	targeted       []targeted
 	nextID         int64
 	issueComments  map[int][]*Comment
 	commitComments map[string][]*Comment
@@ -80,13 +91,24 @@ type failure struct {
 	header http.Header
 }
 
+// targeted is a fault for one method and path: an error answer (status),
+// or with status 0 the answer dropped after the change took effect.
+type targeted struct {
+	method, path string
+	status       int
+}
+
+// BotLogin is the user of a workflow's GITHUB_TOKEN.
+const BotLogin = "github-actions[bot]"
+
 // NewServer starts a fake serving repository "acme/agents" that accepts
-// the token "ghs_fake", and "ghs_readonly" for reads only.
+// the token "ghs_fake", and "ghs_readonly" for reads only, both BotLogin.
 func NewServer() *Server {
 	s := &Server{
 		Repo:           "acme/agents",
 		Token:          "ghs_fake",
 		ReadOnlyToken:  "ghs_readonly",
+		Logins:         map[string]string{"ghs_fake": BotLogin, "ghs_readonly": BotLogin},
 		MaxPerPage:     30,
 		nextID:         1000,
 		issueComments:  map[int][]*Comment{},
@@ -105,6 +127,7 @@ func NewServer() *Server {
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listLabels)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addLabels)
 	mux.HandleFunc("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeLabel)
+	mux.HandleFunc("POST /graphql", s.graphql)
 	s.srv = httptest.NewServer(s.gate(mux))
 	s.URL = s.srv.URL
 	return s
@@ -120,6 +143,14 @@ func (s *Server) SetReadOnly(ro bool) {
 	s.readOnly = ro
 }
 
+// SetViewerError makes the GraphQL viewer query answer this error, as
+// GitHub does to a token that may not read its user; "" restores it.
+func (s *Server) SetViewerError(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.viewerError = msg
+}
+
 // Fail makes the next times requests answer status with header added
 // (for example Retry-After), before any other handling.
 func (s *Server) Fail(times, status int, header http.Header) {
@@ -127,6 +158,23 @@ func (s *Server) Fail(times, status int, header http.Header) {
 	defer s.mu.Unlock()
 	for range times {
 		s.failures = append(s.failures, failure{status, header})
+	}
+}
+
+// DropAfterCommit makes the next times requests with method and path
+// (e.g. "POST", "/repos/acme/agents/issues/7/comments") take effect, then
+// lose their answer: the connection is closed without a response.
+func (s *Server) DropAfterCommit(times int, method, path string) {
+	s.FailRequest(times, method, path, 0)
+}
+
+// FailRequest makes the next times requests with method and path answer
+// status without taking effect (status 0: see DropAfterCommit).
+func (s *Server) FailRequest(times int, method, path string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.targeted = append(s.targeted, targeted{method, path, status})
 	}
 }
 
@@ -216,10 +264,24 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			fail = &s.failures[0]
 			s.failures = s.failures[1:]
 		}
+		var target *targeted
+		if i := slices.IndexFunc(s.targeted, func(f targeted) bool { return f.method == r.Method && f.path == r.URL.Path }); i >= 0 {
+			t := s.targeted[i]
+			target = &t
+			s.targeted = slices.Delete(s.targeted, i, i+1)
+		}
 		auth := r.Header.Get("Authorization")
+		token, bearer := strings.CutPrefix(auth, "Bearer ")
+		login, known := s.Logins[token]
+		known = known && bearer
+		if !known {
+			login = BotLogin
+		}
 		roToken := s.ReadOnlyToken != "" && auth == "Bearer "+s.ReadOnlyToken
 		readOnly := s.readOnly || roToken
 		s.mu.Unlock()
+		r = r.WithContext(context.WithValue(r.Context(), loginKey{}, login))
+		graphql := r.URL.Path == "/graphql"
 
 		switch {
 		case fail != nil:
@@ -229,16 +291,58 @@ func (s *Server) gate(next http.Handler) http.Handler {
 				}
 			}
 			writeError(w, fail.status, http.StatusText(fail.status))
-		case s.Token != "" && auth != "Bearer "+s.Token && !roToken:
+		case s.Token != "" && !known:
 			writeError(w, http.StatusUnauthorized, "Bad credentials")
-		case !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
+		case !graphql && !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
 			writeError(w, http.StatusNotFound, "Not Found")
-		case readOnly && r.Method != http.MethodGet:
+		case readOnly && r.Method != http.MethodGet && !graphql:
 			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
+		case target != nil && target.status != 0:
+			writeError(w, target.status, http.StatusText(target.status))
+		case target != nil:
+			next.ServeHTTP(httptest.NewRecorder(), r)
+			dropConnection(w)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
+}
+
+// dropConnection closes the connection without a response, abortively
+// (a reset, as when a proxy dies mid-request).
+func dropConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	conn.Close()
+}
+
+type loginKey struct{}
+
+// loginOf is the login of the user whose token sent r.
+func loginOf(r *http.Request) string { return r.Context().Value(loginKey{}).(string) }
+
+// graphql answers the viewer query, the only one the client sends.
+func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Query string `json:"query"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || !strings.Contains(in.Query, "viewer") {
+		writeJSON(w, http.StatusOK, map[string]any{"errors": []map[string]string{{"message": "this fake answers only the viewer query"}}})
+		return
+	}
+	s.mu.Lock()
+	msg := s.viewerError
+	s.mu.Unlock()
+	if msg != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"data": nil, "errors": []map[string]string{{"type": "FORBIDDEN", "message": msg}}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"viewer": map[string]string{"login": loginOf(r)}}})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -301,6 +405,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, n int, item func(i
 	writeJSON(w, http.StatusOK, items)
 }
 
+// gitHubMaxBody is GitHub's own rule, stated here on purpose rather than
+// taken from report.MaxCommentSize: the fake checks our limit against it.
+const gitHubMaxBody = 65536
+
 // readBody decodes {"body": "..."} and applies GitHub's rules to it.
 func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
 	var in struct {
@@ -314,8 +422,8 @@ func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
 		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: body cannot be blank")
 		return "", false
 	}
-	if utf8.RuneCountInString(*in.Body) > 65536 {
-		writeError(w, http.StatusUnprocessableEntity, "Validation Failed: body is too long (maximum is 65536 characters)")
+	if utf8.RuneCountInString(*in.Body) > gitHubMaxBody {
+		writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("Validation Failed: body is too long (maximum is %d characters)", gitHubMaxBody))
 		return "", false
 	}
 	return *in.Body, true
@@ -348,8 +456,8 @@ func (s *Server) createIssueComment(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := s.AddIssueComment(n, "github-actions[bot]", body)
-	writeJSON(w, http.StatusCreated, s.commentJSON(&Comment{ID: id, Body: body, User: "github-actions[bot]"}, "issuecomment"))
+	id := s.AddIssueComment(n, loginOf(r), body)
+	writeJSON(w, http.StatusCreated, s.commentJSON(&Comment{ID: id, Body: body, User: loginOf(r)}, "issuecomment"))
 }
 
 func (s *Server) editIssueComment(w http.ResponseWriter, r *http.Request) {
@@ -397,7 +505,7 @@ func (s *Server) createCommitComment(w http.ResponseWriter, r *http.Request) {
 	}
 	sha := r.PathValue("sha")
 	s.mu.Lock()
-	c := &Comment{ID: s.newID(), Body: body, User: "github-actions[bot]"}
+	c := &Comment{ID: s.newID(), Body: body, User: loginOf(r)}
 	s.commitComments[sha] = append(s.commitComments[sha], c)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, s.commentJSON(c, "commitcomment"))

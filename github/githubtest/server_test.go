@@ -36,6 +36,9 @@ func TestServer(t *testing.T) {
 		{name: "blank body", method: "POST", path: "/repos/acme/agents/issues/7/comments", token: "ghs_fake", body: `{"body":" "}`, wantStatus: 422},
 		{name: "body over the limit", method: "POST", path: "/repos/acme/agents/issues/7/comments", token: "ghs_fake", body: long, wantStatus: 422, wantBody: "too long"},
 		{name: "edit unknown comment", method: "PATCH", path: "/repos/acme/agents/issues/comments/1", token: "ghs_fake", body: `{"body":"x"}`, wantStatus: 404},
+		{name: "graphql viewer is the token's user", method: "POST", path: "/graphql", token: "ghs_fake", body: `{"query":"{ viewer { login } }"}`, wantStatus: 200, wantBody: `{"data":{"viewer":{"login":"github-actions[bot]"}}}`},
+		{name: "read-only token may query", method: "POST", path: "/graphql", token: "ghs_readonly", body: `{"query":"{ viewer { login } }"}`, wantStatus: 200, wantBody: `"login":"github-actions[bot]"`},
+		{name: "graphql needs a known token", method: "POST", path: "/graphql", token: "nope", body: `{"query":"{ viewer { login } }"}`, wantStatus: 401},
 		{name: "remove absent label", method: "DELETE", path: "/repos/acme/agents/issues/7/labels/pipecat:changes", token: "ghs_fake", wantStatus: 404},
 	}
 	for _, tt := range tests {
