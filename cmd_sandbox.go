@@ -90,6 +90,10 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
 	}
+	// Fold the journal into the state file; skipping it loses nothing.
+	if cerr := sb.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("sandbox: stop: %w", err)
 	}

@@ -266,7 +266,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		return
 	}
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	if _, ok := s.state.Agents[name]; ok {
@@ -278,12 +278,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		return
 	}
 	a := &Agent{ID: s.newID(), Region: region, CreatedAt: now, UpdatedAt: now, Spec: spec, Deployment: s.newDeployment(now)}
-	s.state.Agents[name] = a
-	if err := s.persist(); err != nil {
-		delete(s.state.Agents, name)
-		s.internalError(res, err)
-		return
-	}
+	res.after = put(s, agentsTable, name, a)
 	res.json(http.StatusOK, details(name, a, now))
 }
 
@@ -291,7 +286,7 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 	var req agentRequest
 	ok := decodeBody(r, &req)
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	a := s.state.Agents[name]
@@ -323,27 +318,23 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 		return
 	}
 
-	old := *a
+	n := *a // a new value: the journal's undo puts the old one back
 	ready, settled := readiness(a, now)
 	if ready {
-		a.Serving = &Deployment{ID: a.Deployment.ID, CreatedAt: a.Deployment.CreatedAt, ReadyAt: a.Deployment.ReadyAt}
+		n.Serving = &Deployment{ID: a.Deployment.ID, CreatedAt: a.Deployment.CreatedAt, ReadyAt: a.Deployment.ReadyAt}
 	}
 	if settled {
-		a.ReconciledDeploymentID = a.Deployment.ID
+		n.ReconciledDeploymentID = a.Deployment.ID
 	}
-	a.Spec = spec
-	a.UpdatedAt = now
-	a.Deployment = s.newDeployment(now)
-	if err := s.persist(); err != nil {
-		*a = old
-		s.internalError(res, err)
-		return
-	}
-	res.json(http.StatusOK, details(name, a, now))
+	n.Spec = spec
+	n.UpdatedAt = now
+	n.Deployment = s.newDeployment(now)
+	res.after = put(s, agentsTable, name, &n)
+	res.json(http.StatusOK, details(name, &n, now))
 }
 
 func (s *Server) getAgent(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	a := s.state.Agents[name]
 	if a == nil {
@@ -354,26 +345,19 @@ func (s *Server) getAgent(res *response, _ *http.Request, name string) {
 }
 
 func (s *Server) deleteAgent(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
-	deleteEntry(s, res, s.state.Agents, name, "Not found")
+	deleteEntry(s, res, agentsTable, name, "Not found")
 }
 
-// deleteEntry removes name from one of the state's maps and persists the
-// change, restoring the entry if the state file cannot be written, so a
-// failed delete changes nothing. s.mu must be held.
-func deleteEntry[T any](s *Server, res *response, m map[string]*T, name, notFound string) {
-	v := m[name]
-	if v == nil {
+// deleteEntry removes name from one of the state's tables, answering 404
+// notFound if it is not there. s.mu must be held.
+func deleteEntry[T any](s *Server, res *response, t table[T], name, notFound string) {
+	if t.m(&s.state)[name] == nil {
 		res.fail(http.StatusNotFound, codeNotFound, notFound)
 		return
 	}
-	delete(m, name)
-	if err := s.persist(); err != nil {
-		m[name] = v
-		s.internalError(res, err)
-		return
-	}
+	res.after = put[T](s, t, name, nil)
 	res.json(http.StatusOK, cloud.DeleteResponse{Status: "OK"})
 }
 
@@ -382,7 +366,7 @@ func (s *Server) listAgents(res *response, r *http.Request, _ string) {
 	region := q.Get("region")
 	withDeployment, _ := strconv.ParseBool(q.Get("includeActiveDeployment"))
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	names := make([]string, 0, len(s.state.Agents))

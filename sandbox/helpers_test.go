@@ -53,6 +53,7 @@ func newTestServer(t *testing.T, opts Options) (*Server, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	var mu sync.Mutex
 	n := 0
 	s.newID = func() string {

@@ -2,7 +2,8 @@
 // http.Handler: the endpoints pipecat-gitops uses (agents, secret sets,
 // regions) with the official spec's request validation, response shapes,
 // error bodies and messages. It is stateful, safe for concurrent use and
-// optionally persisted to a JSON state file.
+// optionally persisted to a JSON state file and a journal of changes (see
+// journal.go).
 //
 // It is the test double of every test and the local API of the `sandbox`
 // command and `--sandbox`, so it is faithful rather than convenient: what
@@ -25,11 +26,14 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,8 +72,9 @@ type Options struct {
 	DropRate float64
 	// Seed seeds the fault decisions.
 	Seed int64
-	// StatePath is an optional JSON state file: loaded by New, replaced
-	// atomically after every mutation.
+	// StatePath is an optional JSON state file, loaded by New. Changes
+	// are appended to a journal beside it (StatePath+".journal") and
+	// folded into it from time to time and by Close.
 	StatePath string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -98,6 +103,8 @@ type Server struct {
 	state    State
 	faults   *rand.Rand
 	requests []Request
+	store    *store // nil without a state file
+	last     *entry // the latest change not known to be durable, or nil
 }
 
 // defaultRegions is the spec's GET /v1/regions example.
@@ -142,26 +149,52 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: a region has no code")
 		}
 	}
-	if opts.StatePath != "" {
-		st, ok, err := loadState(opts.StatePath)
-		if err != nil {
-			return nil, err
+	if opts.StatePath == "" {
+		s.state = newState()
+		if err := s.state.seed(opts.SecretSets); err != nil {
+			return nil, fmt.Errorf("sandbox: %w", err)
 		}
-		if ok {
-			s.state = st
-			return s, nil
-		}
+		return s, nil
 	}
-	s.state = newState()
-	if err := s.state.seed(opts.SecretSets); err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if opts.StatePath != "" {
-		if err := writeState(opts.StatePath, &s.state); err != nil {
-			return nil, err
-		}
+	if err := s.open(opts.StatePath); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// open loads the state file at path, or seeds a new one, folds any
+// journal into it and starts a fresh journal.
+func (s *Server) open(path string) error {
+	st, ok, journaled, err := loadState(path)
+	if err != nil {
+		return err
+	}
+	if ok {
+		s.state = st
+	} else {
+		s.state = newState()
+		if err := s.state.seed(s.opts.SecretSets); err != nil {
+			return fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	var size int64
+	if !ok || journaled {
+		// The new snapshot holds the journals' changes before they go.
+		if size, err = writeState(path, &s.state); err != nil {
+			return err
+		}
+		if err := os.Remove(path + oldJournalSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove sandbox journal: %w", err)
+		}
+	} else {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("read sandbox state: %w", err)
+		}
+		size = fi.Size()
+	}
+	s.store, err = openStore(path, size)
+	return err
 }
 
 // Requests returns a copy of the log of every request received so far.
@@ -172,36 +205,31 @@ func (s *Server) Requests() []Request {
 }
 
 // Mutate changes the state behind the API's back (drift, in tests) and
-// persists it like any mutation. If fn or the write fails, the state is
+// persists it like any change. If fn or the write fails, the state is
 // left as it was.
 func (s *Server) Mutate(fn func(st *State) error) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	before := s.state.clone()
 	if err := fn(&s.state); err != nil {
 		s.state = before
+		s.mu.Unlock()
 		return err
 	}
-	if s.state.Agents == nil {
-		s.state.Agents = map[string]*Agent{}
-	}
-	if s.state.SecretSets == nil {
-		s.state.SecretSets = map[string]*SecretSet{}
-	}
-	if err := s.persist(); err != nil {
-		s.state = before
-		return err
+	s.state.fill()
+	e := s.commit(record{Op: "state", Value: mustMarshal(&s.state)}, func() { s.state = before })
+	s.mu.Unlock()
+	if err := s.wait(e); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
 	return nil
 }
 
-// persist writes the state file, if any. The caller holds s.mu, so writes
-// happen in the order of the mutations.
-func (s *Server) persist() error {
-	if s.opts.StatePath == "" {
-		return nil
-	}
-	return writeState(s.opts.StatePath, &s.state)
+// lock locks the state for a handler and notes, for the response to wait
+// on, the latest change it may see, so that nothing is answered that a
+// crash could still undo.
+func (s *Server) lock(res *response) {
+	s.mu.Lock()
+	res.after = s.last
 }
 
 // response is a buffered response: the handlers write here, so that a
@@ -210,6 +238,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// after is the latest journal entry the answer depends on; it is sent
+	// once that entry is durable, or replaced by a 500 if it failed.
+	after *entry
 }
 
 func (r *response) json(status int, v any) {
@@ -273,6 +304,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		drop = false
 	default:
 		s.handle(res, r)
+		if err := s.wait(res.after); err != nil {
+			s.internalError(res, err)
+		}
 		drop = drop && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodDelete)
 	}
 

@@ -58,7 +58,7 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 		return
 	}
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	old := s.state.SecretSets[name]
@@ -100,21 +100,12 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 		at := now.Add(s.opts.ReadyDelay)
 		set.Status, set.ReadyAt = cloud.SecretStatusPending, &at
 	}
-	s.state.SecretSets[name] = set
-	if err := s.persist(); err != nil {
-		if old != nil {
-			s.state.SecretSets[name] = old
-		} else {
-			delete(s.state.SecretSets, name)
-		}
-		s.internalError(res, err)
-		return
-	}
+	res.after = put(s, secretSetsTable, name, set)
 	res.json(http.StatusAccepted, cloud.SecretSetAccepted{Status: "OK", Region: set.Region})
 }
 
 func (s *Server) getSecretSet(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	set := s.state.SecretSets[name]
 	if set == nil {
@@ -137,13 +128,13 @@ func (s *Server) getSecretSet(res *response, _ *http.Request, name string) {
 }
 
 func (s *Server) deleteSecretSet(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
-	deleteEntry(s, res, s.state.SecretSets, name, "Set not found")
+	deleteEntry(s, res, secretSetsTable, name, "Set not found")
 }
 
 func (s *Server) listSecretSets(res *response, _ *http.Request, _ string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	out := cloud.ListSecretSetsResponse{Sets: make([]cloud.SecretSetSummary, 0, len(s.state.SecretSets))}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -162,69 +161,71 @@ func checkSet(name string, s *SecretSet) error {
 	return nil
 }
 
-// loadState reads a state file. A missing file is not an error: ok is false.
-func loadState(path string) (st State, ok bool, err error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return State{}, false, nil
-	}
-	if err != nil {
-		return State{}, false, fmt.Errorf("read sandbox state: %w", err)
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return State{}, false, fmt.Errorf("read sandbox state %s: %w (delete the file to start afresh)", path, err)
-	}
-	if st.Version != StateVersion {
-		return State{}, false, fmt.Errorf("read sandbox state %s: version %d is not supported (want %d)", path, st.Version, StateVersion)
-	}
+// fill gives st's maps a value where they are null or absent.
+func (st *State) fill() {
 	if st.Agents == nil {
 		st.Agents = map[string]*Agent{}
 	}
 	if st.SecretSets == nil {
 		st.SecretSets = map[string]*SecretSet{}
 	}
+}
+
+// loadState reads a state file and replays its journals (the old one a
+// compaction may have left, then the current one). A missing file is not
+// an error: ok is false. journaled says whether there were journals.
+func loadState(path string) (st State, ok, journaled bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		for _, j := range []string{path + oldJournalSuffix, path + journalSuffix} {
+			if _, err := os.Stat(j); err == nil {
+				return State{}, false, false, fmt.Errorf("read sandbox state %s: missing, but its journal %s exists (delete the journal to start afresh)", path, j)
+			}
+		}
+		return State{}, false, false, nil
+	}
+	if err != nil {
+		return State{}, false, false, fmt.Errorf("read sandbox state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{}, false, false, fmt.Errorf("read sandbox state %s: %w (delete the file to start afresh)", path, err)
+	}
+	if st.Version != StateVersion {
+		return State{}, false, false, fmt.Errorf("read sandbox state %s: version %d is not supported (want %d)", path, st.Version, StateVersion)
+	}
+	st.fill()
+	for i, j := range []string{path + oldJournalSuffix, path + journalSuffix} {
+		found, err := readJournal(j, &st, i == 1)
+		if err != nil {
+			return State{}, false, false, err
+		}
+		journaled = journaled || found
+	}
 	for name, a := range st.Agents {
 		if a == nil {
-			return State{}, false, fmt.Errorf("read sandbox state %s: agent %q: null", path, name)
+			return State{}, false, false, fmt.Errorf("read sandbox state %s: agent %q: null", path, name)
 		}
 	}
 	for name, s := range st.SecretSets {
 		if err := checkSet(name, s); err != nil {
-			return State{}, false, fmt.Errorf("read sandbox state %s: %w", path, err)
+			return State{}, false, false, fmt.Errorf("read sandbox state %s: %w", path, err)
 		}
 	}
-	return st, true, nil
+	return st, true, journaled, nil
 }
 
-// writeState replaces path atomically: the new content goes to a temporary
-// file in the same directory, which is synced and renamed over path, so a
-// crash leaves either the old or the new state, never half of one.
-func writeState(path string, st *State) error {
+// writeState replaces the state file at path atomically and returns its
+// size.
+func writeState(path string, st *State) (int64, error) {
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
-		return fmt.Errorf("write sandbox state: %w", err)
+		return 0, fmt.Errorf("write sandbox state: %w", err)
 	}
 	data = append(data, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write sandbox state: %w", err)
+	if err := writeFileAtomic(path, data); err != nil {
+		return 0, fmt.Errorf("write sandbox state: %w", err)
 	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write sandbox state: %w", err)
-	}
-	return nil
+	return int64(len(data)), nil
 }
 
 // clone deep-copies st through its JSON form, which is by definition all

@@ -30,6 +30,10 @@ func TestStateRoundTrip(t *testing.T) {
 	mustCall(t, a, "POST", "/v1/agents", `{"serviceName":"gone","image":"acme/gone:1"}`, 200)
 	mustCall(t, a, "DELETE", "/v1/agents/gone", "", 200)
 	before := mustCall(t, a, "GET", "/v1/agents/voice-starter", "", 200)
+	// Close folds the journal into the state file.
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -68,7 +72,10 @@ func TestStateRoundTrip(t *testing.T) {
 	if len(sets.Sets) != 5 {
 		t.Errorf("reloaded secret sets: %v", sets.Sets)
 	}
-	// No temporary file is left behind.
+	// No temporary file or journal is left behind by a closed sandbox.
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		var names []string
@@ -124,18 +131,38 @@ func TestStateMinimalFile(t *testing.T) {
 	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
 }
 
-// TestStateWriteFailure: when the file cannot be written the request
-// fails with a 500 and the state is as before it.
+// failingFile is a journal file whose writes fail when fail is set: half
+// of the bytes are written, then an error, as when a disk fills up.
+type failingFile struct {
+	journalFile
+	fail, failTruncate bool
+}
+
+func (f *failingFile) Write(p []byte) (int, error) {
+	if f.fail {
+		n, _ := f.journalFile.Write(p[:len(p)/2])
+		return n, errors.New("no space left on device")
+	}
+	return f.journalFile.Write(p)
+}
+
+func (f *failingFile) Truncate(size int64) error {
+	if f.failTruncate {
+		return errors.New("input/output error")
+	}
+	return f.journalFile.Truncate(size)
+}
+
+// TestStateWriteFailure: when the journal cannot be written the request
+// fails with a 500 and the state is as before it, in memory and on disk.
 func TestStateWriteFailure(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "gone")
-	os.Mkdir(dir, 0o755)
-	s, _ := newTestServer(t, Options{StatePath: filepath.Join(dir, "state.json"), SecretSets: seeds})
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, _ := newTestServer(t, Options{StatePath: path, SecretSets: seeds})
 	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
 	before := mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
 	beforeSets := mustCall(t, s, "GET", "/v1/secrets", "", 200)
-	if err := os.RemoveAll(dir); err != nil {
-		t.Fatal(err)
-	}
+	f := &failingFile{journalFile: s.store.f, fail: true}
+	s.store.f = f
 	internal := errBody("Internal server error", "INTERNAL_SERVER_ERROR")
 	for _, c := range []struct{ method, path, body string }{
 		{"POST", "/v1/agents", `{"serviceName":"new","image":"a/b:1"}`},
@@ -149,16 +176,43 @@ func TestStateWriteFailure(t *testing.T) {
 			t.Errorf("%s %s: %d %s, want 500", c.method, c.path, code, body)
 		}
 	}
-	if after := mustCall(t, s, "GET", "/v1/agents/bot", "", 200); after != before {
-		t.Errorf("agent changed by failed writes:\nbefore %s\nafter  %s", before, after)
-	}
-	mustCall(t, s, "GET", "/v1/agents/new", "", 404)
-	if after := mustCall(t, s, "GET", "/v1/secrets", "", 200); after != beforeSets {
-		t.Errorf("secret sets changed by failed writes:\nbefore %s\nafter  %s", beforeSets, after)
-	}
 	if err := s.Mutate(func(st *State) error { st.Agents = nil; return nil }); err == nil {
 		t.Error("Mutate succeeded although the state cannot be written")
 	}
+	check := func(s *Server) {
+		t.Helper()
+		if after := mustCall(t, s, "GET", "/v1/agents/bot", "", 200); after != before {
+			t.Errorf("agent changed by failed writes:\nbefore %s\nafter  %s", before, after)
+		}
+		mustCall(t, s, "GET", "/v1/agents/new", "", 404)
+		if after := mustCall(t, s, "GET", "/v1/secrets", "", 200); after != beforeSets {
+			t.Errorf("secret sets changed by failed writes:\nbefore %s\nafter  %s", beforeSets, after)
+		}
+	}
+	check(s)
+
+	// Once the disk recovers, changes are written again after the good
+	// part of the journal: a restart (as after kill -9) sees them and
+	// none of the failed ones.
+	f.fail = false
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"later","image":"a/b:1"}`, 200)
+	r, _ := newTestServer(t, Options{StatePath: path})
+	check(r)
+	mustCall(t, r, "GET", "/v1/agents/later", "", 200)
+}
+
+// TestStateJournalUnusable: when a failed write cannot even be cut off the
+// journal, every later change fails rather than be appended after garbage.
+func TestStateJournalUnusable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, _ := newTestServer(t, Options{StatePath: path})
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+	f := &failingFile{journalFile: s.store.f, fail: true, failTruncate: true}
+	s.store.f = f
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"new","image":"a/b:1"}`, 500)
+	f.fail, f.failTruncate = false, false
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"new","image":"a/b:1"}`, 500)
+	mustCall(t, s, "GET", "/v1/agents/new", "", 404)
 	mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
 }
 
@@ -178,9 +232,8 @@ func TestMutate(t *testing.T) {
 	if d.Deployment.Manifest.Spec.Image != "a/b:hotfix" {
 		t.Errorf("image %q after drift", d.Deployment.Manifest.Spec.Image)
 	}
-	data, _ := os.ReadFile(path)
-	if !strings.Contains(string(data), "a/b:hotfix") {
-		t.Error("drift not persisted")
+	if d := decode[cloud.ServiceDetails](t, mustCall(t, reopen(t, path), "GET", "/v1/agents/bot", "", 200)); d.Deployment.Manifest.Spec.Image != "a/b:hotfix" {
+		t.Errorf("image %q after drift and a restart", d.Deployment.Manifest.Spec.Image)
 	}
 
 	// A failing fn changes nothing, even what it changed before failing.
@@ -213,4 +266,12 @@ func names(s *Server) []string {
 		return nil
 	})
 	return out
+}
+
+// reopen starts a new sandbox on the state file of one that is abandoned
+// without Close, as after kill -9.
+func reopen(t *testing.T, path string) *Server {
+	t.Helper()
+	s, _ := newTestServer(t, Options{StatePath: path})
+	return s
 }
