@@ -76,7 +76,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "sandbox: state in memory (use --state FILE to keep it)\n")
 	}
 
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	srv := sb.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -45,7 +45,7 @@ func TestLiveSpecFromSandbox(t *testing.T) {
 			EnableKrisp: bp(true), MaxSessionDuration: ip(900),
 		}},
 		{"zero minimum, krisp off, no secrets", plan.Spec{
-			Image: sp("acme/bot@sha256:0123"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
+			Image: sp("acme/bot@sha256:0123456789abcdef0123456789abcdef"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
 			AutoScaling: &plan.AutoScaling{MinAgents: ip(0), MaxAgents: ip(1)}, KrispViva: &plan.KrispViva{},
 			EnableKrisp: bp(false), MaxSessionDuration: ip(14400),
 		}},

@@ -155,31 +155,24 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 	return nil
 }
 
-// checkImage requires a tag or a digest on the last path element, so that
-// a registry port (host:5000/bot) does not pass for a tag.
+// checkImage requires a valid image reference (see referencePattern) with
+// a tag or a digest: a registry port (host:5000/bot) is not a tag.
 func checkImage(image string) *apiError {
-	if strings.ContainsAny(image, " \t\r\n") {
+	_, tag, digest, ok := parseReference(image)
+	if !ok {
 		return badRequest("Invalid image '%s'.", image)
 	}
-	last := image[strings.LastIndex(image, "/")+1:]
-	if name, digest, ok := strings.Cut(last, "@"); ok && name != "" && digest != "" {
-		return nil
+	if tag == "" && digest == "" {
+		return badRequest("Image '%s' must include a tag or digest (for example '%s:1.0').", image, image)
 	}
-	if name, tag, ok := strings.Cut(last, ":"); ok && name != "" && tag != "" {
-		return nil
-	}
-	return badRequest("Image '%s' must include a tag or digest (for example '%s:1.0').", image, image)
+	return nil
 }
 
 // failing reports whether image follows the failing-revision convention:
 // a tag that starts with "fail".
 func failing(image string) bool {
-	last := image[strings.LastIndex(image, "/")+1:]
-	if strings.Contains(last, "@") {
-		return false
-	}
-	_, tag, _ := strings.Cut(last, ":")
-	return strings.HasPrefix(tag, "fail")
+	_, tag, digest, _ := parseReference(image)
+	return digest == "" && strings.HasPrefix(tag, "fail")
 }
 
 // checkSecrets checks the secret sets an agent request names: they exist

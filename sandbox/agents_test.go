@@ -99,7 +99,9 @@ func TestCreateAgentErrors(t *testing.T) {
 		{"both image and buildId", `{"serviceName":"bot","image":"a/b:1","buildId":"123e4567-e89b-12d3-a456-426614174000"}`, 400, bad("Cannot specify both image and buildId. Use one or the other.")},
 		{"image without tag", `{"serviceName":"bot","image":"acme/bot"}`, 400, bad("Image 'acme/bot' must include a tag or digest (for example 'acme/bot:1.0').")},
 		{"registry port is not a tag", `{"serviceName":"bot","image":"registry:5000/acme/bot"}`, 400, bad("Image 'registry:5000/acme/bot' must include a tag or digest (for example 'registry:5000/acme/bot:1.0').")},
-		{"empty tag", `{"serviceName":"bot","image":"acme/bot:"}`, 400, bad("Image 'acme/bot:' must include a tag or digest (for example 'acme/bot::1.0').")},
+		{"empty tag", `{"serviceName":"bot","image":"acme/bot:"}`, 400, bad("Invalid image 'acme/bot:'.")},
+		{"NUL in the tag", `{"serviceName":"bot","image":"acme/bot:1\u0000"}`, 400, bad("Invalid image 'acme/bot:1\x00'.")},
+		{"ESC in the name", `{"serviceName":"bot","image":"acme/\u001b[31mbot:1"}`, 400, bad("Invalid image 'acme/\x1b[31mbot:1'.")},
 		{"buildId not a UUID", `{"serviceName":"bot","buildId":"build-1"}`, 400, bad("Build not found")},
 		{"unknown region", `{"serviceName":"bot","image":"a/b:1","region":"mars-1"}`, 400, bad("Invalid region or organization does not have access")},
 		{"node type", `{"serviceName":"bot","image":"a/b:1","nodeType":"x86"}`, 400, bad("Invalid nodeType 'x86'. Only 'arm' is supported at this time.")},
@@ -149,7 +151,7 @@ func TestCreateAgentSpecExample(t *testing.T) {
 
 func TestCreateAgentDefaults(t *testing.T) {
 	s, _ := newTestServer(t, Options{})
-	got := mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot@sha256:abc"}`, 200)
+	got := mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot@sha256:0123456789abcdef0123456789abcdef"}`, 200)
 	golden(t, "create-defaults.json", got)
 	if strings.Contains(got, "maxSessionDurationSeconds") {
 		t.Errorf("maxSessionDurationSeconds present although never set: %s", got)

@@ -134,16 +134,16 @@ func TestJournalInterruptedCompaction(t *testing.T) {
 			Deployment: Deployment{ID: id(2), CreatedAt: t0, ReadyAt: t0}, CreatedAt: t0, UpdatedAt: t0})
 	}
 	line := func(r record) string { return string(mustMarshal(r)) + "\n" }
-	old := line(record{Op: "put", Kind: "agent", Name: "a", Value: agent("a/a:1")}) +
-		line(record{Op: "put", Kind: "agent", Name: "b", Value: agent("a/b:1")}) +
-		line(record{Op: "put", Kind: "agent", Name: "a", Value: agent("a/a:2")})
-	cur := line(record{Op: "delete", Kind: "agent", Name: "b"}) +
-		line(record{Op: "put", Kind: "agent", Name: "c", Value: agent("a/c:1")})
+	old := line(record{Op: "put", Kind: "agent", Name: "bot-a", Value: agent("a/a:1")}) +
+		line(record{Op: "put", Kind: "agent", Name: "bot-b", Value: agent("a/b:1")}) +
+		line(record{Op: "put", Kind: "agent", Name: "bot-a", Value: agent("a/a:2")})
+	cur := line(record{Op: "delete", Kind: "agent", Name: "bot-b"}) +
+		line(record{Op: "put", Kind: "agent", Name: "bot-c", Value: agent("a/c:1")})
 	tests := []struct {
 		name, snapshot string
 	}{
 		{"before the snapshot", `{"version":1}`},
-		{"after the snapshot", `{"version":1,"agents":{"a":` + string(agent("a/a:2")) + `,"b":` + string(agent("a/b:1")) + `}}`},
+		{"after the snapshot", `{"version":1,"agents":{"bot-a":` + string(agent("a/a:2")) + `,"bot-b":` + string(agent("a/b:1")) + `}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,10 +152,10 @@ func TestJournalInterruptedCompaction(t *testing.T) {
 			os.WriteFile(path+oldJournalSuffix, []byte(old), 0o600)
 			os.WriteFile(path+journalSuffix, []byte(cur), 0o600)
 			s := reopen(t, path)
-			if diff := cmp.Diff([]string{"a", "c"}, agentNames(t, s)); diff != "" {
+			if diff := cmp.Diff([]string{"bot-a", "bot-c"}, agentNames(t, s)); diff != "" {
 				t.Errorf("agents (-want +got):\n%s", diff)
 			}
-			if got := image(t, s, "a"); got != "a/a:2" {
+			if got := image(t, s, "bot-a"); got != "a/a:2" {
 				t.Errorf("a's image %q", got)
 			}
 			if _, err := os.Stat(path + oldJournalSuffix); err == nil {

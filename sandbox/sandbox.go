@@ -76,6 +76,11 @@ type Options struct {
 	// are appended to a journal beside it (StatePath+".journal") and
 	// folded into it from time to time and by Close.
 	StatePath string
+	// ReadTimeout bounds the reading of a request, headers and body, and
+	// IdleTimeout how long a kept-alive connection waits for the next
+	// one, on the server HTTPServer returns (uploads get longer: see
+	// uploadReadTimeout). Zero: 30s and 60s.
+	ReadTimeout, IdleTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logf, if set, gets one line per request: method, path, status,
@@ -128,7 +133,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: %s %v is not between 0 and 1", r.name, r.v)
 		}
 	}
-	if opts.ReadyDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 {
+	if opts.ReadyDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 || opts.ReadTimeout < 0 || opts.IdleTimeout < 0 {
 		return nil, fmt.Errorf("sandbox: negative durations are not allowed")
 	}
 	s := &Server{
@@ -150,9 +155,8 @@ func New(opts Options) (*Server, error) {
 		}
 	}
 	if opts.StatePath == "" {
-		s.state = newState()
-		if err := s.state.seed(opts.SecretSets); err != nil {
-			return nil, fmt.Errorf("sandbox: %w", err)
+		if err := s.seed(); err != nil {
+			return nil, err
 		}
 		return s, nil
 	}
@@ -170,12 +174,12 @@ func (s *Server) open(path string) error {
 		return err
 	}
 	if ok {
-		s.state = st
-	} else {
-		s.state = newState()
-		if err := s.state.seed(s.opts.SecretSets); err != nil {
-			return fmt.Errorf("sandbox: %w", err)
+		if err := s.checkState(&st); err != nil {
+			return fmt.Errorf("read sandbox state %s: %w (fix or delete the file)", path, err)
 		}
+		s.state = st
+	} else if err := s.seed(); err != nil {
+		return err
 	}
 	var size int64
 	if !ok || journaled {
@@ -195,6 +199,40 @@ func (s *Server) open(path string) error {
 	}
 	s.store, err = openStore(path, size)
 	return err
+}
+
+// seed starts a new state with the seeded secret sets.
+func (s *Server) seed() error {
+	s.state = newState()
+	if err := s.state.seed(s.opts.SecretSets); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if err := s.checkState(&s.state); err != nil {
+		return fmt.Errorf("sandbox: secret set seed: %w", err)
+	}
+	return nil
+}
+
+// Default timeouts of HTTPServer.
+const (
+	defaultReadTimeout       = 30 * time.Second
+	defaultIdleTimeout       = 60 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
+)
+
+// HTTPServer returns an http.Server for s whose timeouts close the
+// connections of clients that stall: headers not sent in time (10s, or
+// ReadTimeout if shorter), a body not sent within ReadTimeout, a kept-alive
+// connection idle for IdleTimeout.
+func (s *Server) HTTPServer() *http.Server {
+	rt, it := s.opts.ReadTimeout, s.opts.IdleTimeout
+	if rt == 0 {
+		rt = defaultReadTimeout
+	}
+	if it == 0 {
+		it = defaultIdleTimeout
+	}
+	return &http.Server{Handler: s, ReadHeaderTimeout: min(defaultReadHeaderTimeout, rt), ReadTimeout: rt, IdleTimeout: it}
 }
 
 // Requests returns a copy of the log of every request received so far.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -201,17 +203,100 @@ func loadState(path string) (st State, ok, journaled bool, err error) {
 		}
 		journaled = journaled || found
 	}
-	for name, a := range st.Agents {
-		if a == nil {
-			return State{}, false, false, fmt.Errorf("read sandbox state %s: agent %q: null", path, name)
-		}
-	}
-	for name, s := range st.SecretSets {
-		if err := checkSet(name, s); err != nil {
-			return State{}, false, false, fmt.Errorf("read sandbox state %s: %w", path, err)
-		}
-	}
 	return st, true, journaled, nil
+}
+
+// checkState rejects a loaded state the handlers could not serve
+// faithfully, naming the entry and the field. Entries are checked in name
+// order, so the error is the same every time.
+func (s *Server) checkState(st *State) error {
+	for _, name := range sortedNames(st.Agents) {
+		if err := s.checkAgent(name, st.Agents[name]); err != nil {
+			return fmt.Errorf("agent %q: %w", name, err)
+		}
+	}
+	for _, name := range sortedNames(st.SecretSets) {
+		set := st.SecretSets[name]
+		if err := checkSet(name, set); err != nil {
+			return err
+		}
+		if !s.regionKnown(set.Region) {
+			return fmt.Errorf("secret set %q: region %q is not one of this sandbox's regions (%s)", name, set.Region, s.regionList())
+		}
+	}
+	return nil
+}
+
+// checkAgent checks a stored agent with the rules requests follow: what a
+// request could not set, the state may not hold.
+func (s *Server) checkAgent(name string, a *Agent) error {
+	if a == nil {
+		return errors.New("null")
+	}
+	if len(name) > 54 || !serviceNamePattern.MatchString(name) {
+		return errors.New("invalid name: lowercase letters, digits and hyphens, starting and ending with a letter or digit, at most 54 characters")
+	}
+	if !s.regionKnown(a.Region) {
+		return fmt.Errorf("region %q is not one of this sandbox's regions (%s)", a.Region, s.regionList())
+	}
+	if a.ID == "" || a.Deployment.ID == "" {
+		return errors.New("id and deployment.id are required")
+	}
+	if a.Deployment.ReadyAt.Before(a.Deployment.CreatedAt) {
+		return errors.New("deployment.readyAt is before deployment.createdAt")
+	}
+	sp := a.Spec
+	if (sp.Image == "") == (sp.BuildID == "") {
+		return errors.New("spec: exactly one of image and buildId is required")
+	}
+	// Replay the spec as a request: the same checks, the API's words.
+	req := agentRequest{
+		NodeType:           &sp.NodeType,
+		ImagePullSecretSet: &sp.ImagePullSecretSet,
+		SecretSet:          &sp.SecretSet,
+		AgentProfile:       &sp.AgentProfile,
+		MaxSessionDuration: sp.MaxSessionDuration,
+	}
+	if sp.Image != "" {
+		req.Image = &sp.Image
+	} else {
+		req.BuildID = &sp.BuildID
+	}
+	req.AutoScaling = &struct {
+		MinAgents *int `json:"minAgents"`
+		MaxAgents *int `json:"maxAgents"`
+	}{&sp.MinAgents, &sp.MaxAgents}
+	if sp.AudioFilter != nil {
+		req.KrispViva = &struct {
+			AudioFilter json.RawMessage `json:"audioFilter"`
+		}{mustMarshal(sp.AudioFilter)}
+	}
+	if err := req.apply(&AgentSpec{}); err != nil {
+		return fmt.Errorf("spec: %s", err.msg)
+	}
+	for _, set := range []string{sp.SecretSet, sp.ImagePullSecretSet} {
+		if set != "" && !validSetName(set) {
+			return fmt.Errorf("spec: secret set name %q is invalid", set)
+		}
+	}
+	return nil
+}
+
+func (s *Server) regionList() string {
+	codes := make([]string, len(s.regions))
+	for i, r := range s.regions {
+		codes[i] = r.Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+func sortedNames[T any](m map[string]*T) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // writeState replaces the state file at path atomically and returns its

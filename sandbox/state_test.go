@@ -117,6 +117,76 @@ func TestStateFileErrors(t *testing.T) {
 	}
 }
 
+// TestStateChecked: a state file (or journal) holding what no request
+// could have made is refused at start, naming the agent or set and the
+// field, and left as it is.
+func TestStateChecked(t *testing.T) {
+	good := func() *Agent {
+		return &Agent{ID: id(1), Region: "us-west", CreatedAt: t0, UpdatedAt: t0,
+			Spec:       AgentSpec{Image: "acme/bot:1", NodeType: "arm", AgentProfile: "agent-1x", MaxAgents: 5},
+			Deployment: Deployment{ID: id(2), CreatedAt: t0, ReadyAt: t0}}
+	}
+	tests := []struct {
+		name  string
+		agent string
+		edit  func(a *Agent, st *State)
+		want  string
+	}{
+		{"unknown region", "bot", func(a *Agent, _ *State) { a.Region = "mars" },
+			`agent "bot": region "mars" is not one of this sandbox's regions (us-west, us-east, eu-central, ap-south)`},
+		{"maxAgents -1", "bot", func(a *Agent, _ *State) { a.Spec.MaxAgents = -1 },
+			`agent "bot": spec: Invalid autoScaling.maxAgents -1. Must be between 1 and 50.`},
+		{"minAgents above maxAgents", "bot", func(a *Agent, _ *State) { a.Spec.MinAgents = 9 },
+			`agent "bot": spec: Invalid autoScaling: minAgents (9) cannot be greater than maxAgents (5).`},
+		{"uppercase name", "Bot", func(*Agent, *State) {},
+			`agent "Bot": invalid name: lowercase letters, digits and hyphens`},
+		{"name of 55 characters", strings.Repeat("b", 55), func(*Agent, *State) {}, `: invalid name`},
+		{"invisible character in the image", "bot", func(a *Agent, _ *State) { a.Spec.Image = "acme/bot​:1" },
+			`agent "bot": spec: Invalid image 'acme/bot` + "​" + `:1'.`},
+		{"untagged image", "bot", func(a *Agent, _ *State) { a.Spec.Image = "acme/bot" }, `agent "bot": spec: Image 'acme/bot' must include a tag or digest`},
+		{"neither image nor build", "bot", func(a *Agent, _ *State) { a.Spec.Image = "" }, `agent "bot": spec: exactly one of image and buildId is required`},
+		{"x86", "bot", func(a *Agent, _ *State) { a.Spec.NodeType = "x86" }, `agent "bot": spec: Invalid nodeType 'x86'.`},
+		{"unknown profile", "bot", func(a *Agent, _ *State) { a.Spec.AgentProfile = "agent-9x" }, `agent "bot": spec: Invalid agentProfile 'agent-9x'.`},
+		{"unknown audio filter", "bot", func(a *Agent, _ *State) { f := "studio"; a.Spec.AudioFilter = &f }, `agent "bot": spec: Invalid krispViva.audioFilter 'studio'.`},
+		{"session too long", "bot", func(a *Agent, _ *State) { a.Spec.MaxSessionDuration = intp(99999) }, `agent "bot": spec: Invalid maxSessionDuration 99999.`},
+		{"invalid secret set name", "bot", func(a *Agent, _ *State) { a.Spec.SecretSet = "My_Set" }, `agent "bot": spec: secret set name "My_Set" is invalid`},
+		{"no deployment", "bot", func(a *Agent, _ *State) { a.Deployment.ID = "" }, `agent "bot": id and deployment.id are required`},
+		{"ready before created", "bot", func(a *Agent, _ *State) { a.Deployment.ReadyAt = t0.Add(-time.Second) },
+			`agent "bot": deployment.readyAt is before deployment.createdAt`},
+		{"secret set in an unknown region", "bot", func(_ *Agent, st *State) {
+			st.SecretSets["mars-secrets"] = &SecretSet{Type: "secret", Region: "mars", Status: "ready"}
+		}, `secret set "mars-secrets": region "mars" is not one of this sandbox's regions`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, where := range []string{"state file", "journal"} {
+				path := filepath.Join(t.TempDir(), "state.json")
+				st := newState()
+				a := good()
+				tt.edit(a, &st)
+				st.Agents[tt.agent] = a
+				files := map[string][]byte{path: mustMarshal(&st)}
+				if where == "journal" {
+					files[path] = []byte(`{"version":1}`)
+					files[path+journalSuffix] = append(mustMarshal(record{Op: "state", Value: mustMarshal(&st)}), '\n')
+				}
+				for p, data := range files {
+					os.WriteFile(p, data, 0o600)
+				}
+				_, err := New(Options{StatePath: path})
+				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "read sandbox state "+path+": ") {
+					t.Errorf("%s: got %v, want an error naming %s and containing %q", where, err, path, tt.want)
+				}
+				for p, data := range files {
+					if got, _ := os.ReadFile(p); string(got) != string(data) {
+						t.Errorf("%s: %s was changed", where, p)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestStateMinimalFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	os.WriteFile(path, []byte(`{"version":1}`), 0o600)
