@@ -60,6 +60,9 @@ func TestRouting(t *testing.T) {
 		{"agent", "PUT", "/v1/agents/bot", 405, notAllowed, "GET, POST, DELETE"},
 		{"secrets collection", "POST", "/v1/secrets", 405, notAllowed, "GET"},
 		{"secret set", "POST", "/v1/secrets/abc", 405, notAllowed, "GET, PUT, DELETE"},
+		{"secret key", "PUT", "/v1/secrets/abc/KEY", 405, notAllowed, "DELETE"},
+		{"below a secret key", "DELETE", "/v1/secrets/abc/KEY/x", 404, notFound, ""},
+		{"empty secret key", "DELETE", "/v1/secrets/abc/", 404, notFound, ""},
 		{"regions", "DELETE", "/v1/regions", 405, notAllowed, "GET"},
 	}
 	for _, tt := range tests {

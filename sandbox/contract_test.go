@@ -459,29 +459,80 @@ func runContractCases(t *testing.T, c *cloud.Client, v *contract, cases []contra
 	}
 }
 
-func newContractClient(t *testing.T, s http.Handler, key string) (*cloud.Client, *contract) {
+func newContractClient(t *testing.T, s http.Handler, key string) (*cloud.Client, *contract, raw) {
 	t.Helper()
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	v := newContract(t)
+	hc := &http.Client{Transport: v}
 	c, err := cloud.New(cloud.Options{
 		BaseURL:     srv.URL,
 		APIKey:      key,
 		UserAgent:   "pipecat-gitops/test",
-		HTTPClient:  &http.Client{Transport: v},
+		HTTPClient:  hc,
 		MaxAttempts: 1,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, v
+	return c, v, raw{base: srv.URL, key: key, hc: hc}
+}
+
+// raw calls the operations cloud.Client does not have, through the same
+// validator; a non-2xx answer is a *cloud.Error, as from the client.
+type raw struct {
+	base, key string
+	hc        *http.Client
+}
+
+// op returns a contract call: body is sent as JSON (a string as it is),
+// and a 2xx answer decoded into out, if not nil.
+func (r raw) op(method, path string, body, out any) func(context.Context, *cloud.Client) error {
+	return func(ctx context.Context, _ *cloud.Client) error {
+		var rd io.Reader
+		switch b := body.(type) {
+		case nil:
+		case string:
+			rd = strings.NewReader(b)
+		default:
+			rd = bytes.NewReader(mustMarshal(b))
+		}
+		req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
+		if err != nil {
+			return err
+		}
+		if r.key != "" {
+			req.Header.Set("Authorization", "Bearer "+r.key)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := r.hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode >= 300 {
+			var e cloud.ErrorResponse
+			json.Unmarshal(data, &e)
+			return &cloud.Error{Method: method, Path: req.URL.Path, Status: resp.StatusCode, Code: e.Code, Message: e.Error}
+		}
+		if out != nil {
+			return json.Unmarshal(data, out)
+		}
+		return nil
+	}
 }
 
 // TestContract drives every endpoint and error path through the real
 // client and validates both directions of every exchange.
 func TestContract(t *testing.T) {
 	s, clk := newTestServer(t, Options{SecretSets: seeds, ReadyDelay: 10 * time.Second})
-	c, v := newContractClient(t, s, "sk_test")
+	c, v, rc := newContractClient(t, s, "sk_test")
 
 	full := func() *cloud.CreateServiceRequest {
 		return &cloud.CreateServiceRequest{
@@ -637,6 +688,14 @@ func TestContract(t *testing.T) {
 		{name: "put with no secrets", call: putSet("empty-set", cloud.SecretSetRequest{}), wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "put image pull without host", call: putSet("new-pull", cloud.SecretSetRequest{IsImagePullSecret: true, SecretValue: "t"}), wantStatus: 400, wantCode: bad, specRejects: true},
 
+		{name: "delete a key", call: rc.op("DELETE", "/v1/secrets/app-secrets/API_KEY", nil, nil)},
+		{name: "delete an unknown key", call: rc.op("DELETE", "/v1/secrets/app-secrets/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key of an unknown set", call: rc.op("DELETE", "/v1/secrets/nope/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key of an image pull set", call: rc.op("DELETE", "/v1/secrets/ghcr/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key with an invalid set name", call: rc.op("DELETE", "/v1/secrets/My_Set/K", nil, nil), wantStatus: 404, wantCode: notFound, specRejects: true},
+		{name: "delete a set", call: rc.op("DELETE", "/v1/secrets/ghcr", nil, nil)},
+		{name: "delete an unknown set", call: rc.op("DELETE", "/v1/secrets/ghcr", nil, nil), wantStatus: 404, wantCode: notFound},
+
 		{name: "list regions", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.ListRegions(ctx)
 			return err
@@ -644,24 +703,24 @@ func TestContract(t *testing.T) {
 	})
 
 	t.Run("without a key", func(t *testing.T) {
-		c, v := newContractClient(t, s, "")
-		runContractCases(t, c, v, everyOperation(401, "UNAUTHORIZED", true))
+		c, v, rc := newContractClient(t, s, "")
+		runContractCases(t, c, v, everyOperation(rc, 401, "UNAUTHORIZED", true))
 	})
 	t.Run("rate limited", func(t *testing.T) {
 		limited, _ := newTestServer(t, Options{RateLimitRate: 1})
-		c, v := newContractClient(t, limited, "k")
-		runContractCases(t, c, v, everyOperation(429, "TOO_MANY_REQUESTS", false))
+		c, v, rc := newContractClient(t, limited, "k")
+		runContractCases(t, c, v, everyOperation(rc, 429, "TOO_MANY_REQUESTS", false))
 	})
 	t.Run("server errors", func(t *testing.T) {
 		faulty, _ := newTestServer(t, Options{FaultRate: 1})
-		c, v := newContractClient(t, faulty, "k")
-		runContractCases(t, c, v, everyOperation(500, "INTERNAL_SERVER_ERROR", false))
+		c, v, rc := newContractClient(t, faulty, "k")
+		runContractCases(t, c, v, everyOperation(rc, 500, "INTERNAL_SERVER_ERROR", false))
 	})
 }
 
-// everyOperation calls each client method once, all expected to fail with
-// status and code.
-func everyOperation(status int, code string, specRejects bool) []contractCase {
+// everyOperation calls each client method, and the operations it lacks,
+// once, all expected to fail with status and code.
+func everyOperation(rc raw, status int, code string, specRejects bool) []contractCase {
 	calls := []struct {
 		name string
 		call func(ctx context.Context, c *cloud.Client) error
@@ -684,6 +743,8 @@ func everyOperation(status int, code string, specRejects bool) []contractCase {
 			return err
 		}},
 		{"list regions", func(ctx context.Context, c *cloud.Client) error { _, err := c.ListRegions(ctx); return err }},
+		{"delete secret set", rc.op("DELETE", "/v1/secrets/abc", nil, nil)},
+		{"delete secret key", rc.op("DELETE", "/v1/secrets/abc/K", nil, nil)},
 	}
 	var out []contractCase
 	for _, c := range calls {

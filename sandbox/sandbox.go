@@ -426,6 +426,9 @@ func (s *Server) handle(res *response, r *http.Request) {
 	case len(seg) == 2 && seg[0] == "secrets" && seg[1] != "":
 		arg = seg[1]
 		routes = []route{{http.MethodGet, s.getSecretSet}, {http.MethodPut, s.putSecretSet}, {http.MethodDelete, s.deleteSecretSet}}
+	case len(seg) == 3 && seg[0] == "secrets" && seg[1] != "" && seg[2] != "":
+		arg = seg[1] + "/" + seg[2]
+		routes = []route{{http.MethodDelete, s.deleteSecretKey}}
 	case len(seg) == 1 && seg[0] == "regions":
 		routes = []route{{http.MethodGet, s.listRegions}}
 	default:

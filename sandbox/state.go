@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,8 +75,9 @@ type Deployment struct {
 	ReadyAt time.Time `json:"readyAt"`
 }
 
-// SecretSet is one emulated secret set. Values are never stored, only the
-// key names.
+// SecretSet is one emulated secret set. Its values are kept, in clear, so
+// that a restart keeps them and tests can check what was sent (see
+// SecretValue); no response ever carries them.
 type SecretSet struct {
 	Type   string `json:"type"`   // cloud.SecretTypeSecret or cloud.SecretTypeImagePullSecret
 	Region string `json:"region"` // region code
@@ -85,7 +87,11 @@ type SecretSet struct {
 	ReadyAt      *time.Time `json:"readyAt,omitempty"`
 	ErrorMessage string     `json:"errorMessage,omitempty"` // reported when failed
 	Keys         []string   `json:"keys,omitempty"`         // regular sets: key names, sorted
-	Host         string     `json:"host,omitempty"`         // image pull secrets: registry host
+	// Values are the regular set's values by key, for the keys a PUT set
+	// (seeded keys have none).
+	Values map[string]string `json:"values,omitempty"`
+	Host   string            `json:"host,omitempty"`  // image pull secrets: registry host
+	Value  string            `json:"value,omitempty"` // image pull secrets: the credentials
 }
 
 // status is the set's status at now.
@@ -159,6 +165,19 @@ func checkSet(name string, s *SecretSet) error {
 	case cloud.SecretStatusReady, cloud.SecretStatusPending, cloud.SecretStatusFailed:
 	default:
 		return fmt.Errorf("secret set %q: status %q is not ready, pending or failed", name, s.Status)
+	}
+	for i, k := range s.Keys {
+		if k == "" {
+			return fmt.Errorf("secret set %q: a key name is empty", name)
+		}
+		if i > 0 && k <= s.Keys[i-1] {
+			return fmt.Errorf("secret set %q: keys must be sorted, each once (%q after %q)", name, k, s.Keys[i-1])
+		}
+	}
+	for k := range s.Values {
+		if _, found := slices.BinarySearch(s.Keys, k); !found {
+			return fmt.Errorf("secret set %q: values: %q is not one of its keys", name, k)
+		}
 	}
 	return nil
 }
