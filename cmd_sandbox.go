@@ -15,7 +15,7 @@ func init() {
 	register(command{name: "sandbox", summary: "serve the built-in Pipecat Cloud API emulator", run: cmdSandbox})
 }
 
-const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--seed N]"
+const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--build-delay D] [--seed N]"
 
 func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "sandbox", sandboxUsage)
@@ -23,6 +23,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	var opts sandbox.Options
 	fs.StringVar(&opts.StatePath, "state", "", "keep the state in this JSON file (default: in memory)")
 	fs.DurationVar(&opts.ReadyDelay, "ready-delay", 0, "time until a deployment or secret set becomes ready")
+	fs.DurationVar(&opts.BuildDelay, "build-delay", 0, "time a cloud build takes (pending, building, then success or failed)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay added to every request")
 	fs.Float64Var(&opts.FaultRate, "fault-rate", 0, "probability of a 500 INTERNAL_SERVER_ERROR")
 	fs.Float64Var(&opts.RateLimitRate, "rate-limit-rate", 0, "probability of a 429 with Retry-After")
@@ -46,7 +47,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--ready-delay", opts.ReadyDelay}, {"--latency", opts.Latency}, {"--retry-after", opts.RetryAfter}} {
+	}{{"--ready-delay", opts.ReadyDelay}, {"--build-delay", opts.BuildDelay}, {"--latency", opts.Latency}, {"--retry-after", opts.RetryAfter}} {
 		if d.v < 0 {
 			return fmt.Errorf("sandbox: %s %v: must not be negative", d.flag, d.v)
 		}

@@ -91,8 +91,8 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 		spec.Image, spec.BuildID = *req.Image, ""
 	}
 	if given(req.BuildID) {
-		// Builds are not emulated: any UUID is a successful build in the
-		// agent's region; anything else cannot name one.
+		// Whether the build exists, where and how it ended is for
+		// checkRefs; what is no UUID cannot name one.
 		if !uuidPattern.MatchString(*req.BuildID) {
 			return badRequest("Build not found")
 		}
@@ -175,10 +175,16 @@ func failing(image string) bool {
 	return digest == "" && strings.HasPrefix(tag, "fail")
 }
 
-// checkSecrets checks the secret sets an agent request names: they exist
-// with the right type, are in the agent's region and are ready. created
-// selects the create wording of the region messages.
-func (s *Server) checkSecrets(req *agentRequest, region string, created bool, now time.Time) *apiError {
+// checkRefs checks what an agent request refers to: its build (see
+// checkBuild) and its secret sets, which must exist with the right type,
+// be in the agent's region and be ready. created selects the create
+// wording of the region messages.
+func (s *Server) checkRefs(req *agentRequest, region string, created bool, now time.Time) *apiError {
+	if given(req.BuildID) {
+		if err := s.checkBuild(strings.ToLower(*req.BuildID), region, now); err != nil {
+			return err
+		}
+	}
 	where := "is in region '%[3]s'"
 	if created {
 		where = "will be created in region '%[3]s'"
@@ -266,7 +272,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Service already exists")
 		return
 	}
-	if err := s.checkSecrets(&req, region, true, now); err != nil {
+	if err := s.checkRefs(&req, region, true, now); err != nil {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}
@@ -306,7 +312,7 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}
-	if err := s.checkSecrets(&req, a.Region, false, now); err != nil {
+	if err := s.checkRefs(&req, a.Region, false, now); err != nil {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}

@@ -55,7 +55,11 @@ func TestRouting(t *testing.T) {
 		{"no version prefix", "GET", "/agents", 404, notFound, ""},
 		{"too deep", "GET", "/v1/agents/a/logs", 404, notFound, ""},
 		{"trailing slash", "GET", "/v1/agents/", 404, notFound, ""},
-		{"builds are not emulated", "GET", "/v1/builds", 404, notFound, ""},
+		{"builds", "PUT", "/v1/builds", 405, notAllowed, "GET, POST"},
+		{"upload URL", "GET", "/v1/builds/upload-url", 405, notAllowed, "POST"},
+		{"build", "DELETE", "/v1/builds/123e4567-e89b-12d3-a456-426614174000", 405, notAllowed, "GET"},
+		{"build logs", "POST", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs", 405, notAllowed, "GET"},
+		{"below build logs", "GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs/x", 404, notFound, ""},
 		{"agents collection", "PATCH", "/v1/agents", 405, notAllowed, "GET, POST"},
 		{"agent", "PUT", "/v1/agents/bot", 405, notAllowed, "GET, POST, DELETE"},
 		{"secrets collection", "POST", "/v1/secrets", 405, notAllowed, "GET"},
@@ -166,8 +170,9 @@ func TestCreateAgentDefaults(t *testing.T) {
 
 func TestCreateAgentFromBuild(t *testing.T) {
 	s, _ := newTestServer(t, Options{})
+	build := newBuild(t, s, "eu-central", okContext)
 	d := decode[cloud.ServiceDetails](t, mustCall(t, s, "POST", "/v1/agents",
-		`{"serviceName":"bot","buildId":"123E4567-E89B-12D3-A456-426614174000","region":"eu-central"}`, 200))
+		`{"serviceName":"bot","buildId":"`+strings.ToUpper(build)+`","region":"eu-central"}`, 200))
 	if got := d.Deployment.Manifest.Spec.Image; got != "redacted" {
 		t.Errorf("image %q, want redacted", got)
 	}
@@ -179,6 +184,7 @@ func TestCreateAgentFromBuild(t *testing.T) {
 func TestUpdateAgent(t *testing.T) {
 	s, _ := newTestServer(t, Options{SecretSets: seeds})
 	mustCall(t, s, "POST", "/v1/agents", specCreateBody, 200)
+	build := newBuild(t, s, "us-west", okContext)
 
 	steps := []struct {
 		name string
@@ -196,7 +202,7 @@ func TestUpdateAgent(t *testing.T) {
 			m.AutoScaling.MinReplicas = intp(10)
 			d.AutoScaling.MinReplicas = intp(10)
 		}},
-		{"buildId redacts the image", `{"buildId":"123e4567-e89b-12d3-a456-426614174000"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {
+		{"buildId redacts the image", `{"buildId":"` + build + `"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {
 			m.Image = "redacted"
 		}},
 		{"image replaces the build", `{"image":"acme/bot:2"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {

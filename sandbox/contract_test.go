@@ -80,6 +80,10 @@ var deviations = []deviation{
 	// No operation documents 429; the sandbox's rate-limit knob emulates
 	// what any API gateway does.
 	{"*", "response", 429, "", "rate limiting is not documented"},
+	// The build operations document no 500 (and listBuilds no 400 for
+	// filters outside the spec's ranges and enum).
+	{"*", "response", 500, "", "the build operations document no 500"},
+	{"listBuilds", "response", 400, "", "filters outside the spec's ranges; only 200 is documented"},
 	// The create example has reconciledDeploymentId: null, which the
 	// schema does not allow; the sandbox omits it until the first
 	// reconcile.
@@ -571,6 +575,70 @@ func TestContract(t *testing.T) {
 	}
 	const bad, notFound, conflict = "GENERIC_BAD_REQUEST", "NOT_FOUND", "CONFLICT"
 
+	// Builds: contexts go to the upload endpoint (not the API) with a
+	// plain client; every API call is validated.
+	var usw, eu, failed cloud.CreateBuildResponse
+	var last cloud.UploadURLResponse // of the latest build
+	build := func(region string, files map[string]string, wantCached bool, out *cloud.CreateBuildResponse) func(context.Context, *cloud.Client) error {
+		return func(ctx context.Context, c *cloud.Client) error {
+			var u cloud.UploadURLResponse
+			if err := rc.op("POST", "/v1/builds/upload-url", cloud.UploadURLRequest{Region: region}, &u)(ctx, c); err != nil {
+				return err
+			}
+			body, ct := uploadForm(sortedFields(u.UploadFields), tarball(t, files))
+			resp, err := http.Post(u.UploadURL, ct, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 204 {
+				return fmt.Errorf("upload: %d", resp.StatusCode)
+			}
+			last = u
+			req := cloud.CreateBuildRequest{UploadID: u.UploadID, Region: region, DockerfilePath: "Dockerfile"}
+			if err := rc.op("POST", "/v1/builds", req, out)(ctx, c); err != nil {
+				return err
+			}
+			if out.Cached != wantCached {
+				return fmt.Errorf("cached %v, want %v", out.Cached, wantCached)
+			}
+			return nil
+		}
+	}
+	// later is a raw call whose path is known only when it runs.
+	later := func(method string, path func() string, body any) func(context.Context, *cloud.Client) error {
+		return func(ctx context.Context, c *cloud.Client) error { return rc.op(method, path(), body, nil)(ctx, c) }
+	}
+	failing := map[string]string{"Dockerfile": "FROM python:3.12\nRUN exit 1\n"}
+	runContractCases(t, c, v, []contractCase{
+		{name: "upload URL", call: rc.op("POST", "/v1/builds/upload-url", cloud.UploadURLRequest{Region: "us-west"}, nil)},
+		{name: "upload URL in an unknown region", call: rc.op("POST", "/v1/builds/upload-url", cloud.UploadURLRequest{Region: "mars-1"}, nil), wantStatus: 400, wantCode: bad},
+		{name: "upload URL without a region", call: rc.op("POST", "/v1/builds/upload-url", `{}`, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "build", call: build("us-west", okContext, false, &usw)},
+		{name: "build in another region", call: build("eu-central", okContext, false, &eu)},
+		{name: "the same context again is a cache hit", call: build("us-west", okContext, true, &cloud.CreateBuildResponse{})},
+		{name: "failing build", call: build("us-west", failing, false, &failed)},
+		{name: "get build", call: later("GET", func() string { return "/v1/builds/" + usw.Build.ID }, nil)},
+		{name: "get failed build", call: later("GET", func() string { return "/v1/builds/" + failed.Build.ID }, nil)},
+		{name: "build logs", call: later("GET", func() string { return "/v1/builds/" + failed.Build.ID + "/logs?limit=5" }, nil)},
+		{name: "cache lookup", call: later("GET", func() string {
+			return "/v1/builds?contextHash=" + usw.ContextHash + "&dockerfilePath=Dockerfile&region=us-west&status=success&limit=1"
+		}, nil)},
+		{name: "list builds", call: rc.op("GET", "/v1/builds?offset=1", nil, nil)},
+		{name: "get unknown build", call: rc.op("GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "logs of unknown build", call: rc.op("GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "get build by a malformed ID", call: rc.op("GET", "/v1/builds/build-1", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "logs by a malformed ID", call: rc.op("GET", "/v1/builds/build-1/logs", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "logs with limit 0", call: later("GET", func() string { return "/v1/builds/" + usw.Build.ID + "/logs?limit=0" }, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "list with limit 101", call: rc.op("GET", "/v1/builds?limit=101", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "list with an unknown status", call: rc.op("GET", "/v1/builds?status=done", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "build from an unknown upload", call: rc.op("POST", "/v1/builds", cloud.CreateBuildRequest{UploadID: "123e4567-e89b-12d3-a456-426614174000", Region: "us-west"}, nil), wantStatus: 400, wantCode: bad},
+		{name: "build without an upload", call: rc.op("POST", "/v1/builds", `{"region":"us-west"}`, nil), wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "build in another region than the upload", call: func(ctx context.Context, c *cloud.Client) error {
+			return rc.op("POST", "/v1/builds", cloud.CreateBuildRequest{UploadID: last.UploadID, Region: "eu-central"}, nil)(ctx, c)
+		}, wantStatus: 400, wantCode: bad},
+	})
+
 	runContractCases(t, c, v, []contractCase{
 		{name: "list agents, none", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.ListAgents(ctx)
@@ -582,8 +650,17 @@ func TestContract(t *testing.T) {
 		}},
 		{name: "create with defaults", call: create(func(r *cloud.CreateServiceRequest) {})},
 		{name: "create from a build", call: create(func(r *cloud.CreateServiceRequest) {
-			r.ServiceName, r.Image, r.BuildID, r.Region = "built", "", "123e4567-e89b-12d3-a456-426614174000", "eu-central"
+			r.ServiceName, r.Image, r.BuildID, r.Region = "built", "", eu.Build.ID, "eu-central"
 		})},
+		{name: "create from a build in another region", call: create(func(r *cloud.CreateServiceRequest) {
+			r.ServiceName, r.Image, r.BuildID = "new", "", eu.Build.ID
+		}), wantStatus: 400, wantCode: bad},
+		{name: "create from a failed build", call: create(func(r *cloud.CreateServiceRequest) {
+			r.ServiceName, r.Image, r.BuildID = "new", "", failed.Build.ID
+		}), wantStatus: 400, wantCode: bad},
+		{name: "create from an unknown build", call: create(func(r *cloud.CreateServiceRequest) {
+			r.ServiceName, r.Image, r.BuildID = "new", "", "123e4567-e89b-12d3-a456-426614174000"
+		}), wantStatus: 400, wantCode: bad},
 		{name: "create with a failing image", call: create(func(r *cloud.CreateServiceRequest) { r.ServiceName, r.Image = "crashy", "acme/bot:fail-crash" })},
 		{name: "get while creating", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.GetAgent(ctx, "voice-starter")
@@ -603,7 +680,10 @@ func TestContract(t *testing.T) {
 			_, err := c.GetAgent(ctx, "voice-starter") // previousRevision present
 			return err
 		}},
-		{name: "update to a build", call: update("bot", cloud.UpdateServiceRequest{BuildID: "123e4567-e89b-12d3-a456-426614174000"})},
+		{name: "update to a build", call: func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.UpdateAgent(ctx, "bot", &cloud.UpdateServiceRequest{BuildID: usw.Build.ID})
+			return err
+		}},
 		{name: "list agents", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.ListAgents(ctx)
 			return err
@@ -745,6 +825,11 @@ func everyOperation(rc raw, status int, code string, specRejects bool) []contrac
 		{"list regions", func(ctx context.Context, c *cloud.Client) error { _, err := c.ListRegions(ctx); return err }},
 		{"delete secret set", rc.op("DELETE", "/v1/secrets/abc", nil, nil)},
 		{"delete secret key", rc.op("DELETE", "/v1/secrets/abc/K", nil, nil)},
+		{"upload URL", rc.op("POST", "/v1/builds/upload-url", cloud.UploadURLRequest{Region: "us-west"}, nil)},
+		{"create build", rc.op("POST", "/v1/builds", cloud.CreateBuildRequest{UploadID: "123e4567-e89b-12d3-a456-426614174000", Region: "us-west"}, nil)},
+		{"list builds", rc.op("GET", "/v1/builds", nil, nil)},
+		{"get build", rc.op("GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000", nil, nil)},
+		{"get build logs", rc.op("GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs", nil, nil)},
 	}
 	var out []contractCase
 	for _, c := range calls {
@@ -879,6 +964,33 @@ func TestSpecExamples(t *testing.T) {
 		}
 		if diff := cmp.Diff(example(tc.op, tc.status), normalize(roundTrip(t, body))); diff != "" {
 			t.Errorf("%s %s (-spec +sandbox):\n%s", tc.method, tc.path, diff)
+		}
+	}
+}
+
+// TestSpecBuildExamples: the build errors of an agent create answer with
+// the spec's named examples, word for word.
+func TestSpecBuildExamples(t *testing.T) {
+	doc, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := doc.Paths.Value("/agents").Post.Responses.Value("400").Value.Content.Get("application/json").Examples
+	s, clk := newTestServer(t, Options{BuildDelay: time.Minute})
+	eu := newBuild(t, s, "eu-central", okContext)
+	clk.Advance(time.Minute)
+	building := newBuild(t, s, "us-west", okContext)
+	clk.Advance(30 * time.Second)
+	for _, tc := range []struct{ example, body string }{
+		{"buildNotFound", `{"serviceName":"bot","buildId":"123e4567-e89b-12d3-a456-426614174000"}`},
+		{"buildRegionMismatch", `{"serviceName":"bot","region":"us-west","buildId":"` + eu + `"}`},
+		{"buildNotReady", `{"serviceName":"bot","buildId":"` + building + `"}`},
+		{"imageAndBuildIdConflict", `{"serviceName":"bot","image":"a/b:1","buildId":"` + eu + `"}`},
+		{"imageOrBuildIdRequired", `{"serviceName":"bot"}`},
+	} {
+		code, body := call(t, s, "POST", "/v1/agents", tc.body)
+		if diff := cmp.Diff(roundTrip(t, examples[tc.example].Value.Value), roundTrip(t, body)); code != 400 || diff != "" {
+			t.Errorf("%s: %d (-spec +sandbox):\n%s", tc.example, code, diff)
 		}
 	}
 }

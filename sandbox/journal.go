@@ -58,6 +58,8 @@ type table[T any] struct {
 var (
 	agentsTable     = table[Agent]{"agent", func(st *State) map[string]*Agent { return st.Agents }}
 	secretSetsTable = table[SecretSet]{"secretSet", func(st *State) map[string]*SecretSet { return st.SecretSets }}
+	buildsTable     = table[Build]{"build", func(st *State) map[string]*Build { return st.Builds }}
+	uploadsTable    = table[Upload]{"upload", func(st *State) map[string]*Upload { return st.Uploads }}
 )
 
 func (t table[T]) replay(st *State, rec record) error {
@@ -97,6 +99,10 @@ func replayRecord(st *State, rec record) error {
 		return agentsTable.replay(st, rec)
 	case secretSetsTable.kind:
 		return secretSetsTable.replay(st, rec)
+	case buildsTable.kind:
+		return buildsTable.replay(st, rec)
+	case uploadsTable.kind:
+		return uploadsTable.replay(st, rec)
 	}
 	return fmt.Errorf("unknown kind %q", rec.Kind)
 }

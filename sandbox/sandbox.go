@@ -1,26 +1,29 @@
 // Package sandbox emulates the Pipecat Cloud private API (/v1) as an
-// http.Handler: the endpoints pipecat-gitops uses (agents, secret sets,
-// regions) with the official spec's request validation, response shapes,
-// error bodies and messages. It is stateful, safe for concurrent use and
-// optionally persisted to a JSON state file and a journal of changes (see
-// journal.go).
+// http.Handler: the endpoints pipecat-gitops and the official deploy
+// action use (agents, secret sets, regions, cloud builds) with the
+// official spec's request validation, response shapes, error bodies and
+// messages. It is stateful, safe for concurrent use and optionally
+// persisted to a JSON state file and a journal of changes (see journal.go).
 //
 // It is the test double of every test and the local API of the `sandbox`
 // command and `--sandbox`, so it is faithful rather than convenient: what
 // the real API rejects, it rejects with the same status, code and message
-// (where the spec publishes one). Deployments settle after a configurable
-// delay computed from an injectable clock, never from goroutines or
-// sleeps. Fault knobs (latency, 500s, 429s with Retry-After, and
-// "commit, then drop the connection") are driven by a seeded random source
-// so tests are deterministic.
+// (where the spec publishes one). Deployments, secret sets and builds
+// settle after configurable delays computed from an injectable clock,
+// never from goroutines or sleeps. Fault knobs (latency, 500s, 429s with
+// Retry-After, and "commit, then drop the connection") are driven by a
+// seeded random source so tests are deterministic.
 //
 // Conventions of the emulation, beyond the spec:
 //   - any non-empty Bearer key is accepted;
-//   - builds are not emulated: any UUID is a successful build in the
-//     agent's region, and the manifest's image reads "redacted";
+//   - build contexts are uploaded to the sandbox itself (see upload.go),
+//     and a build fails when its Dockerfile is missing or has the line
+//     `RUN exit 1` (see builds.go);
 //   - an image whose tag starts with "fail" (acme/bot:fail-crash) never
 //     becomes ready: once it settles, its revision is Failed with a
-//     CrashLoopBackOff health and a Python traceback.
+//     CrashLoopBackOff health and a Python traceback;
+//   - secret values are kept (in the state file too, in clear), never
+//     returned; SecretValue lets tests read them.
 package sandbox
 
 import (
@@ -55,6 +58,11 @@ type Options struct {
 	// settles (ready, or failed); a PUT secret set turns ready after it
 	// too. 0: at once.
 	ReadyDelay time.Duration
+	// BuildDelay is how long a build takes: pending for its first
+	// quarter, building for the rest, then success or failed. 0: at once.
+	BuildDelay time.Duration
+	// MaxUploadBytes caps an uploaded build context; 0: the API's 500 MiB.
+	MaxUploadBytes int64
 	// Latency is added to every request.
 	Latency time.Duration
 	// FaultRate is the probability of a 500 INTERNAL_SERVER_ERROR before
@@ -110,6 +118,9 @@ type Server struct {
 	requests []Request
 	store    *store // nil without a state file
 	last     *entry // the latest change not known to be durable, or nil
+
+	blobMu sync.Mutex
+	blobs  map[string][]byte // uploaded contexts, without a state file
 }
 
 // defaultRegions is the spec's GET /v1/regions example.
@@ -133,7 +144,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: %s %v is not between 0 and 1", r.name, r.v)
 		}
 	}
-	if opts.ReadyDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 || opts.ReadTimeout < 0 || opts.IdleTimeout < 0 {
+	if opts.ReadyDelay < 0 || opts.BuildDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 || opts.ReadTimeout < 0 || opts.IdleTimeout < 0 || opts.MaxUploadBytes < 0 {
 		return nil, fmt.Errorf("sandbox: negative durations are not allowed")
 	}
 	s := &Server{
@@ -142,6 +153,7 @@ func New(opts Options) (*Server, error) {
 		newID:   newUUID,
 		regions: opts.Regions,
 		faults:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		blobs:   map[string][]byte{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -182,7 +194,11 @@ func (s *Server) open(path string) error {
 		return err
 	}
 	var size int64
-	if !ok || journaled {
+	fresh := s.state.UploadKey == ""
+	if fresh {
+		s.state.UploadKey = newUploadKey()
+	}
+	if !ok || journaled || fresh {
 		// The new snapshot holds the journals' changes before they go.
 		if size, err = writeState(path, &s.state); err != nil {
 			return err
@@ -204,6 +220,7 @@ func (s *Server) open(path string) error {
 // seed starts a new state with the seeded secret sets.
 func (s *Server) seed() error {
 	s.state = newState()
+	s.state.UploadKey = newUploadKey()
 	if err := s.state.seed(s.opts.SecretSets); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
@@ -243,17 +260,23 @@ func (s *Server) Requests() []Request {
 }
 
 // Mutate changes the state behind the API's back (drift, in tests) and
-// persists it like any change. If fn or the write fails, the state is
-// left as it was.
+// persists it like any change. The result must be a state New would load.
+// If fn, that check or the write fails, the state is left as it was.
 func (s *Server) Mutate(fn func(st *State) error) error {
 	s.mu.Lock()
 	before := s.state.clone()
-	if err := fn(&s.state); err != nil {
+	err := fn(&s.state)
+	if err == nil {
+		s.state.fill()
+		if err = s.checkState(&s.state); err != nil {
+			err = fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	if err != nil {
 		s.state = before
 		s.mu.Unlock()
 		return err
 	}
-	s.state.fill()
 	e := s.commit(record{Op: "state", Value: mustMarshal(&s.state)}, func() { s.state = before })
 	s.mu.Unlock()
 	if err := s.wait(e); err != nil {
@@ -310,6 +333,10 @@ const (
 // ServeHTTP serves one API request: added latency, then the fault knobs,
 // then authentication, routing and the handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
+		s.serveSandbox(w, r)
+		return
+	}
 	start := time.Now()
 	if s.opts.Latency > 0 {
 		t := time.NewTimer(s.opts.Latency)
@@ -429,6 +456,16 @@ func (s *Server) handle(res *response, r *http.Request) {
 	case len(seg) == 3 && seg[0] == "secrets" && seg[1] != "" && seg[2] != "":
 		arg = seg[1] + "/" + seg[2]
 		routes = []route{{http.MethodDelete, s.deleteSecretKey}}
+	case len(seg) == 2 && seg[0] == "builds" && seg[1] == "upload-url":
+		routes = []route{{http.MethodPost, s.createUploadURL}}
+	case len(seg) == 1 && seg[0] == "builds":
+		routes = []route{{http.MethodGet, s.listBuilds}, {http.MethodPost, s.createBuild}}
+	case len(seg) == 2 && seg[0] == "builds" && seg[1] != "":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getBuild}}
+	case len(seg) == 3 && seg[0] == "builds" && seg[1] != "" && seg[2] == "logs":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getBuildLogs}}
 	case len(seg) == 1 && seg[0] == "regions":
 		routes = []route{{http.MethodGet, s.listRegions}}
 	default:

@@ -26,6 +26,41 @@ type State struct {
 	Version    int                   `json:"version"`
 	Agents     map[string]*Agent     `json:"agents"`     // key: agent name (serviceName)
 	SecretSets map[string]*SecretSet `json:"secretSets"` // key: set name
+	Builds     map[string]*Build     `json:"builds"`     // key: build ID
+	Uploads    map[string]*Upload    `json:"uploads"`    // key: upload ID
+	// UploadKey signs upload policies (hex); made once, kept so that
+	// upload URLs survive a restart.
+	UploadKey string `json:"uploadKey,omitempty"`
+}
+
+// Build is one emulated cloud build. Its outcome is decided when it is
+// created, from the uploaded context; its status follows from the clock:
+// pending until StartedAt, building until CompletedAt, then Result.
+type Build struct {
+	Region         string    `json:"region"`
+	UploadID       string    `json:"uploadId"`
+	ContextHash    string    `json:"contextHash"`
+	DockerfilePath string    `json:"dockerfilePath"`
+	ContextSize    int64     `json:"contextSizeBytes"`
+	CreatedAt      time.Time `json:"createdAt"`
+	StartedAt      time.Time `json:"startedAt"`
+	CompletedAt    time.Time `json:"completedAt"`
+	Result         string    `json:"result"` // success or failed
+	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	// Logs are shown as the build runs: line i of n at
+	// StartedAt + i/(n-1) of the build's duration.
+	Logs []string `json:"logs"`
+}
+
+// Upload is one upload URL handed out and, once the context arrived, what
+// it was.
+type Upload struct {
+	Region    string    `json:"region"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Size and ContextHash (the first 16 hex digits of the MD5 of the
+	// uploaded bytes) are set when the file has been uploaded.
+	Size        int64  `json:"size,omitempty"`
+	ContextHash string `json:"contextHash,omitempty"`
 }
 
 // Agent is one emulated agent (a "service" in the API's words).
@@ -121,7 +156,9 @@ var ExampleSecretSets = []SecretSetSeed{
 }
 
 func newState() State {
-	return State{Version: StateVersion, Agents: map[string]*Agent{}, SecretSets: map[string]*SecretSet{}}
+	st := State{Version: StateVersion}
+	st.fill()
+	return st
 }
 
 func (st *State) seed(seeds []SecretSetSeed) error {
@@ -190,6 +227,12 @@ func (st *State) fill() {
 	if st.SecretSets == nil {
 		st.SecretSets = map[string]*SecretSet{}
 	}
+	if st.Builds == nil {
+		st.Builds = map[string]*Build{}
+	}
+	if st.Uploads == nil {
+		st.Uploads = map[string]*Upload{}
+	}
 }
 
 // loadState reads a state file and replays its journals (the old one a
@@ -229,8 +272,24 @@ func loadState(path string) (st State, ok, journaled bool, err error) {
 // faithfully, naming the entry and the field. Entries are checked in name
 // order, so the error is the same every time.
 func (s *Server) checkState(st *State) error {
+	for _, id := range sortedNames(st.Builds) {
+		if err := s.checkBuildEntry(id, st.Builds[id]); err != nil {
+			return fmt.Errorf("build %q: %w", id, err)
+		}
+	}
+	for _, id := range sortedNames(st.Uploads) {
+		u := st.Uploads[id]
+		switch {
+		case u == nil:
+			return fmt.Errorf("upload %q: null", id)
+		case !uuidPattern.MatchString(id):
+			return fmt.Errorf("upload %q: the ID is not a UUID", id)
+		case !s.regionKnown(u.Region):
+			return fmt.Errorf("upload %q: region %q is not one of this sandbox's regions (%s)", id, u.Region, s.regionList())
+		}
+	}
 	for _, name := range sortedNames(st.Agents) {
-		if err := s.checkAgent(name, st.Agents[name]); err != nil {
+		if err := s.checkAgent(st, name, st.Agents[name]); err != nil {
 			return fmt.Errorf("agent %q: %w", name, err)
 		}
 	}
@@ -248,7 +307,7 @@ func (s *Server) checkState(st *State) error {
 
 // checkAgent checks a stored agent with the rules requests follow: what a
 // request could not set, the state may not hold.
-func (s *Server) checkAgent(name string, a *Agent) error {
+func (s *Server) checkAgent(st *State, name string, a *Agent) error {
 	if a == nil {
 		return errors.New("null")
 	}
@@ -297,6 +356,33 @@ func (s *Server) checkAgent(name string, a *Agent) error {
 		if set != "" && !validSetName(set) {
 			return fmt.Errorf("spec: secret set name %q is invalid", set)
 		}
+	}
+	if sp.BuildID != "" {
+		switch b := st.Builds[sp.BuildID]; {
+		case b == nil:
+			return fmt.Errorf("spec.buildId %q: no such build", sp.BuildID)
+		case b.Region != a.Region:
+			return fmt.Errorf("spec.buildId %q: the build is in region %q, the agent in %q", sp.BuildID, b.Region, a.Region)
+		case b.Result != cloud.BuildStatusSuccess:
+			return fmt.Errorf("spec.buildId %q: the build %s", sp.BuildID, b.Result)
+		}
+	}
+	return nil
+}
+
+// checkBuildEntry checks a stored build.
+func (s *Server) checkBuildEntry(id string, b *Build) error {
+	switch {
+	case b == nil:
+		return errors.New("null")
+	case !uuidPattern.MatchString(id):
+		return errors.New("the ID is not a UUID")
+	case !s.regionKnown(b.Region):
+		return fmt.Errorf("region %q is not one of this sandbox's regions (%s)", b.Region, s.regionList())
+	case b.Result != cloud.BuildStatusSuccess && b.Result != cloud.BuildStatusFailed:
+		return fmt.Errorf("result %q is not success or failed", b.Result)
+	case b.StartedAt.Before(b.CreatedAt) || b.CompletedAt.Before(b.StartedAt):
+		return errors.New("createdAt, startedAt and completedAt are out of order")
 	}
 	return nil
 }

@@ -323,6 +323,18 @@ func TestMutate(t *testing.T) {
 	}
 	mustCall(t, s, "GET", "/v1/agents/bot", "", 200)
 
+	// A change no request could make is refused, and undone.
+	err = s.Mutate(func(st *State) error {
+		st.Agents["bot"].Spec.MaxAgents = -1
+		return nil
+	})
+	if want := `sandbox: agent "bot": spec: Invalid autoScaling.maxAgents -1. Must be between 1 and 50.`; err == nil || err.Error() != want {
+		t.Errorf("err %v, want %s", err, want)
+	}
+	if d := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/bot", "", 200)); *d.AutoScaling.MaxReplicas != 50 {
+		t.Errorf("maxAgents %d after a refused Mutate", *d.AutoScaling.MaxReplicas)
+	}
+
 	// Nil maps are repaired.
 	if err := s.Mutate(func(st *State) error { st.Agents, st.SecretSets = nil, nil; return nil }); err != nil {
 		t.Fatal(err)
