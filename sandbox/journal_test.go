@@ -1,10 +1,14 @@
 package sandbox
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -273,5 +277,98 @@ func TestJournalGroupCommit(t *testing.T) {
 	}
 	if diff := cmp.Diff([]int{1, more}, f.lines); diff != "" {
 		t.Errorf("lines per write (-want +got):\n%s", diff)
+	}
+}
+
+// TestKill9Helper is the sandbox process TestKill9 kills; it does nothing
+// on its own.
+func TestKill9Helper(t *testing.T) {
+	path := os.Getenv("SANDBOX_KILL9_STATE")
+	if path == "" {
+		t.Skip("the process TestKill9 starts and kills")
+	}
+	s, err := New(Options{StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(ln.Addr())
+	http.Serve(ln, s)
+}
+
+// TestKill9: a sandbox process killed with SIGKILL while clients are
+// creating agents has, after a restart, every agent whose create was
+// answered.
+func TestKill9(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKill9Helper$")
+	cmd.Env = append(os.Environ(), "SANDBOX_KILL9_STATE="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + strings.TrimSpace(addr)
+
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	const clients, perClient, killAfter = 8, 100, 200
+	killed := make(chan struct{})
+	var once sync.Once
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perClient {
+				name := fmt.Sprintf("bot-%d-%d", c, i)
+				req, _ := http.NewRequest("POST", base+"/v1/agents", strings.NewReader(`{"serviceName":"`+name+`","image":"a/b:1"}`))
+				req.Header.Set("Authorization", "Bearer k")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return // killed
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					t.Errorf("create %s: %d", name, resp.StatusCode)
+					return
+				}
+				mu.Lock()
+				acked = append(acked, name)
+				if len(acked) == killAfter {
+					once.Do(func() {
+						cmd.Process.Kill() // SIGKILL, with creates in flight
+						close(killed)
+					})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	<-killed
+	cmd.Wait()
+
+	have := map[string]bool{}
+	for _, name := range agentNames(t, reopen(t, path)) {
+		have[name] = true
+	}
+	for _, name := range acked {
+		if !have[name] {
+			t.Errorf("agent %s was acknowledged before the kill, and lost", name)
+		}
+	}
+	if len(acked) < killAfter {
+		t.Errorf("%d creates acknowledged, want at least %d", len(acked), killAfter)
 	}
 }
