@@ -101,12 +101,12 @@ func startSandbox(statePath string) (url string, stop func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("start sandbox: %w", err)
 	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	srv := sb.HTTPServer()
 	go srv.Serve(ln)
 	// Close, not Shutdown: every request of the command has finished, and
 	// Shutdown would wait 5 s for a connection the client opened but never
-	// used.
-	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+	// used. sb.Close folds the journal into the state file.
+	return "http://" + ln.Addr().String(), func() { srv.Close(); sb.Close() }, nil
 }
 
 // apiHint adds what to do about the API errors a user can fix.

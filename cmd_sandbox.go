@@ -11,7 +11,7 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
-const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--seed N]"
+const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--build-delay D] [--seed N]"
 
 func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "sandbox", sandboxUsage)
@@ -19,6 +19,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	var opts sandbox.Options
 	fs.StringVar(&opts.StatePath, "state", "", "keep the state in this JSON file (default: in memory)")
 	fs.DurationVar(&opts.ReadyDelay, "ready-delay", 0, "time until a deployment or secret set becomes ready")
+	fs.DurationVar(&opts.BuildDelay, "build-delay", 0, "time a cloud build takes (pending, building, then success or failed)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay added to every request")
 	fs.Float64Var(&opts.FaultRate, "fault-rate", 0, "probability of a 500 INTERNAL_SERVER_ERROR")
 	fs.Float64Var(&opts.RateLimitRate, "rate-limit-rate", 0, "probability of a 429 with Retry-After")
@@ -42,7 +43,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"--ready-delay", opts.ReadyDelay}, {"--latency", opts.Latency}, {"--retry-after", opts.RetryAfter}} {
+	}{{"--ready-delay", opts.ReadyDelay}, {"--build-delay", opts.BuildDelay}, {"--latency", opts.Latency}, {"--retry-after", opts.RetryAfter}} {
 		if d.v < 0 {
 			return fmt.Errorf("sandbox: %s %v: must not be negative", d.flag, d.v)
 		}
@@ -72,7 +73,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "sandbox: state in memory (use --state FILE to keep it)\n")
 	}
 
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	srv := sb.HTTPServer()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -85,6 +86,10 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	err = srv.Shutdown(shutdownCtx)
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = serr
+	}
+	// Fold the journal into the state file; skipping it loses nothing.
+	if cerr := sb.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("sandbox: stop: %w", err)

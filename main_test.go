@@ -15,6 +15,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
@@ -67,6 +68,8 @@ type scriptSandboxOptions struct {
 	DropRate   float64 `json:"dropRate"`
 	FaultRate  float64 `json:"faultRate"`
 	Seed       int64   `json:"seed"`
+	// Builds are successful cloud builds to seed: build id -> region.
+	Builds map[string]string `json:"builds"`
 }
 
 // startScriptSandbox serves a fresh sandbox (seeded with the secret sets
@@ -74,6 +77,7 @@ type scriptSandboxOptions struct {
 // it through the environment, as a user would.
 func startScriptSandbox(env *testscript.Env) error {
 	opts := sandbox.Options{SecretSets: sandbox.ExampleSecretSets}
+	var seededBuilds map[string]string
 	if data, err := os.ReadFile(filepath.Join(env.WorkDir, "sandbox.json")); err == nil {
 		var so scriptSandboxOptions
 		if err := json.Unmarshal(data, &so); err != nil {
@@ -87,9 +91,18 @@ func startScriptSandbox(env *testscript.Env) error {
 			opts.ReadyDelay = d
 		}
 		opts.DropRate, opts.FaultRate, opts.Seed = so.DropRate, so.FaultRate, so.Seed
+		seededBuilds = so.Builds
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
+		return err
+	}
+	if err := sb.Mutate(func(st *sandbox.State) error {
+		for id, region := range seededBuilds {
+			st.Builds[id] = &sandbox.Build{Region: region, Result: cloud.BuildStatusSuccess}
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	srv := httptest.NewServer(sb)

@@ -346,6 +346,13 @@ func TestCancelledBeforeStartSkipsEverything(t *testing.T) {
 func TestRedeployBuilds(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	build := "123e4567-e89b-12d3-a456-426614174000"
+	// A successful build in the agent's region, as the sandbox requires.
+	if err := e.sb.Mutate(func(st *sandbox.State) error {
+		st.Builds[build] = &sandbox.Build{Region: "us-west", Result: cloud.BuildStatusSuccess}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{{Name: "built", Spec: schema.Spec{BuildID: &build}}}}
 	if res := run(t, context.Background(), e.client, e.plan(t, cfg), apply.Options{}); res.Failed() != 0 {
 		t.Fatalf("create: %+v", res.Results)

@@ -270,3 +270,83 @@ type ErrorResponse struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
 }
+
+// Build statuses. pending and building are in progress; the others final.
+const (
+	BuildStatusPending  = "pending"
+	BuildStatusBuilding = "building"
+	BuildStatusSuccess  = "success"
+	BuildStatusFailed   = "failed"
+	BuildStatusTimeout  = "timeout"
+)
+
+// UploadURLRequest is the body of POST /v1/builds/upload-url.
+type UploadURLRequest struct {
+	Region string `json:"region"`
+}
+
+// UploadURLResponse is where and how to upload a build context: a
+// multipart POST to UploadURL with every UploadFields field first and the
+// gzipped tar last, as the field "file".
+type UploadURLResponse struct {
+	UploadID     string            `json:"uploadId,omitempty"`
+	UploadURL    string            `json:"uploadUrl,omitempty"`
+	UploadFields map[string]string `json:"uploadFields,omitempty"`
+	ExpiresAt    string            `json:"expiresAt,omitempty"`
+}
+
+// CreateBuildRequest is the body of POST /v1/builds.
+type CreateBuildRequest struct {
+	UploadID       string `json:"uploadId"`
+	Region         string `json:"region"`
+	DockerfilePath string `json:"dockerfilePath,omitempty"` // default "Dockerfile"
+}
+
+// CreateBuildResponse is the body of POST /v1/builds: 201 for a new build,
+// 200 with Cached for an earlier successful one of the same context hash,
+// Dockerfile path and region.
+type CreateBuildResponse struct {
+	Build       *Build `json:"build,omitempty"`
+	ContextHash string `json:"contextHash,omitempty"`
+	Cached      bool   `json:"cached"`
+}
+
+// Build is one cloud build.
+type Build struct {
+	ID               string `json:"id,omitempty"`
+	OrganizationID   string `json:"organizationId,omitempty"`
+	Status           string `json:"status,omitempty"`
+	Region           string `json:"region,omitempty"`
+	ContextHash      string `json:"contextHash,omitempty"`
+	DockerfilePath   string `json:"dockerfilePath,omitempty"`
+	ImageURI         string `json:"imageUri,omitempty"` // success only
+	LogsURL          string `json:"logsUrl,omitempty"`
+	ErrorMessage     string `json:"errorMessage,omitempty"`
+	ContextSizeBytes int64  `json:"contextSizeBytes,omitempty"`
+	ImageSizeBytes   int64  `json:"imageSizeBytes,omitempty"` // success only
+	// BuildDurationSeconds is set once the build is complete (0 included).
+	BuildDurationSeconds *int64 `json:"buildDurationSeconds,omitempty"`
+	StartedAt            string `json:"startedAt,omitempty"`
+	CompletedAt          string `json:"completedAt,omitempty"`
+	CreatedAt            string `json:"createdAt,omitempty"`
+	UpdatedAt            string `json:"updatedAt,omitempty"`
+}
+
+// GetBuildResponse is the body of GET /v1/builds/{buildId}.
+type GetBuildResponse struct {
+	Build *Build `json:"build,omitempty"`
+}
+
+// GetBuildLogsResponse is the body of GET /v1/builds/{buildId}/logs.
+type GetBuildLogsResponse struct {
+	Logs      []string `json:"logs"`
+	NextToken string   `json:"nextToken,omitempty"`
+}
+
+// ListBuildsResponse is the body of GET /v1/builds.
+type ListBuildsResponse struct {
+	Builds []Build `json:"builds"`
+	Total  int     `json:"total"`
+	Limit  int     `json:"limit"`
+	Offset int     `json:"offset"`
+}

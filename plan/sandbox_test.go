@@ -46,7 +46,7 @@ func TestLiveSpecFromSandbox(t *testing.T) {
 			EnableKrisp: bp(true), MaxSessionDuration: ip(900),
 		}},
 		{"zero minimum, krisp off, no secrets", schema.Spec{
-			Image: sp("acme/bot@sha256:0123"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
+			Image: sp("acme/bot@sha256:0123456789abcdef0123456789abcdef"), Region: sp("eu-central"), NodeType: sp("arm"), AgentProfile: sp("agent-1x"),
 			AutoScaling: &schema.AutoScaling{MinAgents: ip(0), MaxAgents: ip(1)}, KrispViva: &schema.KrispViva{},
 			EnableKrisp: bp(false), MaxSessionDuration: ip(14400),
 		}},

@@ -91,8 +91,8 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 		spec.Image, spec.BuildID = *req.Image, ""
 	}
 	if given(req.BuildID) {
-		// Builds are not emulated: any UUID is a successful build in the
-		// agent's region; anything else cannot name one.
+		// Whether the build exists, where and how it ended is for
+		// checkRefs; what is no UUID cannot name one.
 		if !uuidPattern.MatchString(*req.BuildID) {
 			return badRequest("Build not found")
 		}
@@ -155,37 +155,36 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 	return nil
 }
 
-// checkImage requires a tag or a digest on the last path element, so that
-// a registry port (host:5000/bot) does not pass for a tag.
+// checkImage requires a valid image reference (see referencePattern) with
+// a tag or a digest: a registry port (host:5000/bot) is not a tag.
 func checkImage(image string) *apiError {
-	if strings.ContainsAny(image, " \t\r\n") {
+	_, tag, digest, ok := parseReference(image)
+	if !ok {
 		return badRequest("Invalid image '%s'.", image)
 	}
-	last := image[strings.LastIndex(image, "/")+1:]
-	if name, digest, ok := strings.Cut(last, "@"); ok && name != "" && digest != "" {
-		return nil
+	if tag == "" && digest == "" {
+		return badRequest("Image '%s' must include a tag or digest (for example '%s:1.0').", image, image)
 	}
-	if name, tag, ok := strings.Cut(last, ":"); ok && name != "" && tag != "" {
-		return nil
-	}
-	return badRequest("Image '%s' must include a tag or digest (for example '%s:1.0').", image, image)
+	return nil
 }
 
 // failing reports whether image follows the failing-revision convention:
 // a tag that starts with "fail".
 func failing(image string) bool {
-	last := image[strings.LastIndex(image, "/")+1:]
-	if strings.Contains(last, "@") {
-		return false
-	}
-	_, tag, _ := strings.Cut(last, ":")
-	return strings.HasPrefix(tag, "fail")
+	_, tag, digest, _ := parseReference(image)
+	return digest == "" && strings.HasPrefix(tag, "fail")
 }
 
-// checkSecrets checks the secret sets an agent request names: they exist
-// with the right type, are in the agent's region and are ready. created
-// selects the create wording of the region messages.
-func (s *Server) checkSecrets(req *agentRequest, region string, created bool, now time.Time) *apiError {
+// checkRefs checks what an agent request refers to: its build (see
+// checkBuild) and its secret sets, which must exist with the right type,
+// be in the agent's region and be ready. created selects the create
+// wording of the region messages.
+func (s *Server) checkRefs(req *agentRequest, region string, created bool, now time.Time) *apiError {
+	if given(req.BuildID) {
+		if err := s.checkBuild(strings.ToLower(*req.BuildID), region, now); err != nil {
+			return err
+		}
+	}
 	where := "is in region '%[3]s'"
 	if created {
 		where = "will be created in region '%[3]s'"
@@ -266,24 +265,19 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		return
 	}
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	if _, ok := s.state.Agents[name]; ok {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Service already exists")
 		return
 	}
-	if err := s.checkSecrets(&req, region, true, now); err != nil {
+	if err := s.checkRefs(&req, region, true, now); err != nil {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}
 	a := &Agent{ID: s.newID(), Region: region, CreatedAt: now, UpdatedAt: now, Spec: spec, Deployment: s.newDeployment(now)}
-	s.state.Agents[name] = a
-	if err := s.persist(); err != nil {
-		delete(s.state.Agents, name)
-		s.internalError(res, err)
-		return
-	}
+	res.after = put(s, agentsTable, name, a)
 	res.json(http.StatusOK, details(name, a, now))
 }
 
@@ -291,7 +285,7 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 	var req agentRequest
 	ok := decodeBody(r, &req)
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	a := s.state.Agents[name]
@@ -318,32 +312,28 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}
-	if err := s.checkSecrets(&req, a.Region, false, now); err != nil {
+	if err := s.checkRefs(&req, a.Region, false, now); err != nil {
 		res.fail(err.status, err.code, err.msg)
 		return
 	}
 
-	old := *a
+	n := *a // a new value: the journal's undo puts the old one back
 	ready, settled := readiness(a, now)
 	if ready {
-		a.Serving = &Deployment{ID: a.Deployment.ID, CreatedAt: a.Deployment.CreatedAt, ReadyAt: a.Deployment.ReadyAt}
+		n.Serving = &Deployment{ID: a.Deployment.ID, CreatedAt: a.Deployment.CreatedAt, ReadyAt: a.Deployment.ReadyAt}
 	}
 	if settled {
-		a.ReconciledDeploymentID = a.Deployment.ID
+		n.ReconciledDeploymentID = a.Deployment.ID
 	}
-	a.Spec = spec
-	a.UpdatedAt = now
-	a.Deployment = s.newDeployment(now)
-	if err := s.persist(); err != nil {
-		*a = old
-		s.internalError(res, err)
-		return
-	}
-	res.json(http.StatusOK, details(name, a, now))
+	n.Spec = spec
+	n.UpdatedAt = now
+	n.Deployment = s.newDeployment(now)
+	res.after = put(s, agentsTable, name, &n)
+	res.json(http.StatusOK, details(name, &n, now))
 }
 
 func (s *Server) getAgent(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	a := s.state.Agents[name]
 	if a == nil {
@@ -354,26 +344,19 @@ func (s *Server) getAgent(res *response, _ *http.Request, name string) {
 }
 
 func (s *Server) deleteAgent(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
-	deleteEntry(s, res, s.state.Agents, name, "Not found")
+	deleteEntry(s, res, agentsTable, name, "Not found")
 }
 
-// deleteEntry removes name from one of the state's maps and persists the
-// change, restoring the entry if the state file cannot be written, so a
-// failed delete changes nothing. s.mu must be held.
-func deleteEntry[T any](s *Server, res *response, m map[string]*T, name, notFound string) {
-	v := m[name]
-	if v == nil {
+// deleteEntry removes name from one of the state's tables, answering 404
+// notFound if it is not there. s.mu must be held.
+func deleteEntry[T any](s *Server, res *response, t table[T], name, notFound string) {
+	if t.m(&s.state)[name] == nil {
 		res.fail(http.StatusNotFound, codeNotFound, notFound)
 		return
 	}
-	delete(m, name)
-	if err := s.persist(); err != nil {
-		m[name] = v
-		s.internalError(res, err)
-		return
-	}
+	res.after = put[T](s, t, name, nil)
 	res.json(http.StatusOK, cloud.DeleteResponse{Status: "OK"})
 }
 
@@ -382,7 +365,7 @@ func (s *Server) listAgents(res *response, r *http.Request, _ string) {
 	region := q.Get("region")
 	withDeployment, _ := strconv.ParseBool(q.Get("includeActiveDeployment"))
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	names := make([]string, 0, len(s.state.Agents))

@@ -55,11 +55,18 @@ func TestRouting(t *testing.T) {
 		{"no version prefix", "GET", "/agents", 404, notFound, ""},
 		{"too deep", "GET", "/v1/agents/a/logs", 404, notFound, ""},
 		{"trailing slash", "GET", "/v1/agents/", 404, notFound, ""},
-		{"builds are not emulated", "GET", "/v1/builds", 404, notFound, ""},
+		{"builds", "PUT", "/v1/builds", 405, notAllowed, "GET, POST"},
+		{"upload URL", "GET", "/v1/builds/upload-url", 405, notAllowed, "POST"},
+		{"build", "DELETE", "/v1/builds/123e4567-e89b-12d3-a456-426614174000", 405, notAllowed, "GET"},
+		{"build logs", "POST", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs", 405, notAllowed, "GET"},
+		{"below build logs", "GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs/x", 404, notFound, ""},
 		{"agents collection", "PATCH", "/v1/agents", 405, notAllowed, "GET, POST"},
 		{"agent", "PUT", "/v1/agents/bot", 405, notAllowed, "GET, POST, DELETE"},
 		{"secrets collection", "POST", "/v1/secrets", 405, notAllowed, "GET"},
 		{"secret set", "POST", "/v1/secrets/abc", 405, notAllowed, "GET, PUT, DELETE"},
+		{"secret key", "PUT", "/v1/secrets/abc/KEY", 405, notAllowed, "DELETE"},
+		{"below a secret key", "DELETE", "/v1/secrets/abc/KEY/x", 404, notFound, ""},
+		{"empty secret key", "DELETE", "/v1/secrets/abc/", 404, notFound, ""},
 		{"regions", "DELETE", "/v1/regions", 405, notAllowed, "GET"},
 	}
 	for _, tt := range tests {
@@ -99,7 +106,9 @@ func TestCreateAgentErrors(t *testing.T) {
 		{"both image and buildId", `{"serviceName":"bot","image":"a/b:1","buildId":"123e4567-e89b-12d3-a456-426614174000"}`, 400, bad("Cannot specify both image and buildId. Use one or the other.")},
 		{"image without tag", `{"serviceName":"bot","image":"acme/bot"}`, 400, bad("Image 'acme/bot' must include a tag or digest (for example 'acme/bot:1.0').")},
 		{"registry port is not a tag", `{"serviceName":"bot","image":"registry:5000/acme/bot"}`, 400, bad("Image 'registry:5000/acme/bot' must include a tag or digest (for example 'registry:5000/acme/bot:1.0').")},
-		{"empty tag", `{"serviceName":"bot","image":"acme/bot:"}`, 400, bad("Image 'acme/bot:' must include a tag or digest (for example 'acme/bot::1.0').")},
+		{"empty tag", `{"serviceName":"bot","image":"acme/bot:"}`, 400, bad("Invalid image 'acme/bot:'.")},
+		{"NUL in the tag", `{"serviceName":"bot","image":"acme/bot:1\u0000"}`, 400, bad("Invalid image 'acme/bot:1\x00'.")},
+		{"ESC in the name", `{"serviceName":"bot","image":"acme/\u001b[31mbot:1"}`, 400, bad("Invalid image 'acme/\x1b[31mbot:1'.")},
 		{"buildId not a UUID", `{"serviceName":"bot","buildId":"build-1"}`, 400, bad("Build not found")},
 		{"unknown region", `{"serviceName":"bot","image":"a/b:1","region":"mars-1"}`, 400, bad("Invalid region or organization does not have access")},
 		{"node type", `{"serviceName":"bot","image":"a/b:1","nodeType":"x86"}`, 400, bad("Invalid nodeType 'x86'. Only 'arm' is supported at this time.")},
@@ -149,7 +158,7 @@ func TestCreateAgentSpecExample(t *testing.T) {
 
 func TestCreateAgentDefaults(t *testing.T) {
 	s, _ := newTestServer(t, Options{})
-	got := mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot@sha256:abc"}`, 200)
+	got := mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot@sha256:0123456789abcdef0123456789abcdef"}`, 200)
 	golden(t, "create-defaults.json", got)
 	if strings.Contains(got, "maxSessionDurationSeconds") {
 		t.Errorf("maxSessionDurationSeconds present although never set: %s", got)
@@ -161,8 +170,9 @@ func TestCreateAgentDefaults(t *testing.T) {
 
 func TestCreateAgentFromBuild(t *testing.T) {
 	s, _ := newTestServer(t, Options{})
+	build := newBuild(t, s, "eu-central", okContext)
 	d := decode[cloud.ServiceDetails](t, mustCall(t, s, "POST", "/v1/agents",
-		`{"serviceName":"bot","buildId":"123E4567-E89B-12D3-A456-426614174000","region":"eu-central"}`, 200))
+		`{"serviceName":"bot","buildId":"`+strings.ToUpper(build)+`","region":"eu-central"}`, 200))
 	if got := d.Deployment.Manifest.Spec.Image; got != "redacted" {
 		t.Errorf("image %q, want redacted", got)
 	}
@@ -174,6 +184,7 @@ func TestCreateAgentFromBuild(t *testing.T) {
 func TestUpdateAgent(t *testing.T) {
 	s, _ := newTestServer(t, Options{SecretSets: seeds})
 	mustCall(t, s, "POST", "/v1/agents", specCreateBody, 200)
+	build := newBuild(t, s, "us-west", okContext)
 
 	steps := []struct {
 		name string
@@ -191,7 +202,7 @@ func TestUpdateAgent(t *testing.T) {
 			m.AutoScaling.MinReplicas = intp(10)
 			d.AutoScaling.MinReplicas = intp(10)
 		}},
-		{"buildId redacts the image", `{"buildId":"123e4567-e89b-12d3-a456-426614174000"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {
+		{"buildId redacts the image", `{"buildId":"` + build + `"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {
 			m.Image = "redacted"
 		}},
 		{"image replaces the build", `{"image":"acme/bot:2"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -67,20 +68,29 @@ func (a *deployAction) checkAgent(name string) map[string]any {
 	return out
 }
 
-// run is the action's deploy step followed by pollForReady; it returns the
-// number of polls it took, or an error after timeout.
+// run is the action's deploy step with a prebuilt image, followed by
+// pollForReady; it returns the number of polls it took, or an error after
+// timeout.
 func (a *deployAction) run(name, image string, timeout time.Duration) (int, error) {
+	a.t.Helper()
+	return a.deploy(name, map[string]any{"image": image, "imagePullSecretSet": "dockerhub-credentials"}, timeout)
+}
+
+// deploy is the action's deploy step, with source the image fields or the
+// buildId, then pollForReady.
+func (a *deployAction) deploy(name string, source map[string]any, timeout time.Duration) (int, error) {
 	a.t.Helper()
 	isUpdate := a.checkAgent(name) != nil
 	payload := map[string]any{
 		"serviceName":               name,
-		"image":                     image,
-		"imagePullSecretSet":        "dockerhub-credentials",
 		"secretSet":                 "voice-starter-secrets",
 		"region":                    "us-west",
 		"autoScaling":               map[string]any{"minAgents": 1, "maxAgents": 5},
 		"enableIntegratedKeysProxy": true,
 		"agentProfile":              "agent-1x",
+	}
+	for k, v := range source {
+		payload[k] = v
 	}
 	path := "/v1/agents"
 	if isUpdate {
@@ -105,6 +115,117 @@ func (a *deployAction) run(name, image string, timeout time.Duration) (int, erro
 		}
 	}
 	return 0, fmt.Errorf("Deployment did not become ready within %s", timeout)
+}
+
+// cloudBuild is the action's "Pipecat Cloud Build" step (cloud-build:
+// true): cache lookup by context hash, Dockerfile, region and success;
+// on a miss, an upload URL, the upload of the context (src/build.js
+// uploadToS3: every uploadFields entry in the order the API sent them,
+// Content-Type if absent, the file last as "file"), POST /v1/builds and,
+// unless the API reports a cache hit, a poll of the build every 5s until
+// success, failed or timeout. afterLookup runs between the lookup and the
+// rest, to interleave another run.
+func (a *deployAction) cloudBuild(archive []byte, dockerfile, region string, timeout time.Duration, afterLookup func()) (string, error) {
+	a.t.Helper()
+	q := url.Values{"contextHash": {contextHash(archive)}, "dockerfilePath": {dockerfile}, "region": {region}, "status": {"success"}, "limit": {"1"}}
+	if code, out := a.send("GET", "/v1/builds?"+q.Encode(), nil); code == 200 {
+		if builds, _ := out["builds"].([]any); len(builds) > 0 {
+			return builds[0].(map[string]any)["id"].(string), nil
+		}
+	}
+	if afterLookup != nil {
+		afterLookup()
+	}
+	code, up := a.sendRaw("POST", "/v1/builds/upload-url", map[string]any{"region": region})
+	if code != 200 {
+		return "", fmt.Errorf("Failed to get upload URL: %s", up)
+	}
+	if err := a.uploadToS3(up, archive); err != nil {
+		return "", err
+	}
+	code, created := a.send("POST", "/v1/builds", map[string]any{"uploadId": jsonField(a.t, up, "uploadId"), "dockerfilePath": dockerfile, "region": region})
+	if code < 200 || code >= 300 {
+		return "", fmt.Errorf("Failed to create build: %v", created["error"])
+	}
+	build := created["build"].(map[string]any)
+	id := build["id"].(string)
+	if created["cached"] == true {
+		return id, nil
+	}
+	const pollInterval = 5 * time.Second
+	for waited := time.Duration(0); waited <= timeout; waited += pollInterval {
+		a.clock.Advance(pollInterval)
+		code, out := a.send("GET", "/v1/builds/"+url.PathEscape(id), nil)
+		if code == 404 {
+			return "", fmt.Errorf("Cloud build failed: Build not found")
+		}
+		b := out["build"].(map[string]any)
+		switch b["status"] {
+		case "success":
+			return id, nil
+		case "failed", "timeout":
+			return id, fmt.Errorf("Cloud build failed: %v", b["errorMessage"])
+		}
+	}
+	return id, fmt.Errorf("Cloud build failed: Build polling timeout exceeded")
+}
+
+// sendRaw is send returning the raw body, whose key order matters.
+func (a *deployAction) sendRaw(method, path string, payload any) (int, []byte) {
+	a.t.Helper()
+	b, _ := json.Marshal(payload)
+	req, _ := http.NewRequest(method, a.base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer pk_action_key")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := a.hc.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+func jsonField(t *testing.T, body []byte, name string) any {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m[name]
+}
+
+// uploadToS3 posts the context as the action does, with fetch and
+// FormData: no API key.
+func (a *deployAction) uploadToS3(up []byte, archive []byte) error {
+	a.t.Helper()
+	var u struct {
+		UploadURL    string          `json:"uploadUrl"`
+		UploadFields json.RawMessage `json:"uploadFields"`
+	}
+	json.Unmarshal(up, &u)
+	// Object.entries(uploadFields): the fields in the order of the JSON.
+	var fields [][2]string
+	dec := json.NewDecoder(bytes.NewReader(u.UploadFields))
+	dec.Token()
+	for dec.More() {
+		k, _ := dec.Token()
+		v, _ := dec.Token()
+		fields = append(fields, [2]string{k.(string), v.(string)})
+	}
+	if !slices.ContainsFunc(fields, func(f [2]string) bool { return f[0] == "Content-Type" }) {
+		fields = append(fields, [2]string{"Content-Type", "application/gzip"})
+	}
+	body, ct := uploadForm(fields, archive)
+	resp, err := http.Post(u.UploadURL, ct, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 && resp.StatusCode != 204 {
+		msg, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("Upload failed: HTTP %d - %s", resp.StatusCode, msg)
+	}
+	return nil
 }
 
 func TestDeployActionReplay(t *testing.T) {
@@ -169,4 +290,96 @@ func errOrNil(s string) error {
 		return nil
 	}
 	return fmt.Errorf("%s", s)
+}
+
+// TestDeployActionCloudBuild replays the official action with cloud-build:
+// true: a first run builds and creates the agent from the build, a second
+// run of the same context finds the build in the cache and only updates,
+// a context whose build fails stops before any deploy, and a run that
+// misses the cache while another run builds the same context gets the
+// API's server-side cache hit.
+func TestDeployActionCloudBuild(t *testing.T) {
+	s, clk := newTestServer(t, Options{SecretSets: seeds, ReadyDelay: 30 * time.Second, BuildDelay: 20 * time.Second})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	v := newContract(t)
+	action := &deployAction{t: t, base: srv.URL, hc: &http.Client{Transport: v}, clock: clk}
+
+	good := tarball(t, okContext)
+	bad := tarball(t, map[string]string{"Dockerfile": "FROM python:3.12\nRUN exit 1\n"})
+	other := tarball(t, map[string]string{"Dockerfile": "FROM python:3.13\n"})
+	build := func(id string) Request { return Request{"GET", "/v1/builds/" + id, 200} }
+	lookup := Request{"GET", "/v1/builds", 200}
+	upload := []Request{{"POST", "/v1/builds/upload-url", 200}, {"POST", "/_sandbox/upload", 204}}
+	var otherID string // the interleaved run's build
+
+	tests := []struct {
+		name        string
+		agent       string
+		archive     []byte
+		afterLookup func()
+		wantErr     string
+		want        func(id string) []Request
+	}{
+		{"first run builds and creates", "voice-bot", good, nil, "", func(id string) []Request {
+			// 20s of build at one poll every 5s; then 30s of rollout.
+			return slices.Concat([]Request{lookup}, upload, []Request{{"POST", "/v1/builds", 201}, build(id), build(id), build(id), build(id),
+				{"GET", "/v1/agents/voice-bot", 404}, {"POST", "/v1/agents", 200}}, polls("voice-bot", 6))
+		}},
+		{"second run hits the cache and updates", "voice-bot", good, nil, "", func(string) []Request {
+			return slices.Concat([]Request{lookup, {"GET", "/v1/agents/voice-bot", 200}, {"POST", "/v1/agents/voice-bot", 200}}, polls("voice-bot", 6))
+		}},
+		{"a failing build deploys nothing", "voice-bot", bad, nil,
+			`Cloud build failed: Docker build failed: process "/bin/sh -c exit 1" did not complete successfully: exit code: 1`, func(id string) []Request {
+				return slices.Concat([]Request{lookup}, upload, []Request{{"POST", "/v1/builds", 201}, build(id), build(id), build(id), build(id)})
+			}},
+		{"a run beaten to the build by another gets the server's cache hit", "other-bot", other, func() {
+			var err error
+			if otherID, err = action.cloudBuild(other, "Dockerfile", "us-west", 10*time.Minute, nil); err != nil {
+				t.Errorf("the other run: %v", err)
+			}
+		}, "", func(id string) []Request {
+			if id != otherID {
+				t.Errorf("this run deploys build %s, the other run built %s", id, otherID)
+			}
+			return slices.Concat([]Request{lookup, lookup}, upload, []Request{{"POST", "/v1/builds", 201}, build(otherID), build(otherID), build(otherID), build(otherID)},
+				upload, []Request{{"POST", "/v1/builds", 200}, {"GET", "/v1/agents/other-bot", 404}, {"POST", "/v1/agents", 200}}, polls("other-bot", 6))
+		}},
+	}
+	for _, tt := range tests {
+		before := len(s.Requests())
+		id, err := action.cloudBuild(tt.archive, "Dockerfile", "us-west", 10*time.Minute, tt.afterLookup)
+		if err == nil {
+			_, err = action.deploy(tt.agent, map[string]any{"buildId": id}, time.Minute)
+		}
+		if fmt.Sprint(err) != fmt.Sprint(errOrNil(tt.wantErr)) {
+			t.Errorf("%s: error %v, want %q", tt.name, err, tt.wantErr)
+		}
+		got := s.Requests()[before:]
+		want := tt.want(id)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: requests (-want +got):\n%s", tt.name, diff)
+		}
+		for _, ex := range v.take() {
+			if ex.requestErr != nil || ex.responseErr != nil {
+				t.Errorf("%s: %s %d: request %v, response %v", tt.name, ex.op, ex.status, ex.requestErr, ex.responseErr)
+			}
+		}
+	}
+	// The agent runs the build, and says so as the API does: image
+	// redacted.
+	d := action.checkAgent("voice-bot")
+	spec := d["deployment"].(map[string]any)["manifest"].(map[string]any)["spec"].(map[string]any)
+	if spec["image"] != RedactedImage || d["ready"] != true {
+		t.Errorf("voice-bot after the runs: image %v, ready %v", spec["image"], d["ready"])
+	}
+}
+
+// polls are n readiness polls of agent name.
+func polls(name string, n int) []Request {
+	out := make([]Request, n)
+	for i := range out {
+		out[i] = Request{"GET", "/v1/agents/" + name, 200}
+	}
+	return out
 }

@@ -1,19 +1,31 @@
 package sandbox
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -53,6 +65,7 @@ func newTestServer(t *testing.T, opts Options) (*Server, *clock) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
 	var mu sync.Mutex
 	n := 0
 	s.newID = func() string {
@@ -170,3 +183,110 @@ const specCreateBody = `{
   "agentProfile": "agent-1x",
   "maxSessionDuration": 3600
 }`
+
+// tarball packs files (path: content) as the official deploy action packs a
+// build context: regular files in code point order, mtime 0, uid and gid
+// 0, mode 0644, gzipped with a zero header mtime.
+func tarball(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	for _, name := range slices.Sorted(maps.Keys(files)) {
+		body := files[name]
+		if err := tw.WriteHeader(&tar.Header{Name: name, Size: int64(len(body)), Mode: 0o644, ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(tw, body)
+	}
+	tw.Close()
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(raw.Bytes())
+	zw.Close()
+	return gz.Bytes()
+}
+
+// contextHash is the API's hash of an uploaded context.
+func contextHash(archive []byte) string {
+	sum := md5.Sum(archive)
+	return hex.EncodeToString(sum[:])[:16]
+}
+
+// uploadForm is the multipart body of an upload: the fields in the order
+// given, then the file (if not nil), as the official deploy action sends
+// it, then the fields after.
+func uploadForm(fields [][2]string, file []byte, after ...[2]string) (body []byte, contentType string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for _, f := range fields {
+		mw.WriteField(f[0], f[1])
+	}
+	if file != nil {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", `form-data; name="file"; filename="context.tar.gz"`)
+		h.Set("Content-Type", "application/gzip")
+		w, _ := mw.CreatePart(h)
+		w.Write(file)
+	}
+	for _, f := range after {
+		mw.WriteField(f[0], f[1])
+	}
+	mw.Close()
+	return b.Bytes(), mw.FormDataContentType()
+}
+
+// sortedFields lists an upload URL's fields in name order.
+func sortedFields(m map[string]string) [][2]string {
+	var out [][2]string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, [2]string{k, m[k]})
+	}
+	return out
+}
+
+// postForm posts a multipart body to an upload URL through the handler.
+func postForm(s http.Handler, uploadURL string, body []byte, contentType string) *httptest.ResponseRecorder {
+	u, _ := url.Parse(uploadURL)
+	req := httptest.NewRequest("POST", u.Path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	return rec
+}
+
+// upload asks for an upload URL in region and uploads archive to it,
+// returning the upload ID.
+func upload(t testing.TB, s http.Handler, region string, archive []byte) string {
+	t.Helper()
+	rec := serve(s, "POST", "/v1/builds/upload-url", `{"region":"`+region+`"}`, "Bearer k")
+	if rec.Code != 200 {
+		t.Fatalf("upload-url: %d %s", rec.Code, rec.Body)
+	}
+	var u cloud.UploadURLResponse
+	json.Unmarshal(rec.Body.Bytes(), &u)
+	if rec := postForm(s, u.UploadURL, nil, ""); rec.Code == 204 {
+		t.Fatal("an empty upload was accepted")
+	}
+	body, ct := uploadForm(sortedFields(u.UploadFields), archive)
+	if rec := postForm(s, u.UploadURL, body, ct); rec.Code != 204 {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	return u.UploadID
+}
+
+// newBuild uploads files as a context in region and builds it with the
+// Dockerfile at its default path, returning the build's ID.
+func newBuild(t testing.TB, s http.Handler, region string, files map[string]string) string {
+	t.Helper()
+	id := upload(t, s, region, tarball(t, files))
+	rec := serve(s, "POST", "/v1/builds", `{"uploadId":"`+id+`","region":"`+region+`"}`, "Bearer k")
+	if rec.Code != 201 && rec.Code != 200 {
+		t.Fatalf("create build: %d %s", rec.Code, rec.Body)
+	}
+	var out cloud.CreateBuildResponse
+	json.Unmarshal(rec.Body.Bytes(), &out)
+	return out.Build.ID
+}
+
+// okContext is a build context whose build succeeds.
+var okContext = map[string]string{"Dockerfile": "FROM python:3.12-slim\nCOPY . /app\nCMD [\"python\", \"/app/bot.py\"]\n", "bot.py": "print('hello')\n"}

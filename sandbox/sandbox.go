@@ -1,35 +1,42 @@
 // Package sandbox emulates the Pipecat Cloud private API (/v1) as an
-// http.Handler: the endpoints pipecat-gitops uses (agents, secret sets,
-// regions) with the official spec's request validation, response shapes,
-// error bodies and messages. It is stateful, safe for concurrent use and
-// optionally persisted to a JSON state file.
+// http.Handler: the endpoints pipecat-gitops and the official deploy
+// action use (agents, secret sets, regions, cloud builds) with the
+// official spec's request validation, response shapes, error bodies and
+// messages. It is stateful, safe for concurrent use and optionally
+// persisted to a JSON state file and a journal of changes (see journal.go).
 //
 // It is the test double of every test and the local API of the `sandbox`
 // command and `--sandbox`, so it is faithful rather than convenient: what
 // the real API rejects, it rejects with the same status, code and message
-// (where the spec publishes one). Deployments settle after a configurable
-// delay computed from an injectable clock, never from goroutines or
-// sleeps. Fault knobs (latency, 500s, 429s with Retry-After, and
-// "commit, then drop the connection") are driven by a seeded random source
-// so tests are deterministic.
+// (where the spec publishes one). Deployments, secret sets and builds
+// settle after configurable delays computed from an injectable clock,
+// never from goroutines or sleeps. Fault knobs (latency, 500s, 429s with
+// Retry-After, and "commit, then drop the connection") are driven by a
+// seeded random source so tests are deterministic.
 //
 // Conventions of the emulation, beyond the spec:
 //   - any non-empty Bearer key is accepted;
-//   - builds are not emulated: any UUID is a successful build in the
-//     agent's region, and the manifest's image reads "redacted";
+//   - build contexts are uploaded to the sandbox itself (see upload.go),
+//     and a build fails when its Dockerfile is missing or has the line
+//     `RUN exit 1` (see builds.go);
 //   - an image whose tag starts with "fail" (acme/bot:fail-crash) never
 //     becomes ready: once it settles, its revision is Failed with a
-//     CrashLoopBackOff health and a Python traceback.
+//     CrashLoopBackOff health and a Python traceback;
+//   - secret values are kept (in the state file too, in clear), never
+//     returned; SecretValue lets tests read them.
 package sandbox
 
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,6 +58,11 @@ type Options struct {
 	// settles (ready, or failed); a PUT secret set turns ready after it
 	// too. 0: at once.
 	ReadyDelay time.Duration
+	// BuildDelay is how long a build takes: pending for its first
+	// quarter, building for the rest, then success or failed. 0: at once.
+	BuildDelay time.Duration
+	// MaxUploadBytes caps an uploaded build context; 0: the API's 500 MiB.
+	MaxUploadBytes int64
 	// Latency is added to every request.
 	Latency time.Duration
 	// FaultRate is the probability of a 500 INTERNAL_SERVER_ERROR before
@@ -68,9 +80,15 @@ type Options struct {
 	DropRate float64
 	// Seed seeds the fault decisions.
 	Seed int64
-	// StatePath is an optional JSON state file: loaded by New, replaced
-	// atomically after every mutation.
+	// StatePath is an optional JSON state file, loaded by New. Changes
+	// are appended to a journal beside it (StatePath+".journal") and
+	// folded into it from time to time and by Close.
 	StatePath string
+	// ReadTimeout bounds the reading of a request, headers and body, and
+	// IdleTimeout how long a kept-alive connection waits for the next
+	// one, on the server HTTPServer returns (uploads get longer: see
+	// uploadReadTimeout). Zero: 30s and 60s.
+	ReadTimeout, IdleTimeout time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logf, if set, gets one line per request: method, path, status,
@@ -98,6 +116,11 @@ type Server struct {
 	state    State
 	faults   *rand.Rand
 	requests []Request
+	store    *store // nil without a state file
+	last     *entry // the latest change not known to be durable, or nil
+
+	blobMu sync.Mutex
+	blobs  map[string][]byte // uploaded contexts, without a state file
 }
 
 // defaultRegions is the spec's GET /v1/regions example.
@@ -121,7 +144,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: %s %v is not between 0 and 1", r.name, r.v)
 		}
 	}
-	if opts.ReadyDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 {
+	if opts.ReadyDelay < 0 || opts.BuildDelay < 0 || opts.Latency < 0 || opts.RetryAfter < 0 || opts.ReadTimeout < 0 || opts.IdleTimeout < 0 || opts.MaxUploadBytes < 0 {
 		return nil, fmt.Errorf("sandbox: negative durations are not allowed")
 	}
 	s := &Server{
@@ -130,6 +153,7 @@ func New(opts Options) (*Server, error) {
 		newID:   newUUID,
 		regions: opts.Regions,
 		faults:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed)),
+		blobs:   map[string][]byte{},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -142,26 +166,90 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: a region has no code")
 		}
 	}
-	if opts.StatePath != "" {
-		st, ok, err := loadState(opts.StatePath)
-		if err != nil {
+	if opts.StatePath == "" {
+		if err := s.seed(); err != nil {
 			return nil, err
 		}
-		if ok {
-			s.state = st
-			return s, nil
-		}
+		return s, nil
 	}
-	s.state = newState()
-	if err := s.state.seed(opts.SecretSets); err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	if opts.StatePath != "" {
-		if err := writeState(opts.StatePath, &s.state); err != nil {
-			return nil, err
-		}
+	if err := s.open(opts.StatePath); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// open loads the state file at path, or seeds a new one, folds any
+// journal into it and starts a fresh journal.
+func (s *Server) open(path string) error {
+	st, ok, journaled, err := loadState(path)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := s.checkState(&st); err != nil {
+			return fmt.Errorf("read sandbox state %s: %w (fix or delete the file)", path, err)
+		}
+		s.state = st
+	} else if err := s.seed(); err != nil {
+		return err
+	}
+	var size int64
+	fresh := s.state.UploadKey == ""
+	if fresh {
+		s.state.UploadKey = newUploadKey()
+	}
+	if !ok || journaled || fresh {
+		// The new snapshot holds the journals' changes before they go.
+		if size, err = writeState(path, &s.state); err != nil {
+			return err
+		}
+		if err := os.Remove(path + oldJournalSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("remove sandbox journal: %w", err)
+		}
+	} else {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return fmt.Errorf("read sandbox state: %w", err)
+		}
+		size = fi.Size()
+	}
+	s.store, err = openStore(path, size)
+	return err
+}
+
+// seed starts a new state with the seeded secret sets.
+func (s *Server) seed() error {
+	s.state = newState()
+	s.state.UploadKey = newUploadKey()
+	if err := s.state.seed(s.opts.SecretSets); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if err := s.checkState(&s.state); err != nil {
+		return fmt.Errorf("sandbox: secret set seed: %w", err)
+	}
+	return nil
+}
+
+// Default timeouts of HTTPServer.
+const (
+	defaultReadTimeout       = 30 * time.Second
+	defaultIdleTimeout       = 60 * time.Second
+	defaultReadHeaderTimeout = 10 * time.Second
+)
+
+// HTTPServer returns an http.Server for s whose timeouts close the
+// connections of clients that stall: headers not sent in time (10s, or
+// ReadTimeout if shorter), a body not sent within ReadTimeout, a kept-alive
+// connection idle for IdleTimeout.
+func (s *Server) HTTPServer() *http.Server {
+	rt, it := s.opts.ReadTimeout, s.opts.IdleTimeout
+	if rt == 0 {
+		rt = defaultReadTimeout
+	}
+	if it == 0 {
+		it = defaultIdleTimeout
+	}
+	return &http.Server{Handler: s, ReadHeaderTimeout: min(defaultReadHeaderTimeout, rt), ReadTimeout: rt, IdleTimeout: it}
 }
 
 // Requests returns a copy of the log of every request received so far.
@@ -172,36 +260,37 @@ func (s *Server) Requests() []Request {
 }
 
 // Mutate changes the state behind the API's back (drift, in tests) and
-// persists it like any mutation. If fn or the write fails, the state is
-// left as it was.
+// persists it like any change. The result must be a state New would load.
+// If fn, that check or the write fails, the state is left as it was.
 func (s *Server) Mutate(fn func(st *State) error) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	before := s.state.clone()
-	if err := fn(&s.state); err != nil {
+	err := fn(&s.state)
+	if err == nil {
+		s.state.fill()
+		if err = s.checkState(&s.state); err != nil {
+			err = fmt.Errorf("sandbox: %w", err)
+		}
+	}
+	if err != nil {
 		s.state = before
+		s.mu.Unlock()
 		return err
 	}
-	if s.state.Agents == nil {
-		s.state.Agents = map[string]*Agent{}
-	}
-	if s.state.SecretSets == nil {
-		s.state.SecretSets = map[string]*SecretSet{}
-	}
-	if err := s.persist(); err != nil {
-		s.state = before
-		return err
+	e := s.commit(record{Op: "state", Value: mustMarshal(&s.state)}, func() { s.state = before })
+	s.mu.Unlock()
+	if err := s.wait(e); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
 	return nil
 }
 
-// persist writes the state file, if any. The caller holds s.mu, so writes
-// happen in the order of the mutations.
-func (s *Server) persist() error {
-	if s.opts.StatePath == "" {
-		return nil
-	}
-	return writeState(s.opts.StatePath, &s.state)
+// lock locks the state for a handler and notes, for the response to wait
+// on, the latest change it may see, so that nothing is answered that a
+// crash could still undo.
+func (s *Server) lock(res *response) {
+	s.mu.Lock()
+	res.after = s.last
 }
 
 // response is a buffered response: the handlers write here, so that a
@@ -210,6 +299,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// after is the latest journal entry the answer depends on; it is sent
+	// once that entry is durable, or replaced by a 500 if it failed.
+	after *entry
 }
 
 func (r *response) json(status int, v any) {
@@ -241,6 +333,10 @@ const (
 // ServeHTTP serves one API request: added latency, then the fault knobs,
 // then authentication, routing and the handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/_sandbox/") {
+		s.serveSandbox(w, r)
+		return
+	}
 	start := time.Now()
 	if s.opts.Latency > 0 {
 		t := time.NewTimer(s.opts.Latency)
@@ -273,6 +369,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		drop = false
 	default:
 		s.handle(res, r)
+		if err := s.wait(res.after); err != nil {
+			s.internalError(res, err)
+		}
 		drop = drop && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodDelete)
 	}
 
@@ -354,6 +453,19 @@ func (s *Server) handle(res *response, r *http.Request) {
 	case len(seg) == 2 && seg[0] == "secrets" && seg[1] != "":
 		arg = seg[1]
 		routes = []route{{http.MethodGet, s.getSecretSet}, {http.MethodPut, s.putSecretSet}, {http.MethodDelete, s.deleteSecretSet}}
+	case len(seg) == 3 && seg[0] == "secrets" && seg[1] != "" && seg[2] != "":
+		arg = seg[1] + "/" + seg[2]
+		routes = []route{{http.MethodDelete, s.deleteSecretKey}}
+	case len(seg) == 2 && seg[0] == "builds" && seg[1] == "upload-url":
+		routes = []route{{http.MethodPost, s.createUploadURL}}
+	case len(seg) == 1 && seg[0] == "builds":
+		routes = []route{{http.MethodGet, s.listBuilds}, {http.MethodPost, s.createBuild}}
+	case len(seg) == 2 && seg[0] == "builds" && seg[1] != "":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getBuild}}
+	case len(seg) == 3 && seg[0] == "builds" && seg[1] != "" && seg[2] == "logs":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getBuildLogs}}
 	case len(seg) == 1 && seg[0] == "regions":
 		routes = []route{{http.MethodGet, s.listRegions}}
 	default:

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -35,6 +37,7 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 	}
 	pull := req.IsImagePullSecret != nil && *req.IsImagePullSecret
 	var keys []string
+	values := map[string]string{}
 	if pull {
 		if !given(req.Host) || !given(req.SecretValue) {
 			res.fail(http.StatusBadRequest, codeBadRequest, imagePullRequired)
@@ -51,6 +54,7 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 				return
 			}
 			keys = append(keys, *kv.SecretKey)
+			values[*kv.SecretKey] = *kv.SecretValue
 		}
 	}
 	if given(req.Region) && !s.regionKnown(*req.Region) {
@@ -58,7 +62,7 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 		return
 	}
 
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	old := s.state.SecretSets[name]
@@ -85,36 +89,32 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 		// Keys not named keep their values: a PUT upserts keys, and
 		// DELETE /v1/secrets/{set}/{key} is how one goes away.
 		keys = append(keys, old.Keys...)
+		for k, v := range old.Values {
+			if _, named := values[k]; !named {
+				values[k] = v
+			}
+		}
 	}
 	if pull {
 		host := *req.Host
 		if !strings.HasSuffix(host, "/") {
 			host += "/"
 		}
-		set.Host = host
+		set.Host, set.Value = host, *req.SecretValue
 	} else {
-		set.Keys = sortedKeys(keys)
+		set.Keys, set.Values = sortedKeys(keys), values
 	}
 	set.Status = cloud.SecretStatusReady
 	if s.opts.ReadyDelay > 0 {
 		at := now.Add(s.opts.ReadyDelay)
 		set.Status, set.ReadyAt = cloud.SecretStatusPending, &at
 	}
-	s.state.SecretSets[name] = set
-	if err := s.persist(); err != nil {
-		if old != nil {
-			s.state.SecretSets[name] = old
-		} else {
-			delete(s.state.SecretSets, name)
-		}
-		s.internalError(res, err)
-		return
-	}
+	res.after = put(s, secretSetsTable, name, set)
 	res.json(http.StatusAccepted, cloud.SecretSetAccepted{Status: "OK", Region: set.Region})
 }
 
 func (s *Server) getSecretSet(res *response, _ *http.Request, name string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	set := s.state.SecretSets[name]
 	if set == nil {
@@ -137,13 +137,65 @@ func (s *Server) getSecretSet(res *response, _ *http.Request, name string) {
 }
 
 func (s *Server) deleteSecretSet(res *response, _ *http.Request, name string) {
+	s.lock(res)
+	defer s.mu.Unlock()
+	deleteEntry(s, res, secretSetsTable, name, "Set not found")
+}
+
+// deleteSecretKey removes one key, and its value, from a regular set. Its
+// status is left as it is: the spec describes provisioning only for PUT.
+func (s *Server) deleteSecretKey(res *response, _ *http.Request, arg string) {
+	name, key, _ := strings.Cut(arg, "/")
+	s.lock(res)
+	defer s.mu.Unlock()
+	old := s.state.SecretSets[name]
+	if old == nil {
+		res.fail(http.StatusNotFound, codeNotFound, "Set not found")
+		return
+	}
+	i, found := slices.BinarySearch(old.Keys, key)
+	if old.Type != cloud.SecretTypeSecret || !found {
+		// An image pull set has no keys to delete; the operation
+		// documents no other error than 404.
+		res.fail(http.StatusNotFound, codeNotFound, "Secret not found")
+		return
+	}
+	set := *old
+	set.Keys = slices.Delete(slices.Clone(old.Keys), i, i+1)
+	set.Values = maps.Clone(old.Values)
+	delete(set.Values, key)
+	res.after = put(s, secretSetsTable, name, &set)
+	res.json(http.StatusOK, cloud.DeleteResponse{Status: "OK"})
+}
+
+// SecretValue returns the value a PUT stored for key in the regular secret
+// set name, so that tests can check what a client sent though no response
+// ever carries it. ok is false for an unknown set or key, or a seeded key
+// that never had a value.
+func (s *Server) SecretValue(name, key string) (value string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	deleteEntry(s, res, s.state.SecretSets, name, "Set not found")
+	if set := s.state.SecretSets[name]; set != nil {
+		value, ok = set.Values[key]
+	}
+	return value, ok
+}
+
+// ImagePullSecret returns the host and credentials a PUT stored for the
+// image pull secret set name; ok is false for an unknown set, one of
+// another type, or a seeded one.
+func (s *Server) ImagePullSecret(name string) (host, value string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.state.SecretSets[name]
+	if set == nil || set.Type != cloud.SecretTypeImagePullSecret || set.Value == "" {
+		return "", "", false
+	}
+	return set.Host, set.Value, true
 }
 
 func (s *Server) listSecretSets(res *response, _ *http.Request, _ string) {
-	s.mu.Lock()
+	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
 	out := cloud.ListSecretSetsResponse{Sets: make([]cloud.SecretSetSummary, 0, len(s.state.SecretSets))}

@@ -1,6 +1,9 @@
 package sandbox
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +65,21 @@ func TestSecretSets(t *testing.T) {
 
 		{"list after the changes", 0, "GET", "/v1/secrets", "", 200,
 			`{"sets":[{"name":"app-secrets","type":"secret","region":"us-west","status":"pending"},{"name":"broken","type":"secret","region":"us-west","status":"failed","errorMessage":"Secret set provisioning failed. Please retry or contact support."},{"name":"ghcr","type":"imagePullSecret","region":"eu-central","status":"pending"},{"name":"pull","type":"imagePullSecret","region":"us-east","status":"pending"},{"name":"seeded","type":"secret","region":"us-west","status":"ready"}]}`},
+		{"a failed set retried", 0, "PUT", "/v1/secrets/broken", `{"secrets":[{"secretKey":"K","secretValue":"v"}]}`, 202, `{"status":"OK","region":"us-west"}`},
+		{"the retried set is pending", 0, "GET", "/v1/secrets/broken", "", 200, `{"region":"us-west","status":"pending","secrets":[{"fieldName":"K"}]}`},
+		{"then ready", 5 * time.Second, "GET", "/v1/secrets/broken", "", 200, `{"region":"us-west","status":"ready","secrets":[{"fieldName":"K"}]}`},
+
+		{"delete a key", 0, "DELETE", "/v1/secrets/app-secrets/DATABASE_URL", "", 200, `{"status":"OK"}`},
+		{"the key is gone, the set's status unchanged", 0, "GET", "/v1/secrets/app-secrets", "", 200, `{"region":"us-west","status":"ready","secrets":[{"fieldName":"API_KEY"},{"fieldName":"JWT_SECRET"}]}`},
+		{"delete the key again", 0, "DELETE", "/v1/secrets/app-secrets/DATABASE_URL", "", 404, errBody("Secret not found", "NOT_FOUND")},
+		{"key names are case-sensitive", 0, "DELETE", "/v1/secrets/app-secrets/api_key", "", 404, errBody("Secret not found", "NOT_FOUND")},
+		{"delete a key of an unknown set", 0, "DELETE", "/v1/secrets/nope/API_KEY", "", 404, errBody("Set not found", "NOT_FOUND")},
+		{"image pull sets have no keys", 0, "DELETE", "/v1/secrets/ghcr/host", "", 404, errBody("Secret not found", "NOT_FOUND")},
+		{"a key is deleted with DELETE only", 0, "GET", "/v1/secrets/app-secrets/API_KEY", "", 405, errBody("Method not allowed", "METHOD_NOT_ALLOWED")},
+		{"delete the last keys", 0, "DELETE", "/v1/secrets/app-secrets/API_KEY", "", 200, `{"status":"OK"}`},
+		{"", 0, "DELETE", "/v1/secrets/app-secrets/JWT_SECRET", "", 200, `{"status":"OK"}`},
+		{"an empty set remains", 0, "GET", "/v1/secrets/app-secrets", "", 200, `{"region":"us-west","status":"ready","secrets":[]}`},
+
 		{"delete", 0, "DELETE", "/v1/secrets/ghcr", "", 200, `{"status":"OK"}`},
 		{"delete again", 0, "DELETE", "/v1/secrets/ghcr", "", 404, errBody("Set not found", "NOT_FOUND")},
 	}
@@ -94,5 +112,75 @@ func TestSecretSetBindsAfterReady(t *testing.T) {
 	}](t, mustCall(t, s, "POST", "/v1/agents", body, 200))
 	if diff := cmp.Diff([]string{"bot-secrets"}, d.Deployment.Manifest.Spec.EnvFromSecretNames); diff != "" {
 		t.Errorf("envFromSecretNames (-want +got):\n%s", diff)
+	}
+}
+
+// TestSecretValues: values are stored, kept across a restart and readable
+// by tests through SecretValue, but no response ever carries one.
+func TestSecretValues(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	s, clk := newTestServer(t, Options{StatePath: path, ReadyDelay: 5 * time.Second})
+	const a1, b1, b2, token = "value-a1-Zq9x", "value-b1-Kd2w", "value-b2-Pm7v", "token-Hy4r"
+	var bodies []string
+	send := func(method, path, body string, want int) {
+		t.Helper()
+		bodies = append(bodies, mustCall(t, s, method, path, body, want))
+	}
+	send("PUT", "/v1/secrets/app-secrets", `{"secrets":[{"secretKey":"A","secretValue":"`+a1+`"},{"secretKey":"B","secretValue":"`+b1+`"}]}`, 202)
+	send("PUT", "/v1/secrets/app-secrets", `{"secrets":[{"secretKey":"B","secretValue":"`+b2+`"}]}`, 202)
+	send("PUT", "/v1/secrets/ghcr", `{"isImagePullSecret":true,"host":"https://ghcr.io","secretValue":"`+token+`"}`, 202)
+	clk.Advance(5 * time.Second)
+	send("GET", "/v1/secrets", "", 200)
+	send("GET", "/v1/secrets/app-secrets", "", 200)
+	send("GET", "/v1/secrets/ghcr", "", 400)
+	send("POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1","secretSet":"app-secrets","imagePullSecretSet":"ghcr"}`, 200)
+	send("GET", "/v1/agents/bot", "", 200)
+	send("GET", "/v1/agents?includeActiveDeployment=true", "", 200)
+
+	type got struct {
+		Value string
+		OK    bool
+	}
+	check := func(s *Server, want map[string]got) {
+		t.Helper()
+		for key, w := range want {
+			v, ok := s.SecretValue("app-secrets", key)
+			if diff := cmp.Diff(w, got{v, ok}); diff != "" {
+				t.Errorf("SecretValue(app-secrets, %s) (-want +got):\n%s", key, diff)
+			}
+		}
+		host, v, ok := s.ImagePullSecret("ghcr")
+		if host != "https://ghcr.io/" || v != token || !ok {
+			t.Errorf("ImagePullSecret(ghcr) = %q, %q, %v", host, v, ok)
+		}
+	}
+	// A PUT replaces the values it names and keeps the others.
+	check(s, map[string]got{"A": {a1, true}, "B": {b2, true}, "C": {}})
+	send("DELETE", "/v1/secrets/app-secrets/A", "", 200)
+	check(s, map[string]got{"A": {}, "B": {b2, true}})
+	check(reopen(t, path), map[string]got{"A": {}, "B": {b2, true}})
+	if _, ok := s.SecretValue("nope", "B"); ok {
+		t.Error("a value for an unknown set")
+	}
+	if _, _, ok := s.ImagePullSecret("app-secrets"); ok {
+		t.Error("image pull credentials for a regular set")
+	}
+
+	// Values are in clear in these files: only their owner may read them.
+	for _, p := range []string{path, path + journalSuffix} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", p, fi.Mode())
+		}
+	}
+	for _, body := range bodies {
+		for _, v := range []string{a1, b1, b2, token} {
+			if strings.Contains(body, v) {
+				t.Errorf("a response carries the value %s: %s", v, body)
+			}
+		}
 	}
 }

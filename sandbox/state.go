@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -24,6 +26,41 @@ type State struct {
 	Version    int                   `json:"version"`
 	Agents     map[string]*Agent     `json:"agents"`     // key: agent name (serviceName)
 	SecretSets map[string]*SecretSet `json:"secretSets"` // key: set name
+	Builds     map[string]*Build     `json:"builds"`     // key: build ID
+	Uploads    map[string]*Upload    `json:"uploads"`    // key: upload ID
+	// UploadKey signs upload policies (hex); made once, kept so that
+	// upload URLs survive a restart.
+	UploadKey string `json:"uploadKey,omitempty"`
+}
+
+// Build is one emulated cloud build. Its outcome is decided when it is
+// created, from the uploaded context; its status follows from the clock:
+// pending until StartedAt, building until CompletedAt, then Result.
+type Build struct {
+	Region         string    `json:"region"`
+	UploadID       string    `json:"uploadId"`
+	ContextHash    string    `json:"contextHash"`
+	DockerfilePath string    `json:"dockerfilePath"`
+	ContextSize    int64     `json:"contextSizeBytes"`
+	CreatedAt      time.Time `json:"createdAt"`
+	StartedAt      time.Time `json:"startedAt"`
+	CompletedAt    time.Time `json:"completedAt"`
+	Result         string    `json:"result"` // success or failed
+	ErrorMessage   string    `json:"errorMessage,omitempty"`
+	// Logs are shown as the build runs: line i of n at
+	// StartedAt + i/(n-1) of the build's duration.
+	Logs []string `json:"logs"`
+}
+
+// Upload is one upload URL handed out and, once the context arrived, what
+// it was.
+type Upload struct {
+	Region    string    `json:"region"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Size and ContextHash (the first 16 hex digits of the MD5 of the
+	// uploaded bytes) are set when the file has been uploaded.
+	Size        int64  `json:"size,omitempty"`
+	ContextHash string `json:"contextHash,omitempty"`
 }
 
 // Agent is one emulated agent (a "service" in the API's words).
@@ -73,8 +110,9 @@ type Deployment struct {
 	ReadyAt time.Time `json:"readyAt"`
 }
 
-// SecretSet is one emulated secret set. Values are never stored, only the
-// key names.
+// SecretSet is one emulated secret set. Its values are kept, in clear, so
+// that a restart keeps them and tests can check what was sent (see
+// SecretValue); no response ever carries them.
 type SecretSet struct {
 	Type   string `json:"type"`   // cloud.SecretTypeSecret or cloud.SecretTypeImagePullSecret
 	Region string `json:"region"` // region code
@@ -84,7 +122,11 @@ type SecretSet struct {
 	ReadyAt      *time.Time `json:"readyAt,omitempty"`
 	ErrorMessage string     `json:"errorMessage,omitempty"` // reported when failed
 	Keys         []string   `json:"keys,omitempty"`         // regular sets: key names, sorted
-	Host         string     `json:"host,omitempty"`         // image pull secrets: registry host
+	// Values are the regular set's values by key, for the keys a PUT set
+	// (seeded keys have none).
+	Values map[string]string `json:"values,omitempty"`
+	Host   string            `json:"host,omitempty"`  // image pull secrets: registry host
+	Value  string            `json:"value,omitempty"` // image pull secrets: the credentials
 }
 
 // status is the set's status at now.
@@ -114,7 +156,9 @@ var ExampleSecretSets = []SecretSetSeed{
 }
 
 func newState() State {
-	return State{Version: StateVersion, Agents: map[string]*Agent{}, SecretSets: map[string]*SecretSet{}}
+	st := State{Version: StateVersion}
+	st.fill()
+	return st
 }
 
 func (st *State) seed(seeds []SecretSetSeed) error {
@@ -159,72 +203,219 @@ func checkSet(name string, s *SecretSet) error {
 	default:
 		return fmt.Errorf("secret set %q: status %q is not ready, pending or failed", name, s.Status)
 	}
+	for i, k := range s.Keys {
+		if k == "" {
+			return fmt.Errorf("secret set %q: a key name is empty", name)
+		}
+		if i > 0 && k <= s.Keys[i-1] {
+			return fmt.Errorf("secret set %q: keys must be sorted, each once (%q after %q)", name, k, s.Keys[i-1])
+		}
+	}
+	for k := range s.Values {
+		if _, found := slices.BinarySearch(s.Keys, k); !found {
+			return fmt.Errorf("secret set %q: values: %q is not one of its keys", name, k)
+		}
+	}
 	return nil
 }
 
-// loadState reads a state file. A missing file is not an error: ok is false.
-func loadState(path string) (st State, ok bool, err error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return State{}, false, nil
-	}
-	if err != nil {
-		return State{}, false, fmt.Errorf("read sandbox state: %w", err)
-	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return State{}, false, fmt.Errorf("read sandbox state %s: %w (delete the file to start afresh)", path, err)
-	}
-	if st.Version != StateVersion {
-		return State{}, false, fmt.Errorf("read sandbox state %s: version %d is not supported (want %d)", path, st.Version, StateVersion)
-	}
+// fill gives st's maps a value where they are null or absent.
+func (st *State) fill() {
 	if st.Agents == nil {
 		st.Agents = map[string]*Agent{}
 	}
 	if st.SecretSets == nil {
 		st.SecretSets = map[string]*SecretSet{}
 	}
-	for name, a := range st.Agents {
-		if a == nil {
-			return State{}, false, fmt.Errorf("read sandbox state %s: agent %q: null", path, name)
-		}
+	if st.Builds == nil {
+		st.Builds = map[string]*Build{}
 	}
-	for name, s := range st.SecretSets {
-		if err := checkSet(name, s); err != nil {
-			return State{}, false, fmt.Errorf("read sandbox state %s: %w", path, err)
-		}
+	if st.Uploads == nil {
+		st.Uploads = map[string]*Upload{}
 	}
-	return st, true, nil
 }
 
-// writeState replaces path atomically: the new content goes to a temporary
-// file in the same directory, which is synced and renamed over path, so a
-// crash leaves either the old or the new state, never half of one.
-func writeState(path string, st *State) error {
-	data, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write sandbox state: %w", err)
-	}
-	data = append(data, '\n')
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write sandbox state: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
+// loadState reads a state file and replays its journals (the old one a
+// compaction may have left, then the current one). A missing file is not
+// an error: ok is false. journaled says whether there were journals.
+func loadState(path string) (st State, ok, journaled bool, err error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		for _, j := range []string{path + oldJournalSuffix, path + journalSuffix} {
+			if _, err := os.Stat(j); err == nil {
+				return State{}, false, false, fmt.Errorf("read sandbox state %s: missing, but its journal %s exists (delete the journal to start afresh)", path, j)
+			}
+		}
+		return State{}, false, false, nil
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write sandbox state: %w", err)
+		return State{}, false, false, fmt.Errorf("read sandbox state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return State{}, false, false, fmt.Errorf("read sandbox state %s: %w (delete the file to start afresh)", path, err)
+	}
+	if st.Version != StateVersion {
+		return State{}, false, false, fmt.Errorf("read sandbox state %s: version %d is not supported (want %d)", path, st.Version, StateVersion)
+	}
+	st.fill()
+	for i, j := range []string{path + oldJournalSuffix, path + journalSuffix} {
+		found, err := readJournal(j, &st, i == 1)
+		if err != nil {
+			return State{}, false, false, err
+		}
+		journaled = journaled || found
+	}
+	return st, true, journaled, nil
+}
+
+// checkState rejects a loaded state the handlers could not serve
+// faithfully, naming the entry and the field. Entries are checked in name
+// order, so the error is the same every time.
+func (s *Server) checkState(st *State) error {
+	for _, id := range sortedNames(st.Builds) {
+		if err := s.checkBuildEntry(id, st.Builds[id]); err != nil {
+			return fmt.Errorf("build %q: %w", id, err)
+		}
+	}
+	for _, id := range sortedNames(st.Uploads) {
+		u := st.Uploads[id]
+		switch {
+		case u == nil:
+			return fmt.Errorf("upload %q: null", id)
+		case !uuidPattern.MatchString(id):
+			return fmt.Errorf("upload %q: the ID is not a UUID", id)
+		case !s.regionKnown(u.Region):
+			return fmt.Errorf("upload %q: region %q is not one of this sandbox's regions (%s)", id, u.Region, s.regionList())
+		}
+	}
+	for _, name := range sortedNames(st.Agents) {
+		if err := s.checkAgent(st, name, st.Agents[name]); err != nil {
+			return fmt.Errorf("agent %q: %w", name, err)
+		}
+	}
+	for _, name := range sortedNames(st.SecretSets) {
+		set := st.SecretSets[name]
+		if err := checkSet(name, set); err != nil {
+			return err
+		}
+		if !s.regionKnown(set.Region) {
+			return fmt.Errorf("secret set %q: region %q is not one of this sandbox's regions (%s)", name, set.Region, s.regionList())
+		}
 	}
 	return nil
+}
+
+// checkAgent checks a stored agent with the rules requests follow: what a
+// request could not set, the state may not hold.
+func (s *Server) checkAgent(st *State, name string, a *Agent) error {
+	if a == nil {
+		return errors.New("null")
+	}
+	if len(name) > 54 || !serviceNamePattern.MatchString(name) {
+		return errors.New("invalid name: lowercase letters, digits and hyphens, starting and ending with a letter or digit, at most 54 characters")
+	}
+	if !s.regionKnown(a.Region) {
+		return fmt.Errorf("region %q is not one of this sandbox's regions (%s)", a.Region, s.regionList())
+	}
+	if a.ID == "" || a.Deployment.ID == "" {
+		return errors.New("id and deployment.id are required")
+	}
+	if a.Deployment.ReadyAt.Before(a.Deployment.CreatedAt) {
+		return errors.New("deployment.readyAt is before deployment.createdAt")
+	}
+	sp := a.Spec
+	if (sp.Image == "") == (sp.BuildID == "") {
+		return errors.New("spec: exactly one of image and buildId is required")
+	}
+	// Replay the spec as a request: the same checks, the API's words.
+	req := agentRequest{
+		NodeType:           &sp.NodeType,
+		ImagePullSecretSet: &sp.ImagePullSecretSet,
+		SecretSet:          &sp.SecretSet,
+		AgentProfile:       &sp.AgentProfile,
+		MaxSessionDuration: sp.MaxSessionDuration,
+	}
+	if sp.Image != "" {
+		req.Image = &sp.Image
+	} else {
+		req.BuildID = &sp.BuildID
+	}
+	req.AutoScaling = &struct {
+		MinAgents *int `json:"minAgents"`
+		MaxAgents *int `json:"maxAgents"`
+	}{&sp.MinAgents, &sp.MaxAgents}
+	if sp.AudioFilter != nil {
+		req.KrispViva = &struct {
+			AudioFilter json.RawMessage `json:"audioFilter"`
+		}{mustMarshal(sp.AudioFilter)}
+	}
+	if err := req.apply(&AgentSpec{}); err != nil {
+		return fmt.Errorf("spec: %s", err.msg)
+	}
+	for _, set := range []string{sp.SecretSet, sp.ImagePullSecretSet} {
+		if set != "" && !validSetName(set) {
+			return fmt.Errorf("spec: secret set name %q is invalid", set)
+		}
+	}
+	if sp.BuildID != "" {
+		switch b := st.Builds[sp.BuildID]; {
+		case b == nil:
+			return fmt.Errorf("spec.buildId %q: no such build", sp.BuildID)
+		case b.Region != a.Region:
+			return fmt.Errorf("spec.buildId %q: the build is in region %q, the agent in %q", sp.BuildID, b.Region, a.Region)
+		case b.Result != cloud.BuildStatusSuccess:
+			return fmt.Errorf("spec.buildId %q: the build %s", sp.BuildID, b.Result)
+		}
+	}
+	return nil
+}
+
+// checkBuildEntry checks a stored build.
+func (s *Server) checkBuildEntry(id string, b *Build) error {
+	switch {
+	case b == nil:
+		return errors.New("null")
+	case !uuidPattern.MatchString(id):
+		return errors.New("the ID is not a UUID")
+	case !s.regionKnown(b.Region):
+		return fmt.Errorf("region %q is not one of this sandbox's regions (%s)", b.Region, s.regionList())
+	case b.Result != cloud.BuildStatusSuccess && b.Result != cloud.BuildStatusFailed:
+		return fmt.Errorf("result %q is not success or failed", b.Result)
+	case b.StartedAt.Before(b.CreatedAt) || b.CompletedAt.Before(b.StartedAt):
+		return errors.New("createdAt, startedAt and completedAt are out of order")
+	}
+	return nil
+}
+
+func (s *Server) regionList() string {
+	codes := make([]string, len(s.regions))
+	for i, r := range s.regions {
+		codes[i] = r.Code
+	}
+	return strings.Join(codes, ", ")
+}
+
+func sortedNames[T any](m map[string]*T) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// writeState replaces the state file at path atomically and returns its
+// size.
+func writeState(path string, st *State) (int64, error) {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return 0, fmt.Errorf("write sandbox state: %w", err)
+	}
+	data = append(data, '\n')
+	if err := writeFileAtomic(path, data); err != nil {
+		return 0, fmt.Errorf("write sandbox state: %w", err)
+	}
+	return int64(len(data)), nil
 }
 
 // clone deep-copies st through its JSON form, which is by definition all
