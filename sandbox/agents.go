@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -12,11 +11,10 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 var (
-	// serviceNamePattern is CreateServiceRequest.serviceName's pattern.
-	serviceNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])$`)
 	// setNamePattern is the {setName} path parameter's pattern.
 	setNamePattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	uuidPattern    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -40,28 +38,14 @@ var profileResources = map[string]cloud.Resources{
 }
 
 // agentRequest is the union of CreateServiceRequest and
-// UpdateServiceRequest, with pointers to tell absent from given, as an
-// update keeps every field the body leaves out.
+// UpdateServiceRequest. The agent fields are schema.Spec, the one
+// definition of them (their JSON names are the API's request names), with
+// pointers to tell absent from given, as an update keeps every field the
+// body leaves out.
 type agentRequest struct {
-	ServiceName        *string `json:"serviceName"`
-	Image              *string `json:"image"`
-	BuildID            *string `json:"buildId"`
-	Region             *string `json:"region"`
-	NodeType           *string `json:"nodeType"`
-	ImagePullSecretSet *string `json:"imagePullSecretSet"`
-	SecretSet          *string `json:"secretSet"`
-	AutoScaling        *struct {
-		MinAgents *int `json:"minAgents"`
-		MaxAgents *int `json:"maxAgents"`
-	} `json:"autoScaling"`
-	KrispViva *struct {
-		// AudioFilter is raw to tell null (disable) from absent (keep).
-		AudioFilter json.RawMessage `json:"audioFilter"`
-	} `json:"krispViva"`
-	AgentProfile       *string `json:"agentProfile"`
-	MaxSessionDuration *int    `json:"maxSessionDuration"`
-	EnableKrisp        *bool   `json:"enableKrisp"`
-	ForceRedeploy      *bool   `json:"forceRedeploy"`
+	ServiceName *string `json:"serviceName"`
+	schema.Spec
+	ForceRedeploy *bool `json:"forceRedeploy"`
 }
 
 func given(p *string) bool { return p != nil && *p != "" }
@@ -127,11 +111,8 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 			return badRequest("Invalid autoScaling: minAgents (%d) cannot be greater than maxAgents (%d).", spec.MinAgents, spec.MaxAgents)
 		}
 	}
-	if req.KrispViva != nil && req.KrispViva.AudioFilter != nil {
-		var f *string
-		if err := json.Unmarshal(req.KrispViva.AudioFilter, &f); err != nil {
-			return badRequest("Invalid request format")
-		}
+	if req.KrispViva != nil {
+		f := req.KrispViva.AudioFilter
 		if f != nil && *f != "tel" && *f != "pro" {
 			return badRequest("Invalid krispViva.audioFilter '%s'. Valid values are: tel, pro, null.", *f)
 		}
@@ -243,7 +224,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		return
 	}
 	name := *req.ServiceName
-	if len(name) > 54 || !serviceNamePattern.MatchString(name) {
+	if !schema.ValidAgentName(name) {
 		res.fail(http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid serviceName '%s'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.", name))
 		return
 	}

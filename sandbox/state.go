@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // StateVersion is the version of the state file format this package reads
@@ -311,7 +312,7 @@ func (s *Server) checkAgent(st *State, name string, a *Agent) error {
 	if a == nil {
 		return errors.New("null")
 	}
-	if len(name) > 54 || !serviceNamePattern.MatchString(name) {
+	if !schema.ValidAgentName(name) {
 		return errors.New("invalid name: lowercase letters, digits and hyphens, starting and ending with a letter or digit, at most 54 characters")
 	}
 	if !s.regionKnown(a.Region) {
@@ -328,26 +329,19 @@ func (s *Server) checkAgent(st *State, name string, a *Agent) error {
 		return errors.New("spec: exactly one of image and buildId is required")
 	}
 	// Replay the spec as a request: the same checks, the API's words.
-	req := agentRequest{
+	req := agentRequest{Spec: schema.Spec{
 		NodeType:           &sp.NodeType,
 		ImagePullSecretSet: &sp.ImagePullSecretSet,
 		SecretSet:          &sp.SecretSet,
 		AgentProfile:       &sp.AgentProfile,
 		MaxSessionDuration: sp.MaxSessionDuration,
-	}
+		AutoScaling:        &schema.AutoScaling{MinAgents: &sp.MinAgents, MaxAgents: &sp.MaxAgents},
+		KrispViva:          &schema.KrispViva{AudioFilter: sp.AudioFilter},
+	}}
 	if sp.Image != "" {
 		req.Image = &sp.Image
 	} else {
 		req.BuildID = &sp.BuildID
-	}
-	req.AutoScaling = &struct {
-		MinAgents *int `json:"minAgents"`
-		MaxAgents *int `json:"maxAgents"`
-	}{&sp.MinAgents, &sp.MaxAgents}
-	if sp.AudioFilter != nil {
-		req.KrispViva = &struct {
-			AudioFilter json.RawMessage `json:"audioFilter"`
-		}{mustMarshal(sp.AudioFilter)}
 	}
 	if err := req.apply(&AgentSpec{}); err != nil {
 		return fmt.Errorf("spec: %s", err.msg)
