@@ -51,6 +51,21 @@ func TestLiveSpecFromSandbox(t *testing.T) {
 			EnableKrisp: bp(false), MaxSessionDuration: ip(14400),
 		}},
 	}
+	// "Every field" must stay true when a field is added to schema.Spec:
+	// one the wire mapping or the sandbox forgets then fails here.
+	var readable []string
+	for _, f := range schema.AllFields() {
+		if !f.WriteOnly {
+			readable = append(readable, f.Path)
+		}
+	}
+	var set []string
+	for _, f := range tests[0].spec.Fields() {
+		set = append(set, f.Path)
+	}
+	if diff := cmp.Diff(readable, set); diff != "" {
+		t.Fatalf("the \"every field set\" case does not set every readable field of schema.Spec (-all +set):\n%s", diff)
+	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := []string{"full-bot", "bare-bot"}[i]
