@@ -99,9 +99,10 @@ func TestPlanMarkdownBudget(t *testing.T) {
 		truncated bool
 	}{
 		{"3,000 agents of every action", bigSpec{create: 1400, update: 900, replace: 120, del: 380, noop: 200, nameLen: 20, findings: 60}, true},
-		{"3,000 deletes of 20-character names", bigSpec{del: 3000, nameLen: 20}, true},
+		// Every name fits once written plainly: nothing is left out.
+		{"3,000 deletes of 20-character names", bigSpec{del: 3000, nameLen: 20}, false},
 		{"2,000 replaces and 1,000 deletes", bigSpec{replace: 2000, del: 1000, nameLen: 20}, true},
-		{"2,700 deletes of 22-character names", bigSpec{del: 2700, nameLen: 22}, true},
+		{"2,700 deletes of 22-character names", bigSpec{del: 2700, nameLen: 22}, false},
 		{"400 updates just over the budget", bigSpec{update: 400, nameLen: 20}, true},
 		{"a plan that fits", bigSpec{create: 20, update: 20, replace: 5, del: 5, noop: 1000, nameLen: 20, findings: 4}, false},
 	}
@@ -110,11 +111,11 @@ func TestPlanMarkdownBudget(t *testing.T) {
 			p := bigPlan(tt.spec)
 			md := PlanMarkdown(p, Meta{Config: "pipecat.yaml", RunURL: runURL})
 			checkPlanMarkdown(t, p, md)
-			note := "Output truncated: "
+			note := "Left out to fit GitHub's comment size limit: "
 			if got := strings.Contains(md, note); got != tt.truncated {
 				t.Errorf("truncation note present = %v, want %v", got, tt.truncated)
 			}
-			if tt.truncated && !strings.Contains(md, "omitted. Full plan: "+runURL+"\n") {
+			if tt.truncated && !strings.Contains(md, ". The full plan is in the [workflow run]("+runURL+").\n") {
 				t.Errorf("truncation note does not link the run %s", runURL)
 			}
 			if strings.Count(md, note) > 1 {
@@ -135,7 +136,7 @@ func TestPlanMarkdownBudget(t *testing.T) {
 					}
 				}
 				want := p.Summary.Create + p.Summary.Update + p.Summary.Replace
-				if got := strings.Count(md, "<details>"); got != want {
+				if got := strings.Count(md, "<details><summary><code>"); got != want {
 					t.Errorf("%d <details> blocks, want %d", got, want)
 				}
 			}
@@ -179,7 +180,7 @@ func TestPlanMarkdownNamesBeyondAnyBudget(t *testing.T) {
 			named++
 		}
 	}
-	want := fmt.Sprintf("… and %d more not named here; full plan: %s\n", 3000-named, runURL)
+	want := fmt.Sprintf("… and %d more not named here; full plan: the [workflow run](%s)\n", 3000-named, runURL)
 	if !strings.Contains(md, want) {
 		t.Errorf("comment does not say %q", want)
 	}
@@ -214,8 +215,12 @@ func TestResultMarkdownBudget(t *testing.T) {
 	if !strings.Contains(md, headline) {
 		t.Errorf("headline %q missing", headline)
 	}
-	if !strings.Contains(md, "rows omitted. Full result: "+runURL) {
-		t.Errorf("truncation note missing")
+	// The note counts the rows of successes left out, and links the run.
+	kept := strings.Count(md, "| ✅ |")
+	note := fmt.Sprintf("> Left out to fit GitHub's comment size limit: %d rows of succeeded changes. The full result is in the [workflow run](%s).\n",
+		3000-len(failed)-kept, runURL)
+	if !strings.Contains(md, note) {
+		t.Errorf("truncation note %q missing", note)
 	}
 	// Failures are kept in preference to successes.
 	names := mentioned(md)
