@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"html"
 	"sort"
 	"strings"
 	"time"
@@ -327,7 +326,7 @@ func destructiveList(dels, reps []plan.Change, runURL string) []func(avail int) 
 			all = append(all, g.changes...)
 		}
 		for i, c := range all {
-			name := mdEscape(oneLine(c.Agent)) + " "
+			name := mdEscape(c.Agent) + " "
 			rest := fmt.Sprintf("… and %d more not named here; full plan: %s\n\n", len(all)-i, runLink(runURL, "the output of `pipecat-gitops plan`")) + tail
 			if b.Len()+len(name)+len(rest) > avail {
 				return b.String() + rest
@@ -338,8 +337,8 @@ func destructiveList(dels, reps []plan.Change, runURL string) []func(avail int) 
 	}
 	return []func(int) string{
 		lists(mdCode, ", "),
-		lists(func(s string) string { return mdEscape(oneLine(s)) }, ", "),
-		lists(func(s string) string { return mdEscape(oneLine(s)) }, " "),
+		lists(mdEscape, ", "),
+		lists(mdEscape, " "),
 		partial,
 	}
 }
@@ -446,13 +445,15 @@ func planRow(c plan.Change) string {
 
 // planDetails is one agent's fields as a diff block inside <details>.
 func planDetails(c plan.Change) string {
+	paths := make([]string, len(c.Fields))
 	width := 0
-	for _, f := range c.Fields {
-		width = max(width, len(f.Path)+1)
+	for i, f := range c.Fields {
+		paths[i] = fenced(f.Path)
+		width = max(width, utf8.RuneCountInString(paths[i])+1)
 	}
 	var body strings.Builder
-	for _, f := range c.Fields {
-		label := f.Path + ":" + strings.Repeat(" ", width-len(f.Path)-1)
+	for i, f := range c.Fields {
+		label := paths[i] + ":" + strings.Repeat(" ", width-utf8.RuneCountInString(paths[i])-1)
 		if c.Action != plan.Create {
 			body.WriteString("- " + label + " " + literal(f.Before) + "\n")
 		}
@@ -460,7 +461,7 @@ func planDetails(c plan.Change) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s: %s</summary>\n\n",
-		html.EscapeString(oneLine(c.Agent)), c.Action, plural(len(c.Fields), "field"))
+		htmlCode(c.Agent), c.Action, plural(len(c.Fields), "field"))
 	if c.Action == plan.Replace && c.Reason != "" {
 		b.WriteString("Reason: " + mdMessage(c.Reason) + "\n\n")
 	}
@@ -533,8 +534,8 @@ func footer(config string, m Meta) string {
 	if !m.Time.IsZero() {
 		parts = append(parts, m.Time.UTC().Format(time.RFC3339))
 	}
-	if m.RunURL != "" {
-		parts = append(parts, "[workflow run]("+m.RunURL+")")
+	if u := mdURL(m.RunURL); u != "" {
+		parts = append(parts, "[workflow run]("+u+")")
 	}
 	return "---\n<sub>" + strings.Join(parts, " · ") + "</sub>\n"
 }
@@ -689,10 +690,10 @@ func (d *mdDoc) note(labels []*noun, counts map[*noun]int) string {
 
 // runLink links the workflow run, or names fallback when there is none.
 func runLink(url, fallback string) string {
-	if url == "" {
-		return fallback
+	if u := mdURL(url); u != "" {
+		return "the [workflow run](" + u + ")"
 	}
-	return "the [workflow run](" + url + ")"
+	return fallback
 }
 
 // mdMessage is a free-text message (a finding, a reason, an API error) in
@@ -706,68 +707,6 @@ func mdMessage(s string) string {
 		s = s[:cut] + "…"
 	}
 	return mdEscape(s)
-}
-
-// mdText escapes text from user files and the API so Markdown and HTML
-// take it literally; line breaks become spaces so it stays in its line or
-// table cell.
-var mdText = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "~", `\~`,
-	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"\r\n", " ", "\n", " ", "\r", " ",
-)
-
-func mdEscape(s string) string { return noControl(mdText.Replace(s)) }
-
-// cell makes content safe inside a table cell: GitHub splits cells on
-// every unescaped pipe, even inside code spans.
-func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-// mdCode writes s as a code span, with a backtick fence longer than any run
-// of backticks inside it.
-func mdCode(s string) string {
-	s = oneLine(s)
-	if s == "" {
-		return ""
-	}
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// codeFence returns a fence for a fenced code block that body cannot close.
-func codeFence(body string) string {
-	return strings.Repeat("`", max(3, longestRun(body, '`')+1))
-}
-
-func longestRun(s string, c byte) int {
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	return longest
-}
-
-var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
-
-func oneLine(s string) string { return noControl(lineBreaks.Replace(s)) }
-
-// noControl replaces control characters (an API message may carry ANSI
-// colour codes) with U+FFFD, which shows that something was there.
-func noControl(s string) string {
-	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 }
 
 func plural(n int, noun string) string {

@@ -250,6 +250,7 @@ func TestMarker(t *testing.T) {
 }
 
 func TestMarkdownEscaping(t *testing.T) {
+	const wj = "\u2060"
 	tests := []struct {
 		name string
 		f    func(string) string
@@ -258,15 +259,32 @@ func TestMarkdownEscaping(t *testing.T) {
 	}{
 		{"text: emphasis and links", mdEscape, "*a* _b_ [c](d) ~e~", `\*a\* \_b\_ \[c\](d) \~e\~`},
 		{"text: html", mdEscape, "<img src=x> & co", "&lt;img src=x&gt; &amp; co"},
+		{"text: entity stays literal", mdEscape, "&#64;team", "&amp;#" + wj + "64;team"},
 		{"text: backticks and backslash", mdEscape, "`x` \\", "\\`x\\` \\\\"},
+		{"text: math", mdEscape, "$x^2$", `\$x^2\$`},
 		{"text: line breaks", mdEscape, "a\nb\r\nc", "a b c"},
-		{"text: control characters", mdEscape, "\x1b[31mred\x1b[0m\x00", "\uFFFD\\[31mred\uFFFD\\[0m\uFFFD"},
-		{"code: control characters", mdCode, "a\x1bb", "`a\uFFFDb`"},
+		{"text: control characters shown", mdEscape, "\x1b[31mred\x1b[0m\x00", `\\x1b\[31mred\\x1b\[0m\\x00`},
+		{"text: bidi and zero-width shown", mdEscape, "a\u202eb\u200bc", `a\\u202eb\\u200bc`},
+		{"text: user mention", mdEscape, "@octocat", "@" + wj + "octocat"},
+		{"text: team mention", mdEscape, "@acme/secops", "@" + wj + "acme/secops"},
+		{"text: issue references", mdEscape, "#123 GH-123 gh-4 acme/agents#9", "#" + wj + "123 GH-" + wj + "123 gh-" + wj + "4 acme/agents#" + wj + "9"},
+		{"text: commit reference", mdEscape, "acme/agents@9fceb02", "acme/agents@" + wj + "9fceb02"},
+		{"text: email", mdEscape, "ops@example.com", "ops@" + wj + "example.com"},
+		{"text: urls stay text", mdEscape, "see https://evil.example and WWW.evil.example", "see https:" + wj + "//evil.example and WWW" + wj + ".evil.example"},
+		{"text: runner command", mdEscape, "##[error]x", "#" + wj + "#" + wj + "\\[error\\]x"},
+		{"code: control characters shown", mdCode, "a\x1bb\nc", "`a\\x1bb\\nc`"},
+		{"code: mention left as is", mdCode, "@acme/secops", "`@acme/secops`"},
 		{"code: plain", mdCode, "voice-starter", "`voice-starter`"},
 		{"code: backtick inside", mdCode, "a`b", "``a`b``"},
 		{"code: backtick at the edge", mdCode, "`a", "`` `a ``"},
+		{"code: spaces at both edges", mdCode, " a ", "`  a  `"},
+		{"code: runner command", mdCode, "##[error]", "`#" + wj + "#[error]`"},
 		{"code: empty", mdCode, "", ""},
 		{"cell: pipe in code", func(s string) string { return cell(mdCode(s)) }, "a|b", "`a\\|b`"},
+		{"html code: markup", htmlCode, "<b>&\"", "&lt;b&gt;&amp;&#34;"},
+		{"url: link breakers encoded", mdURL, "https://x.example/a b)(<>", "https://x.example/a%20b%29%28%3C%3E"},
+		{"url: javascript refused", mdURL, "javascript:alert(1)", ""},
+		{"literal: invisible in a JSON string", func(s string) string { return literal(s) }, "a\u202e\x7f\U000e0041##[", `"a\u202e\u007f\udb40\udc41#\u0023["`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

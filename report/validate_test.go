@@ -21,7 +21,7 @@ func TestValidationMarkdown(t *testing.T) {
 			name: "errors in a fence their backticks cannot close",
 			errs: []string{"pipecat.yaml:4:12: agents.bot.image: bad ```", "pipecat.yaml:9:3: agents.x: unknown key \"x\"\x1b[31m"},
 			want: "<!-- pipecat-gitops: pipecat.yaml -->\n### ❌ pipecat-gitops validate: `pipecat.yaml`, 2 errors\n\n" +
-				"````\npipecat.yaml:4:12: agents.bot.image: bad ```\npipecat.yaml:9:3: agents.x: unknown key \"x\"\uFFFD[31m\n````\n",
+				"````\npipecat.yaml:4:12: agents.bot.image: bad ```\npipecat.yaml:9:3: agents.x: unknown key \"x\"\\x1b[31m\n````\n",
 		},
 	}
 	for _, tt := range tests {
