@@ -27,7 +27,7 @@ import (
 //     GitHub neither mentions nor links inside code.
 //   - GitHub Actions reads workflow commands from a job's output: "::" at
 //     the start of a line (after spaces) and "##[" anywhere. Neither
-//     reaches an output line from a config or API string.
+//     reaches an output line from a config or API string (TerminalText).
 
 // wordJoiner is invisible and joins what it separates, so mentions,
 // references and links are no longer recognised but read the same.
@@ -162,7 +162,7 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 // in code, so the text stays as it is (and can be copied), except that
 // "##[" is broken for the runner.
 func mdCode(s string) string {
-	s = runnerSafe(visible(s), string(wordJoiner))
+	s = runnerSafe(visible(s), codeHashes)
 	if s == "" {
 		return ""
 	}
@@ -177,19 +177,52 @@ func mdCode(s string) string {
 }
 
 // htmlCode is s inside the <code> of raw HTML (a <details> summary).
-func htmlCode(s string) string { return html.EscapeString(runnerSafe(visible(s), string(wordJoiner))) }
+func htmlCode(s string) string { return html.EscapeString(runnerSafe(visible(s), codeHashes)) }
 
-// fenced is s on one line of a fenced code block (a diff).
-func fenced(s string) string { return runnerSafe(visible(s), `\x23`) }
+// TerminalText makes text from a config or the API safe to print on a
+// terminal or in a GitHub Actions log, line breaks kept: control
+// characters (ESC, OSC, CR, NUL, C1), bidi controls and zero-width
+// characters are shown as escapes (\x1b, \u202e); a line that would
+// begin with "::" (after white space), a workflow command such as
+// ::add-mask:: or ::stop-commands::, begins with \x3a: instead; and
+// "##[", the legacy command prefix the runner finds anywhere in a line,
+// is written #\x23[. Package main uses it for the error lines it prints.
+func TerminalText(s string) string { return terminalLines(s, "") }
+
+// terminalLines is TerminalText with indent before every line after the
+// first, so a multi-line message stays under its first line.
+func terminalLines(s, indent string) string {
+	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = terminalLine(l)
+	}
+	return strings.Join(lines, "\n"+indent)
+}
+
+// terminalLine is s on one line of a terminal, a log or a code block:
+// TerminalText with line breaks shown as \n.
+func terminalLine(s string) string {
+	s = runnerSafe(visible(s), terminalHashes)
+	if t := strings.TrimLeftFunc(s, unicode.IsSpace); strings.HasPrefix(t, "::") {
+		s = s[:len(s)-len(t)] + `\x3a` + t[1:]
+	}
+	return s
+}
 
 // runnerSafe breaks the legacy workflow command prefix "##[", which the
-// runner finds anywhere in a line, by putting sep between the two #.
-func runnerSafe(s, sep string) string {
+// runner finds anywhere in a line, by writing it as repl.
+func runnerSafe(s, repl string) string {
 	if !strings.Contains(s, "##[") {
 		return s
 	}
-	return strings.ReplaceAll(s, "##[", "#"+sep+"#[")
+	return strings.ReplaceAll(s, "##[", repl)
 }
+
+// The forms of "##[": invisibly broken in code, shown in a terminal.
+const (
+	codeHashes     = "#\u2060#["
+	terminalHashes = `#\x23[`
+)
 
 // codeFence returns a fence for a fenced code block that body cannot close.
 func codeFence(body string) string {

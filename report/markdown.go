@@ -448,7 +448,7 @@ func planDetails(c plan.Change) string {
 	paths := make([]string, len(c.Fields))
 	width := 0
 	for i, f := range c.Fields {
-		paths[i] = fenced(f.Path)
+		paths[i] = terminalLine(f.Path)
 		width = max(width, utf8.RuneCountInString(paths[i])+1)
 	}
 	var body strings.Builder

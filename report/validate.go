@@ -18,7 +18,7 @@ func ValidationMarkdown(config string, agents int, errs []string) string {
 	fmt.Fprintf(&b, "### ❌ pipecat-gitops validate: %s, %s\n\n", mdCode(config), plural(len(errs), "error"))
 	lines := make([]string, len(errs))
 	for i, e := range errs {
-		lines[i] = fenced(e)
+		lines[i] = terminalLine(e)
 	}
 	body := strings.Join(lines, "\n")
 	fence := codeFence(body)
