@@ -137,13 +137,13 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	if big {
 		details = nil
 		for _, a := range []plan.Action{plan.Replace, plan.Create, plan.Update} {
-			s := &section{head: "#### " + diffHeadings[a] + "\n\n"}
+			group := &section{head: "#### " + diffHeadings[a] + "\n\n"}
 			for _, c := range changes {
 				if c.Action == a && len(c.Fields) > 0 {
-					s.add(planDetails(c), diffLabels[a])
+					group.add(planDetails(c), diffLabels[a])
 				}
 			}
-			details = append(details, s)
+			details = append(details, group)
 		}
 	} else {
 		for _, c := range changes {
