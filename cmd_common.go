@@ -223,7 +223,7 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 func (e *env) reportFailure(subject, config, summaryFile string, err error) {
 	var b strings.Builder
 	printError(&b, err)
-	md := report.FailureMarkdown(subject, strings.TrimRight(b.String(), "\n"), e.meta(config))
+	md := report.FailureMarkdown(subject, strings.Split(strings.TrimRight(b.String(), "\n"), "\n"), e.meta(config))
 	if summaryFile != "" {
 		if werr := os.WriteFile(summaryFile, []byte(md), 0o644); werr != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %v\n", werr)

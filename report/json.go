@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 
@@ -27,10 +28,18 @@ func ResultJSON(w io.Writer, r *apply.Result) error {
 }
 
 // writeJSON leaves <, > and & as they are: the documents are read by
-// programs and people, never embedded in HTML.
+// programs and people, never embedded in HTML. Characters JSON allows raw
+// but a terminal or a runner would act on (bidi and zero-width
+// characters, DEL, C1 controls, "##[") are written as \u escapes: the
+// same document to a decoder.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(jsonVisible(b.Bytes()))
+	return err
 }

@@ -2,28 +2,67 @@ package report
 
 import (
 	"fmt"
-	"html"
+	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 )
 
-// PlanMarkdown renders p as the pull-request comment. The marker names
-// m.Config, or p.Config when m.Config is empty. Then come the headline
-// counts, a caution block naming every agent to be deleted or replaced, a
-// table of the changes, a <details> block per agent, the findings, the
-// unmanaged agents and a footer.
+// Layout limits of the plan comment. They keep the first screen (about 25
+// lines) to what a reviewer must see before anything else: the counts, the
+// errors and the destructive changes.
+const (
+	// maxTopErrors errors are listed under the headline; the rest go to
+	// the findings after the details.
+	maxTopErrors = 8
+	// maxCautionBullets destructive changes or fewer get a bullet each,
+	// with the reason; more get one line per kind.
+	maxCautionBullets = 5
+	// maxCautionNames names per kind are on that line; the rest are
+	// counted there and listed further down.
+	maxCautionNames = 10
+	// maxTableRows changes or fewer get a table row each; a larger plan
+	// gets a row per action, because a row per agent would only repeat,
+	// line for line, the list of <details> blocks after it.
+	maxTableRows = 50
+	// maxTextBytes bounds one message (finding, reason, API error) in a
+	// comment, so that no single value can take the whole budget.
+	maxTextBytes = 1000
+)
+
+// PlanMarkdown renders p as the pull-request comment, in this order:
 //
-// The result is at most MaxCommentSize bytes. Past that budget it drops
-// <details> blocks (from the end), then table rows, then findings, and says
-// so in one note linking to m.RunURL; then it writes the caution block's
-// names more compactly. The marker, the headline and the name of every
-// agent to be deleted or replaced always stay, with one exception no layout
-// can avoid: when those names alone exceed the budget (thousands of deletes
-// of long names; 3,000 names of 20 characters still fit), the block names
-// as many as fit and says how many more there are.
+//   - the marker and the headline counts;
+//   - an alert with the errors (preflight errors and refusals, each with
+//     its file:line; past maxTopErrors, the rest are counted and listed
+//     with the findings) and the plan-wide warnings, which say that some
+//     checks did not run and so qualify "no errors";
+//   - an alert with the destructive changes: a bullet per agent with its
+//     reason for up to maxCautionBullets of them, else one line per kind
+//     naming up to maxCautionNames agents and counting the rest;
+//   - in a large plan, the full list of those names in a <details> block;
+//   - the table: a row per change (in plan order) for up to maxTableRows
+//     changes, else a row per action with the agents and the changed
+//     fields counted;
+//   - a <details> block with the diff of each agent that has fields: in
+//     plan order, or grouped replace, create, update in a large plan;
+//   - the note saying what the size budget cut, linking m.RunURL;
+//   - the remaining findings (agent warnings, errors past the first
+//     maxTopErrors); the unmanaged agents; the footer.
+//
+// The result is at most MaxCommentSize bytes. The budget goes to the
+// destructive changes and the errors first, creates next, updates last:
+// past it, update diffs are cut (from the end), then create diffs,
+// warnings, table rows of creates and updates, replace diffs, and errors
+// past the first maxTopErrors; then the full list of destructive names is
+// written more compactly. The marker, the headline, the alerts and the
+// name of every agent to be deleted or replaced always stay, with one
+// exception no layout can avoid: when those names alone exceed the budget
+// (thousands of deletes of long names; 3,000 names of 20 characters still
+// fit), the list names as many as fit and counts the others.
 func PlanMarkdown(p *plan.Plan, m Meta) string {
 	config := m.Config
 	if config == "" {
@@ -31,6 +70,34 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	}
 	s := summarize(p)
 	changes := changed(p)
+	big := len(changes) > maxTableRows
+	var dels, reps []plan.Change
+	for _, c := range changes {
+		switch c.Action {
+		case plan.Delete:
+			dels = append(dels, c)
+		case plan.Replace:
+			reps = append(reps, c)
+		}
+	}
+
+	// Findings: the first errors and the plan-wide warnings on top, the
+	// rest after the details.
+	var topFindings, restFindings []plan.Finding
+	restErrors := 0
+	for _, f := range sortedFindings(p.Findings) {
+		switch {
+		case f.Severity == plan.Error && len(topFindings) < maxTopErrors:
+			topFindings = append(topFindings, f)
+		case f.Severity == plan.Error:
+			restFindings = append(restFindings, f)
+			restErrors++
+		case f.Agent == "":
+			topFindings = append(topFindings, f)
+		default:
+			restFindings = append(restFindings, f)
+		}
+	}
 
 	var top strings.Builder
 	top.WriteString(Marker(config) + "\n")
@@ -41,28 +108,77 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	if len(changes) == 0 {
 		top.WriteString("No changes. Live agents match " + mdCode(config) + ".\n\n")
 	}
-	if s.Errors > 0 {
-		fmt.Fprintf(&top, "> [!WARNING]\n> Preflight found %s: apply would fail until %s fixed. See the findings below.\n\n",
-			plural(s.Errors, "error"), pick(s.Errors == 1, "it is", "they are"))
-	}
+	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
+	top.WriteString(cautionAlert(dels, reps, pick(big, "all listed below", "all in the table below")))
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "plan"}
-	d.caution = cautionBlock(changes, m.RunURL)
+	if big {
+		d.names = destructiveList(dels, reps, m.RunURL)
+	}
 
-	table := &section{label: "rows", head: "| Agent | Action | Changed fields |\n| --- | --- | --- |\n", tail: "\n"}
-	details := &section{label: "details"}
-	for _, c := range changes {
-		table.add(planRow(c))
-		if len(c.Fields) > 0 {
-			details.add(planDetails(c))
+	table := &section{head: "| Agent | Action | Changed fields |\n| --- | --- | --- |\n", tail: "\n"}
+	if big {
+		table.head = "| Action | Agents | Changed fields |\n| --- | ---: | --- |\n"
+		for _, a := range []plan.Action{plan.Replace, plan.Delete, plan.Create, plan.Update} {
+			if row := actionRow(a, changes); row != "" {
+				table.add(row, nil)
+			}
+		}
+	} else {
+		for _, c := range changes {
+			label := tableRowLabel
+			if c.Action == plan.Delete || c.Action == plan.Replace {
+				label = nil // the complete list of their names: never cut
+			}
+			table.add(planRow(c), label)
 		}
 	}
-	findings := &section{label: "findings", head: "#### Findings\n\n", tail: "\n"}
-	for _, f := range sortedFindings(p.Findings) {
-		findings.add(findingMarkdown(f, p.Config))
+
+	// The diffs: in plan order, or in a large plan one section per action
+	// under a heading, so that a reader can find the creates among 300.
+	details := []*section{{}}
+	if big {
+		details = nil
+		for _, a := range []plan.Action{plan.Replace, plan.Create, plan.Update} {
+			group := &section{head: "#### " + diffHeadings[a] + "\n\n"}
+			for _, c := range changes {
+				if c.Action == a && len(c.Fields) > 0 {
+					group.add(planDetails(c), diffLabels[a])
+				}
+			}
+			details = append(details, group)
+		}
+	} else {
+		for _, c := range changes {
+			if len(c.Fields) > 0 {
+				details[0].add(planDetails(c), diffLabels[c.Action])
+			}
+		}
 	}
-	d.sections = []*section{table, details, findings}
-	d.cutOrder = []*section{details, table, findings}
+
+	findings := &section{head: "#### Warnings\n\n", tail: "\n"}
+	if restErrors > 0 {
+		findings.head = "#### Findings\n\n"
+	}
+	for _, f := range restFindings {
+		findings.add(findingMarkdown(f, p.Config), pick(f.Severity == plan.Error, errorLabel, warningLabel))
+	}
+
+	d.sections = append(append([]*section{table}, details...), findings)
+	d.noteAfter = details[len(details)-1]
+	// The budget goes to destructive changes and errors first, creates
+	// next, updates last: cut in the opposite order.
+	cutDiffs := func(a plan.Action) {
+		for _, s := range details {
+			d.cutOrder(s, diffLabels[a])
+		}
+	}
+	cutDiffs(plan.Update)
+	cutDiffs(plan.Create)
+	d.cutOrder(findings, warningLabel)
+	d.cutOrder(table, tableRowLabel)
+	cutDiffs(plan.Replace)
+	d.cutOrder(findings, errorLabel)
 
 	var bottom strings.Builder
 	if len(p.Unmanaged) > 0 {
@@ -71,6 +187,201 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	bottom.WriteString(footer(config, m))
 	d.bottom = bottom.String()
 	return d.render()
+}
+
+// What the truncation note counts.
+var (
+	diffLabels = map[plan.Action]*noun{
+		plan.Create:  {"create diff", "create diffs"},
+		plan.Update:  {"update diff", "update diffs"},
+		plan.Replace: {"replace diff", "replace diffs"},
+	}
+	diffHeadings  = map[plan.Action]string{plan.Create: "Creates", plan.Update: "Updates", plan.Replace: "Replaces"}
+	tableRowLabel = &noun{"table row", "table rows"}
+	warningLabel  = &noun{"warning", "warnings"}
+	errorLabel    = &noun{"error", "errors"}
+	resultLabel   = &noun{"row of a succeeded change", "rows of succeeded changes"}
+	failureLabel  = &noun{"row of a failed change", "rows of failed changes"}
+)
+
+// problemsAlert lists the errors and plan-wide warnings shown under the
+// headline; empty when there are none.
+func problemsAlert(fs []plan.Finding, errors, more int, config string) string {
+	if len(fs) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	if errors > 0 {
+		fmt.Fprintf(&b, "> [!WARNING]\n> Preflight found %s: apply would fail until %s fixed.\n>\n",
+			plural(errors, "error"), pick(errors == 1, "it is", "they are"))
+	} else {
+		b.WriteString("> [!WARNING]\n> Some preflight checks did not run: apply may fail where they would have found an error.\n>\n")
+	}
+	for _, f := range fs {
+		b.WriteString("> " + findingMarkdown(f, config))
+	}
+	if more > 0 {
+		fmt.Fprintf(&b, "> - and %d more %s, listed under Findings below\n", more, pick(more == 1, "error", "errors"))
+	}
+	return b.String() + "\n"
+}
+
+// cautionAlert names the agents to be deleted or replaced: a bullet each
+// with its reason when there are few, else one line per kind naming the
+// first maxCautionNames and counting the rest (where is the complete
+// list). Empty when nothing is deleted or replaced.
+func cautionAlert(dels, reps []plan.Change, where string) string {
+	if len(dels)+len(reps) == 0 {
+		return ""
+	}
+	var verbs []string
+	if len(dels) > 0 {
+		verbs = append(verbs, "deletes "+plural(len(dels), "agent"))
+	}
+	if len(reps) > 0 {
+		verbs = append(verbs, "replaces "+plural(len(reps), "agent")+" (delete, then create)")
+	}
+	var b strings.Builder
+	b.WriteString("> [!CAUTION]\n> This plan " + strings.Join(verbs, " and ") + ".\n>\n")
+	if len(dels)+len(reps) <= maxCautionBullets {
+		for _, c := range dels {
+			b.WriteString("> - delete " + mdCode(c.Agent) + "\n")
+		}
+		for _, c := range reps {
+			b.WriteString("> - replace " + mdCode(c.Agent))
+			if c.Reason != "" {
+				b.WriteString(": " + mdMessage(c.Reason))
+			}
+			b.WriteString("\n")
+		}
+		return b.String() + "\n"
+	}
+	for _, group := range []struct {
+		kind    string
+		changes []plan.Change
+	}{{"Delete", dels}, {"Replace", reps}} {
+		if len(group.changes) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "> - **%s (%d):** %s", group.kind, len(group.changes), nameList(agents(group.changes), maxCautionNames, mdCode))
+		if len(group.changes) > maxCautionNames {
+			b.WriteString(" (" + where + ")")
+		}
+		b.WriteString("\n")
+	}
+	return b.String() + "\n"
+}
+
+func agents(cs []plan.Change) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Agent
+	}
+	return out
+}
+
+// destructiveList returns the layouts, most detailed first, of the
+// collapsed <details> block that names every agent of each kind the
+// caution alert could not name in full; mdDoc.render uses the first that
+// fits. The last names only as many as fit avail bytes. Nil when the alert
+// named them all.
+func destructiveList(dels, reps []plan.Change, runURL string) []func(avail int) string {
+	type group struct {
+		kind, verb string
+		changes    []plan.Change
+	}
+	var groups []group
+	var what []string
+	for _, g := range []group{{"Delete", "delete", dels}, {"Replace", "replace", reps}} {
+		if len(g.changes) > maxCautionNames {
+			groups = append(groups, g)
+			what = append(what, fmt.Sprintf("%d to %s", len(g.changes), g.verb))
+		}
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	head := "<details><summary>All agents to delete or replace: " + strings.Join(what, ", ") + "</summary>\n\n"
+	tail := "</details>\n\n"
+	lists := func(quote func(string) string, sep string) func(int) string {
+		return func(int) string {
+			var b strings.Builder
+			b.WriteString(head)
+			for _, g := range groups {
+				fmt.Fprintf(&b, "**%s (%d):** ", g.kind, len(g.changes))
+				for j, c := range g.changes {
+					if j > 0 {
+						b.WriteString(sep)
+					}
+					b.WriteString(quote(c.Agent))
+				}
+				b.WriteString("\n\n")
+			}
+			return b.String() + tail
+		}
+	}
+	// partial is the last resort: the names do not fit at all.
+	partial := func(avail int) string {
+		var b strings.Builder
+		b.WriteString(head)
+		var all []plan.Change
+		for _, g := range groups {
+			all = append(all, g.changes...)
+		}
+		for i, c := range all {
+			name := mdEscape(c.Agent) + " "
+			rest := fmt.Sprintf("… and %d more not named here; full plan: %s\n\n", len(all)-i, runLink(runURL, "the output of `pipecat-gitops plan`")) + tail
+			if b.Len()+len(name)+len(rest) > avail {
+				return b.String() + rest
+			}
+			b.WriteString(name)
+		}
+		return b.String() + "\n\n" + tail
+	}
+	return []func(int) string{
+		lists(mdCode, ", "),
+		lists(mdEscape, ", "),
+		lists(mdEscape, " "),
+		partial,
+	}
+}
+
+// actionRow is the large plan's table row for one action: how many agents,
+// and each changed field with the number of agents it changes in when that
+// is not all of them. Empty when no change has that action.
+func actionRow(a plan.Action, changes []plan.Change) string {
+	n := 0
+	count := map[string]int{}
+	var paths []string
+	for _, c := range changes {
+		if c.Action != a {
+			continue
+		}
+		n++
+		for _, f := range c.Fields {
+			if count[f.Path] == 0 {
+				paths = append(paths, f.Path)
+			}
+			count[f.Path]++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	// Most common first; ties keep plan order, which is schema order.
+	sort.SliceStable(paths, func(i, j int) bool { return count[paths[i]] > count[paths[j]] })
+	fields := make([]string, len(paths))
+	for i, p := range paths {
+		fields[i] = mdCode(p)
+		if count[p] < n {
+			fields[i] += fmt.Sprintf(" (%d of %d)", count[p], n)
+		}
+	}
+	action := a.String()
+	if a == plan.Delete || a == plan.Replace {
+		action = "**" + action + "**"
+	}
+	return "| " + action + " | " + fmt.Sprint(n) + " | " + cell(strings.Join(fields, ", ")) + " |\n"
 }
 
 // ResultMarkdown renders r as a comment with the same marker and style as
@@ -106,20 +417,15 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	}
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
-	table := &section{label: "rows", head: "| | Agent | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
-	var failures []int
-	for i, a := range r.Results {
-		table.add(resultRow(a))
-		if a.Outcome != apply.Succeeded {
-			failures = append(failures, i)
-		} else {
-			table.order = append(table.order, i)
-		}
+	table := &section{head: "| | Agent | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
+	for _, a := range r.Results {
+		table.add(resultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
 	}
-	// Successes are cut first: the failures are what the reader needs.
-	table.order = append(table.order, failures...)
 	d.sections = []*section{table}
-	d.cutOrder = []*section{table}
+	d.noteAfter = table
+	// Successes are cut first: the failures are what the reader needs.
+	d.cutOrder(table, resultLabel)
+	d.cutOrder(table, failureLabel)
 	d.bottom = footer(config, m)
 	return d.render()
 }
@@ -135,20 +441,22 @@ func planRow(c plan.Change) string {
 	}
 	what := strings.Join(paths, ", ")
 	if len(c.Fields) == 0 && c.Action == plan.Update && c.Reason != "" {
-		what = "_" + mdEscape(c.Reason) + "_"
+		what = "_" + mdMessage(c.Reason) + "_"
 	}
 	return "| " + cell(mdCode(c.Agent)) + " | " + action + " | " + cell(what) + " |\n"
 }
 
 // planDetails is one agent's fields as a diff block inside <details>.
 func planDetails(c plan.Change) string {
+	paths := make([]string, len(c.Fields))
 	width := 0
-	for _, f := range c.Fields {
-		width = max(width, len(f.Path)+1)
+	for i, f := range c.Fields {
+		paths[i] = terminalLine(f.Path)
+		width = max(width, utf8.RuneCountInString(paths[i])+1)
 	}
 	var body strings.Builder
-	for _, f := range c.Fields {
-		label := f.Path + ":" + strings.Repeat(" ", width-len(f.Path)-1)
+	for i, f := range c.Fields {
+		label := paths[i] + ":" + strings.Repeat(" ", width-utf8.RuneCountInString(paths[i])-1)
 		if c.Action != plan.Create {
 			body.WriteString("- " + label + " " + literal(f.Before) + "\n")
 		}
@@ -156,9 +464,9 @@ func planDetails(c plan.Change) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<details><summary><code>%s</code> %s: %s</summary>\n\n",
-		html.EscapeString(oneLine(c.Agent)), c.Action, plural(len(c.Fields), "field"))
+		htmlCode(c.Agent), c.Action, plural(len(c.Fields), "field"))
 	if c.Action == plan.Replace && c.Reason != "" {
-		b.WriteString("Reason: " + mdEscape(c.Reason) + "\n\n")
+		b.WriteString("Reason: " + mdMessage(c.Reason) + "\n\n")
 	}
 	fence := codeFence(body.String())
 	b.WriteString(fence + "diff\n" + body.String() + fence + "\n\n</details>\n\n")
@@ -178,7 +486,7 @@ func findingMarkdown(f plan.Finding, config string) string {
 	if f.Field != "" {
 		b.WriteString(" " + mdCode(f.Field))
 	}
-	b.WriteString(": " + mdEscape(f.Message))
+	b.WriteString(": " + mdMessage(f.Message))
 	if pos := position(f, config); pos != "" {
 		b.WriteString(" (" + mdCode(pos) + ")")
 	}
@@ -205,14 +513,14 @@ func resultRow(a apply.AgentResult) string {
 		parts = append(parts, "**skipped** (not started)")
 	}
 	if a.Outcome != apply.Succeeded && a.Error != "" {
-		msg := mdEscape(a.Error)
+		msg := mdMessage(a.Error)
 		if a.ErrorCode != "" {
 			msg = mdCode(a.ErrorCode) + ": " + msg
 		}
 		parts = append(parts, msg)
 	}
 	if a.Note != "" {
-		parts = append(parts, mdEscape(a.Note))
+		parts = append(parts, mdMessage(a.Note))
 	}
 	if a.Outcome != apply.Skipped {
 		parts = append(parts, durationText(a.Duration))
@@ -229,124 +537,61 @@ func footer(config string, m Meta) string {
 	if !m.Time.IsZero() {
 		parts = append(parts, m.Time.UTC().Format(time.RFC3339))
 	}
-	if m.RunURL != "" {
-		parts = append(parts, "[workflow run]("+m.RunURL+")")
+	if u := mdURL(m.RunURL); u != "" {
+		parts = append(parts, "[workflow run]("+u+")")
 	}
 	return "---\n<sub>" + strings.Join(parts, " · ") + "</sub>\n"
 }
 
-// cautionBlock returns the block naming every agent to be deleted or
-// replaced, from the most to the least detailed layout; mdDoc.render uses
-// the first that fits. The last layout names only as many as fit avail
-// bytes. Nil when nothing is deleted or replaced.
-func cautionBlock(changes []plan.Change, runURL string) []func(avail int) string {
-	var dels, reps []plan.Change
-	for _, c := range changes {
-		switch c.Action {
-		case plan.Delete:
-			dels = append(dels, c)
-		case plan.Replace:
-			reps = append(reps, c)
-		}
-	}
-	if len(dels)+len(reps) == 0 {
-		return nil
-	}
-	var verbs []string
-	if len(dels) > 0 {
-		verbs = append(verbs, "deletes "+plural(len(dels), "agent"))
-	}
-	if len(reps) > 0 {
-		verbs = append(verbs, "replaces "+plural(len(reps), "agent")+" (delete, then create)")
-	}
-	intro := "> [!CAUTION]\n> This plan " + strings.Join(verbs, " and ") + ".\n>\n"
+// noun names what the truncation note counts.
+type noun struct{ one, many string }
 
-	full := func(int) string {
-		var b strings.Builder
-		b.WriteString(intro)
-		for _, c := range dels {
-			b.WriteString("> - delete " + mdCode(c.Agent) + "\n")
-		}
-		for _, c := range reps {
-			b.WriteString("> - replace " + mdCode(c.Agent))
-			if c.Reason != "" {
-				b.WriteString(": " + mdEscape(c.Reason))
-			}
-			b.WriteString("\n")
-		}
-		return b.String() + "\n"
-	}
-	// lists writes one paragraph per action, names joined by sep.
-	lists := func(quote func(string) string, sep string) func(int) string {
-		return func(int) string {
-			var b strings.Builder
-			b.WriteString(intro)
-			for i, group := range [][]plan.Change{dels, reps} {
-				if len(group) == 0 {
-					continue
-				}
-				if i == 1 && len(dels) > 0 {
-					b.WriteString(">\n")
-				}
-				fmt.Fprintf(&b, "> **%s (%d):** ", pick(i == 0, "Delete", "Replace"), len(group))
-				for j, c := range group {
-					if j > 0 {
-						b.WriteString(sep)
-					}
-					b.WriteString(quote(c.Agent))
-				}
-				b.WriteString("\n")
-			}
-			return b.String() + "\n"
-		}
-	}
-	// partial is the last resort: the names do not fit at all.
-	partial := func(avail int) string {
-		var b strings.Builder
-		b.WriteString(intro + "> ")
-		all := append(append([]plan.Change(nil), dels...), reps...)
-		for i, c := range all {
-			name := mdEscape(oneLine(c.Agent)) + " "
-			rest := fmt.Sprintf("… and %d more not named here; full plan: %s\n\n", len(all)-i, runURLOr(runURL, "the workflow run"))
-			if b.Len()+len(name)+len(rest) > avail {
-				return b.String() + rest
-			}
-			b.WriteString(name)
-		}
-		return b.String() + "\n\n"
-	}
-	return []func(int) string{
-		full,
-		lists(mdCode, ", "),
-		lists(func(s string) string { return mdEscape(oneLine(s)) }, ", "),
-		lists(func(s string) string { return mdEscape(oneLine(s)) }, " "),
-		partial,
-	}
+// item is one piece of a section the budget may cut; label is nil for an
+// item that always stays.
+type item struct {
+	text  string
+	label *noun
 }
 
-// section is a run of items (table rows, <details> blocks, findings) that
-// the size budget may cut. head and tail frame the items and go with the
-// last one kept.
+// section is a run of items (table rows, <details> blocks, findings). head
+// and tail frame the items and go with the last one kept.
 type section struct {
-	label      string // names the items in the truncation note
 	head, tail string
-	items      []string
-	// order is the order in which items are cut; nil means from the end.
-	order []int
+	items      []item
 }
 
-func (s *section) add(item string) { s.items = append(s.items, item) }
+func (s *section) add(text string, label *noun) { s.items = append(s.items, item{text, label}) }
 
-// mdDoc is a comment under construction: fixed parts that always stay, the
-// caution block's layouts, and the sections the budget may cut.
+// mdDoc is a comment under construction: fixed parts that always stay,
+// the layouts of the destructive names list, and the sections the budget
+// may cut.
 type mdDoc struct {
-	top      string
-	caution  []func(avail int) string
-	sections []*section // in output order
-	cutOrder []*section // which section loses items first
-	bottom   string
-	runURL   string
-	subject  string // "plan" or "result", for the note's link
+	top   string
+	names []func(avail int) string
+	// sections are in output order; the truncation note goes after
+	// noteAfter.
+	sections  []*section
+	noteAfter *section
+	// cuts is the order in which items are cut.
+	cuts    []cut
+	bottom  string
+	runURL  string
+	subject string // "plan" or "result", for the note
+}
+
+type cut struct {
+	s *section
+	i int
+}
+
+// cutOrder appends the items of s labelled label to the cut order, from
+// the last to the first.
+func (d *mdDoc) cutOrder(s *section, label *noun) {
+	for i := len(s.items) - 1; i >= 0; i-- {
+		if s.items[i].label == label {
+			d.cuts = append(d.cuts, cut{s, i})
+		}
+	}
 }
 
 // render assembles the comment within MaxCommentSize bytes.
@@ -357,164 +602,114 @@ func (d *mdDoc) render() string {
 		k := make([]bool, len(s.items))
 		for i := range k {
 			k[i] = true
-			size += len(s.items[i])
+			size += len(s.items[i].text)
 		}
 		if len(s.items) > 0 {
 			size += len(s.head) + len(s.tail)
 		}
 		kept[s] = k
 	}
-	caution, level := "", 0
-	if len(d.caution) > 0 {
-		caution = d.caution[0](MaxCommentSize)
+	names, level := "", 0
+	if len(d.names) > 0 {
+		names = d.names[0](MaxCommentSize)
 	}
-	size += len(caution)
+	size += len(names)
 
+	// The labels in the order the note lists them, with how many items
+	// each could lose.
+	var labels []*noun
+	total := map[*noun]int{}
+	for _, c := range d.cuts {
+		l := c.s.items[c.i].label
+		if total[l] == 0 {
+			labels = append(labels, l)
+		}
+		total[l]++
+	}
 	// Reserve room for the longest note this document could need, so that
 	// cutting never has to be redone once the note is written.
 	var reserve int
 	if size > MaxCommentSize {
-		var all []string
-		for _, s := range d.cutOrder {
-			all = append(all, fmt.Sprintf("%d %s", len(s.items), s.label))
-		}
-		reserve = len(d.note(all))
+		reserve = len(d.note(labels, total))
 	}
 
-	omitted := make(map[*section]int)
-	for _, s := range d.cutOrder {
-		order := s.order
-		if order == nil {
-			order = make([]int, len(s.items))
-			for i := range order {
-				order[i] = len(s.items) - 1 - i
-			}
+	omitted := map[*noun]int{}
+	left := map[*section]int{}
+	for _, s := range d.sections {
+		left[s] = len(s.items)
+	}
+	for _, c := range d.cuts {
+		if size+reserve <= MaxCommentSize {
+			break
 		}
-		for _, i := range order {
-			if size+reserve <= MaxCommentSize {
-				break
-			}
-			kept[s][i] = false
-			size -= len(s.items[i])
-			omitted[s]++
-			if omitted[s] == len(s.items) {
-				size -= len(s.head) + len(s.tail)
-			}
+		kept[c.s][c.i] = false
+		size -= len(c.s.items[c.i].text)
+		omitted[c.s.items[c.i].label]++
+		if left[c.s]--; left[c.s] == 0 {
+			size -= len(c.s.head) + len(c.s.tail)
 		}
 	}
-	for size+reserve > MaxCommentSize && level < len(d.caution)-1 {
-		size -= len(caution)
+	for size+reserve > MaxCommentSize && level < len(d.names)-1 {
+		size -= len(names)
 		level++
-		avail := MaxCommentSize - size - reserve
-		caution = d.caution[level](avail)
-		size += len(caution)
+		names = d.names[level](MaxCommentSize - size - reserve)
+		size += len(names)
 	}
 
 	var b strings.Builder
 	b.Grow(size + reserve)
 	b.WriteString(d.top)
-	b.WriteString(caution)
-	var counts []string
-	for _, s := range d.cutOrder {
-		if omitted[s] > 0 {
-			counts = append(counts, fmt.Sprintf("%d %s", omitted[s], s.label))
-		}
-	}
-	if len(counts) > 0 {
-		b.WriteString(d.note(counts))
-	}
+	b.WriteString(names)
 	for _, s := range d.sections {
-		if omitted[s] == len(s.items) {
-			continue
-		}
-		b.WriteString(s.head)
-		for i, item := range s.items {
-			if kept[s][i] {
-				b.WriteString(item)
+		if left[s] > 0 {
+			b.WriteString(s.head)
+			for i, it := range s.items {
+				if kept[s][i] {
+					b.WriteString(it.text)
+				}
 			}
+			b.WriteString(s.tail)
 		}
-		b.WriteString(s.tail)
+		if s == d.noteAfter && len(omitted) > 0 {
+			b.WriteString(d.note(labels, omitted))
+		}
 	}
 	b.WriteString(d.bottom)
 	return b.String()
 }
 
-// note is the one line that says what the budget cut.
-func (d *mdDoc) note(counts []string) string {
-	s := "> [!NOTE]\n> Output truncated: " + strings.Join(counts, " / ") + " omitted."
-	if d.runURL != "" {
-		s += " Full " + d.subject + ": " + d.runURL
-	}
-	return s + "\n\n"
-}
-
-func runURLOr(url, fallback string) string {
-	if url == "" {
-		return fallback
-	}
-	return url
-}
-
-// mdText escapes text from user files and the API so Markdown and HTML
-// take it literally; line breaks become spaces so it stays in its line or
-// table cell.
-var mdText = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "~", `\~`,
-	"&", "&amp;", "<", "&lt;", ">", "&gt;",
-	"\r\n", " ", "\n", " ", "\r", " ",
-)
-
-func mdEscape(s string) string { return noControl(mdText.Replace(s)) }
-
-// cell makes content safe inside a table cell: GitHub splits cells on
-// every unescaped pipe, even inside code spans.
-func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-
-// mdCode writes s as a code span, with a backtick fence longer than any run
-// of backticks inside it.
-func mdCode(s string) string {
-	s = oneLine(s)
-	if s == "" {
-		return ""
-	}
-	fence := strings.Repeat("`", longestRun(s, '`')+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	return fence + s + fence
-}
-
-// codeFence returns a fence for a fenced code block that body cannot close.
-func codeFence(body string) string {
-	return strings.Repeat("`", max(3, longestRun(body, '`')+1))
-}
-
-func longestRun(s string, c byte) int {
-	longest, run := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
+// note says what the budget cut, counted per label, and where the whole
+// document is.
+func (d *mdDoc) note(labels []*noun, counts map[*noun]int) string {
+	var parts []string
+	for _, l := range labels {
+		if n := counts[l]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, pick(n == 1, l.one, l.many)))
 		}
 	}
-	return longest
+	return "> [!NOTE]\n> Left out to fit GitHub's comment size limit: " + strings.Join(parts, ", ") +
+		". The full " + d.subject + " is in " + runLink(d.runURL, "the output of `pipecat-gitops "+pick(d.subject == "plan", "plan", "apply")+"`") + ".\n\n"
 }
 
-var lineBreaks = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ")
+// runLink links the workflow run, or names fallback when there is none.
+func runLink(url, fallback string) string {
+	if u := mdURL(url); u != "" {
+		return "the [workflow run](" + u + ")"
+	}
+	return fallback
+}
 
-func oneLine(s string) string { return noControl(lineBreaks.Replace(s)) }
-
-// noControl replaces control characters (an API message may carry ANSI
-// colour codes) with U+FFFD, which shows that something was there.
-func noControl(s string) string {
-	return strings.Map(func(r rune) rune {
-		if (r < 0x20 && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '\uFFFD'
+// mdMessage is a free-text message (a finding, a reason, an API error) in
+// a comment: escaped, on one line, and at most maxTextBytes long.
+func mdMessage(s string) string {
+	if len(s) > maxTextBytes {
+		cut := maxTextBytes
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
 		}
-		return r
-	}, s)
+		s = s[:cut] + "…"
+	}
+	return mdEscape(s)
 }
 
 func plural(n int, noun string) string {
@@ -524,7 +719,7 @@ func plural(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func pick(cond bool, a, b string) string {
+func pick[T any](cond bool, a, b T) T {
 	if cond {
 		return a
 	}

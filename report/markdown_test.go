@@ -99,9 +99,10 @@ func TestPlanMarkdownBudget(t *testing.T) {
 		truncated bool
 	}{
 		{"3,000 agents of every action", bigSpec{create: 1400, update: 900, replace: 120, del: 380, noop: 200, nameLen: 20, findings: 60}, true},
-		{"3,000 deletes of 20-character names", bigSpec{del: 3000, nameLen: 20}, true},
+		// Every name fits once written plainly: nothing is left out.
+		{"3,000 deletes of 20-character names", bigSpec{del: 3000, nameLen: 20}, false},
 		{"2,000 replaces and 1,000 deletes", bigSpec{replace: 2000, del: 1000, nameLen: 20}, true},
-		{"2,700 deletes of 22-character names", bigSpec{del: 2700, nameLen: 22}, true},
+		{"2,700 deletes of 22-character names", bigSpec{del: 2700, nameLen: 22}, false},
 		{"400 updates just over the budget", bigSpec{update: 400, nameLen: 20}, true},
 		{"a plan that fits", bigSpec{create: 20, update: 20, replace: 5, del: 5, noop: 1000, nameLen: 20, findings: 4}, false},
 	}
@@ -110,11 +111,11 @@ func TestPlanMarkdownBudget(t *testing.T) {
 			p := bigPlan(tt.spec)
 			md := PlanMarkdown(p, Meta{Config: "pipecat.yaml", RunURL: runURL})
 			checkPlanMarkdown(t, p, md)
-			note := "Output truncated: "
+			note := "Left out to fit GitHub's comment size limit: "
 			if got := strings.Contains(md, note); got != tt.truncated {
 				t.Errorf("truncation note present = %v, want %v", got, tt.truncated)
 			}
-			if tt.truncated && !strings.Contains(md, "omitted. Full plan: "+runURL+"\n") {
+			if tt.truncated && !strings.Contains(md, ". The full plan is in the [workflow run]("+runURL+").\n") {
 				t.Errorf("truncation note does not link the run %s", runURL)
 			}
 			if strings.Count(md, note) > 1 {
@@ -135,7 +136,7 @@ func TestPlanMarkdownBudget(t *testing.T) {
 					}
 				}
 				want := p.Summary.Create + p.Summary.Update + p.Summary.Replace
-				if got := strings.Count(md, "<details>"); got != want {
+				if got := strings.Count(md, "<details><summary><code>"); got != want {
 					t.Errorf("%d <details> blocks, want %d", got, want)
 				}
 			}
@@ -179,7 +180,7 @@ func TestPlanMarkdownNamesBeyondAnyBudget(t *testing.T) {
 			named++
 		}
 	}
-	want := fmt.Sprintf("… and %d more not named here; full plan: %s\n", 3000-named, runURL)
+	want := fmt.Sprintf("… and %d more not named here; full plan: the [workflow run](%s)\n", 3000-named, runURL)
 	if !strings.Contains(md, want) {
 		t.Errorf("comment does not say %q", want)
 	}
@@ -214,8 +215,12 @@ func TestResultMarkdownBudget(t *testing.T) {
 	if !strings.Contains(md, headline) {
 		t.Errorf("headline %q missing", headline)
 	}
-	if !strings.Contains(md, "rows omitted. Full result: "+runURL) {
-		t.Errorf("truncation note missing")
+	// The note counts the rows of successes left out, and links the run.
+	kept := strings.Count(md, "| ✅ |")
+	note := fmt.Sprintf("> Left out to fit GitHub's comment size limit: %d rows of succeeded changes. The full result is in the [workflow run](%s).\n",
+		3000-len(failed)-kept, runURL)
+	if !strings.Contains(md, note) {
+		t.Errorf("truncation note %q missing", note)
 	}
 	// Failures are kept in preference to successes.
 	names := mentioned(md)
@@ -245,6 +250,7 @@ func TestMarker(t *testing.T) {
 }
 
 func TestMarkdownEscaping(t *testing.T) {
+	const wj = "\u2060"
 	tests := []struct {
 		name string
 		f    func(string) string
@@ -253,15 +259,32 @@ func TestMarkdownEscaping(t *testing.T) {
 	}{
 		{"text: emphasis and links", mdEscape, "*a* _b_ [c](d) ~e~", `\*a\* \_b\_ \[c\](d) \~e\~`},
 		{"text: html", mdEscape, "<img src=x> & co", "&lt;img src=x&gt; &amp; co"},
+		{"text: entity stays literal", mdEscape, "&#64;team", "&amp;#" + wj + "64;team"},
 		{"text: backticks and backslash", mdEscape, "`x` \\", "\\`x\\` \\\\"},
+		{"text: math", mdEscape, "$x^2$", `\$x^2\$`},
 		{"text: line breaks", mdEscape, "a\nb\r\nc", "a b c"},
-		{"text: control characters", mdEscape, "\x1b[31mred\x1b[0m\x00", "\uFFFD\\[31mred\uFFFD\\[0m\uFFFD"},
-		{"code: control characters", mdCode, "a\x1bb", "`a\uFFFDb`"},
+		{"text: control characters shown", mdEscape, "\x1b[31mred\x1b[0m\x00", `\\x1b\[31mred\\x1b\[0m\\x00`},
+		{"text: bidi and zero-width shown", mdEscape, "a\u202eb\u200bc", `a\\u202eb\\u200bc`},
+		{"text: user mention", mdEscape, "@octocat", "@" + wj + "octocat"},
+		{"text: team mention", mdEscape, "@acme/secops", "@" + wj + "acme/secops"},
+		{"text: issue references", mdEscape, "#123 GH-123 gh-4 acme/agents#9", "#" + wj + "123 GH-" + wj + "123 gh-" + wj + "4 acme/agents#" + wj + "9"},
+		{"text: commit reference", mdEscape, "acme/agents@9fceb02", "acme/agents@" + wj + "9fceb02"},
+		{"text: email", mdEscape, "ops@example.com", "ops@" + wj + "example.com"},
+		{"text: urls stay text", mdEscape, "see https://evil.example and WWW.evil.example", "see https:" + wj + "//evil.example and WWW" + wj + ".evil.example"},
+		{"text: runner command", mdEscape, "##[error]x", "#" + wj + "#" + wj + "\\[error\\]x"},
+		{"code: control characters shown", mdCode, "a\x1bb\nc", "`a\\x1bb\\nc`"},
+		{"code: mention left as is", mdCode, "@acme/secops", "`@acme/secops`"},
 		{"code: plain", mdCode, "voice-starter", "`voice-starter`"},
 		{"code: backtick inside", mdCode, "a`b", "``a`b``"},
 		{"code: backtick at the edge", mdCode, "`a", "`` `a ``"},
+		{"code: spaces at both edges", mdCode, " a ", "`  a  `"},
+		{"code: runner command", mdCode, "##[error]", "`#" + wj + "#[error]`"},
 		{"code: empty", mdCode, "", ""},
 		{"cell: pipe in code", func(s string) string { return cell(mdCode(s)) }, "a|b", "`a\\|b`"},
+		{"html code: markup", htmlCode, "<b>&\"", "&lt;b&gt;&amp;&#34;"},
+		{"url: link breakers encoded", mdURL, "https://x.example/a b)(<>", "https://x.example/a%20b%29%28%3C%3E"},
+		{"url: javascript refused", mdURL, "javascript:alert(1)", ""},
+		{"literal: invisible in a JSON string", func(s string) string { return literal(s) }, "a\u202e\x7f\U000e0041##[", `"a\u202e\u007f\udb40\udc41#\u0023["`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,11 +12,12 @@ import (
 // ProgressLine is one change of state of one agent during apply, as the
 // log line written when stderr is not a terminal:
 // "voice-starter: waiting (deployment 3f2a…)". Only the first line of a
-// multi-line detail is shown; the result has the rest.
+// multi-line detail is shown; the result has the rest. Agent names and
+// details are escaped as TerminalText does.
 func ProgressLine(ev apply.Event) string {
-	line := ev.Agent + ": " + ev.State
+	line := terminalLine(ev.Agent) + ": " + terminalLine(ev.State)
 	if d, _, _ := strings.Cut(ev.Detail, "\n"); d != "" {
-		line += " (" + d + ")"
+		line += " (" + terminalLine(strings.TrimSuffix(d, "\r")) + ")"
 	}
 	return line
 }

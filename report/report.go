@@ -13,12 +13,12 @@
 //     the one case where that is physically impossible).
 //   - No-op agents are counted, never listed one by one.
 //   - Agent names, values and messages come from user files and the API;
-//     they are escaped wherever the output format could interpret them.
+//     they are escaped wherever the output format could interpret them
+//     (escape.go): in Markdown they make no markup, HTML, mention,
+//     reference or link; invisible characters are shown as escapes.
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -54,14 +54,18 @@ const (
 // written as "&gt;" so the path cannot close the HTML comment, and line
 // breaks become spaces so the marker stays one line.
 func Marker(config string) string {
-	return markerStart + ": " + markerPath.Replace(config) + markerEnd
+	return markerStart + ": " + markerText(config) + markerEnd
 }
 
 // ApplyMarker is the hidden first line of the apply result comment for one
 // config file, escaped as Marker is.
 func ApplyMarker(config string) string {
-	return markerStart + " " + MarkerApply + ": " + markerPath.Replace(config) + markerEnd
+	return markerStart + " " + MarkerApply + ": " + markerText(config) + markerEnd
 }
+
+// markerText is the path as a marker writes it: one line that cannot close
+// the HTML comment or act on a terminal or a runner.
+func markerText(config string) string { return terminalLine(markerPath.Replace(config)) }
 
 // ParseMarker reads the first line of a comment body: the kind of marker
 // (MarkerPlan or MarkerApply) and the path as the marker writes it (a ">"
@@ -160,19 +164,6 @@ func (c resultCounts) String() string {
 	return s
 }
 
-// literal renders a field value as a JSON literal: strings quoted (and
-// control characters escaped, so a value cannot drive the terminal),
-// numbers bare, booleans, null.
-func literal(v any) string {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprintf("%v", v)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
 // sortedFindings returns the findings errors first, keeping plan order
 // within each severity.
 func sortedFindings(fs []plan.Finding) []plan.Finding {
@@ -199,9 +190,10 @@ func position(f plan.Finding, config string) string {
 	return fmt.Sprintf("%s:%d", file, f.Line)
 }
 
-// shortSHA is the 7-character form of a commit, as git and GitHub show it.
+// shortSHA is the 7-character form of a commit, as git and GitHub show it;
+// anything but a hexadecimal SHA is left whole.
 func shortSHA(s string) string {
-	if len(s) > 7 {
+	if len(s) > 7 && strings.Trim(strings.ToLower(s), "0123456789abcdef") == "" {
 		return s[:7]
 	}
 	return s

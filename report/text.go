@@ -54,22 +54,28 @@ func (p painter) paint(color, s string) string {
 
 // PlanText writes the terminal rendering of p: one block per change in plan
 // order (no-ops only counted), the unmanaged agents, the findings, and a
-// last line with the counts.
+// last line with the counts. Every string from the config or the API goes
+// through TerminalText's escaping.
 func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
 	changes := changed(p)
 
 	// One column for actions and values, so the plan reads as a table.
+	names := make([]string, len(changes))
+	paths := make([][]string, len(changes))
 	col := 0
-	for _, c := range changes {
+	for i, c := range changes {
+		names[i] = terminalLine(c.Agent)
 		prefix, symbol, _ := textSymbol(c.Action)
-		col = max(col, len(prefix)+len(symbol)+1+len(c.Agent)+2)
+		col = max(col, len(prefix)+len(symbol)+1+len(names[i])+2)
 		if c.Action == plan.Delete {
 			continue
 		}
-		for _, f := range c.Fields {
-			col = max(col, len(fieldIndent)+len(f.Path)+1+1)
+		paths[i] = make([]string, len(c.Fields))
+		for j, f := range c.Fields {
+			paths[i][j] = terminalLine(f.Path)
+			col = max(col, len(fieldIndent)+len(paths[i][j])+1+1)
 		}
 	}
 
@@ -77,25 +83,25 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		bw.WriteString(line + "\n\n")
 	}
 	if len(changes) == 0 {
-		config := p.Config
+		config := terminalLine(p.Config)
 		if config == "" {
 			config = "the config"
 		}
 		fmt.Fprintf(bw, "No changes. Live agents match %s.\n", config)
 	}
-	for _, c := range changes {
+	for i, c := range changes {
 		prefix, symbol, color := textSymbol(c.Action)
-		head := prefix + symbol + " " + c.Agent
-		fmt.Fprintf(bw, "%s%s %s%s%s", prefix, pt.paint(color, symbol), c.Agent, strings.Repeat(" ", col-len(head)), c.Action)
+		head := prefix + symbol + " " + names[i]
+		fmt.Fprintf(bw, "%s%s %s%s%s", prefix, pt.paint(color, symbol), names[i], strings.Repeat(" ", col-len(head)), c.Action)
 		if (c.Action == plan.Replace || c.Action == plan.Update) && c.Reason != "" {
-			fmt.Fprintf(bw, " (%s)", terminalSafe(oneLine(c.Reason), ""))
+			fmt.Fprintf(bw, " (%s)", terminalLine(oneLine(c.Reason)))
 		}
 		bw.WriteString("\n")
 		if c.Action == plan.Delete {
 			continue
 		}
-		for _, f := range c.Fields {
-			label := fieldIndent + f.Path + ":"
+		for j, f := range c.Fields {
+			label := fieldIndent + paths[i][j] + ":"
 			bw.WriteString(label + strings.Repeat(" ", col-len(label)))
 			if c.Action != plan.Create {
 				bw.WriteString(literal(f.Before) + " -> ")
@@ -105,7 +111,7 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	}
 
 	if len(p.Unmanaged) > 0 {
-		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, func(s string) string { return s }))
+		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
 	}
 
 	if len(p.Findings) > 0 {
@@ -129,14 +135,14 @@ func findingText(f plan.Finding, config string, pt painter) string {
 	var b strings.Builder
 	b.WriteString(pt.paint(color, f.Severity.String()+":"))
 	if f.Agent != "" {
-		b.WriteString(" agent " + f.Agent + ":")
+		b.WriteString(" agent " + terminalLine(f.Agent) + ":")
 	}
 	if f.Field != "" {
-		b.WriteString(" " + f.Field + ":")
+		b.WriteString(" " + terminalLine(f.Field) + ":")
 	}
-	b.WriteString(" " + terminalSafe(f.Message, findingIndent))
+	b.WriteString(" " + terminalLines(f.Message, findingIndent))
 	if pos := position(f, config); pos != "" {
-		b.WriteString(" (" + pos + ")")
+		b.WriteString(" (" + terminalLine(pos) + ")")
 	}
 	return b.String()
 }
@@ -165,18 +171,20 @@ const (
 )
 
 // ResultText writes the terminal rendering of r: one line per agent and a
-// last line with the counts.
+// last line with the counts, with TerminalText's escaping.
 func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
+	names := make([]string, len(r.Results))
 	width := 0
-	for _, a := range r.Results {
-		width = max(width, len(a.Agent))
+	for i, a := range r.Results {
+		names[i] = terminalLine(a.Agent)
+		width = max(width, len(names[i]))
 	}
 	if len(r.Results) == 0 {
 		bw.WriteString("No changes to apply.\n")
 	}
-	for _, a := range r.Results {
+	for i, a := range r.Results {
 		status, color := statusOK, ansiGreen
 		switch a.Outcome {
 		case apply.Failed:
@@ -185,7 +193,7 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 			status, color = statusSkipped, ansiYellow
 		}
 		fmt.Fprintf(bw, "%s%s  %-*s  %-7s  %s\n", pt.paint(color, status), strings.Repeat(" ", 7-len(status)),
-			width, a.Agent, a.Action, terminalSafe(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
+			width, names[i], a.Action, terminalLines(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
 	}
 	if r.Cancelled {
 		bw.WriteString("\nApply was interrupted: changes not started are listed as skipped.\n")
@@ -231,24 +239,3 @@ func resultDetail(a apply.AgentResult) string {
 
 // findingIndent starts the continuation lines of a multi-line finding.
 const findingIndent = "    "
-
-// terminalSafe writes control characters from API and config text as Go
-// escapes, so they cannot move the cursor or change colours, and indents
-// the lines after a line break (an agent's health reason may have several)
-// under the first.
-func terminalSafe(s, indent string) string {
-	var b strings.Builder
-	for _, r := range strings.ReplaceAll(s, "\r\n", "\n") {
-		switch {
-		case r == '\n':
-			b.WriteString("\n" + indent)
-		case r == '\t':
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}

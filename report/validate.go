@@ -14,9 +14,10 @@ func ValidationMarkdown(config string, agents int) string {
 
 // FailureMarkdown is the summary of a plan or apply that failed before it
 // had a result (an invalid config, an API failure): the marker, a headline
-// that says so, the error text in a code block (errors first, each with
-// its file:line:col where it has one) and the footer naming the commit.
-func FailureMarkdown(subject, errText string, m Meta) string {
+// that says so, the error lines in a code block (errors first, each with
+// its file:line:col where it has one; a line break inside a line is shown
+// escaped) and the footer naming the commit.
+func FailureMarkdown(subject string, errLines []string, m Meta) string {
 	var b strings.Builder
 	b.WriteString(Marker(m.Config) + "\n")
 	fmt.Fprintf(&b, "### ❌ pipecat-gitops %s failed", subject)
@@ -24,9 +25,9 @@ func FailureMarkdown(subject, errText string, m Meta) string {
 		fmt.Fprintf(&b, " at commit %s", mdCode(shortSHA(m.Commit)))
 	}
 	b.WriteString("\n\n")
-	lines := strings.Split(strings.ReplaceAll(errText, "\r", ""), "\n")
-	for i, l := range lines {
-		lines[i] = noControl(l)
+	lines := make([]string, len(errLines))
+	for i, l := range errLines {
+		lines[i] = terminalLine(l)
 	}
 	body := strings.Join(lines, "\n")
 	fence := codeFence(body)
