@@ -13,3 +13,11 @@ func cmdVersion(ctx context.Context, e *env, args []string) error {
 	_, err := fmt.Fprintf(e.stdout, "pipecat-gitops %s\n", version)
 	return err
 }
+
+var versionDoc = commandDoc{
+	summary: "Print the version.",
+	exits: []exitDoc{
+		exitSuccess,
+		{1, "a flag or argument is wrong"},
+	},
+}
