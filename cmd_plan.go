@@ -135,7 +135,7 @@ func plural(n int, noun string) string {
 
 var planDoc = commandDoc{
 	summary: "Show what apply would change, without changing anything.",
-	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE'.",
+	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},

@@ -50,6 +50,7 @@ func init() {
 		{"validate", &validateDoc, cmdValidate},
 		{"plan", &planDoc, cmdPlan},
 		{"apply", &applyDoc, cmdApply},
+		{"show", &showDoc, cmdShow},
 		{"import", &importDoc, cmdImport},
 		{"schema", &schemaDoc, cmdSchema},
 		{"comment", &commentDoc, cmdComment},

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +35,9 @@ func TestScripts(t *testing.T) {
 		Dir:   "testdata/script",
 		Setup: scriptSetup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"pcapi":    cmdPCAPI,
-			"requests": cmdRequests,
+			"pcapi":     cmdPCAPI,
+			"requests":  cmdRequests,
+			"droplines": cmdDropLines,
 		},
 	})
 }
@@ -140,4 +142,27 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.Path, r.Status)
 	}
+}
+
+// cmdDropLines deletes the lines of a file that match a regular
+// expression, so that a script can compare two renderings that differ
+// only there (the time in a Markdown footer):
+//
+//	droplines REGEXP FILE
+func cmdDropLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: droplines REGEXP FILE")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	path := ts.MkAbs(args[1])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	var kept []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !re.MatchString(strings.TrimSuffix(l, "\n")) {
+			kept = append(kept, l)
+		}
+	}
+	ts.Check(os.WriteFile(path, []byte(strings.Join(kept, "")), 0o644))
 }
