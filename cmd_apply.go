@@ -186,3 +186,13 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	}
 	return nil
 }
+
+var applyDoc = commandDoc{
+	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
+	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents changed since it was made.",
+	env:     envPlanning,
+	exits: []exitDoc{
+		{0, "every change was applied, or there was nothing to change"},
+		{1, "any error: invalid config, wrong flag, API failure, a change that failed or was interrupted (even one), a stale saved plan, an error in the plan (nothing is sent then), a refused confirmation"},
+	},
+}

@@ -106,3 +106,21 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 	}
 	return nil
 }
+
+var commentDoc = commandDoc{
+	summary: "Post or update the plan or apply comment on the pull request.",
+	about:   "The comment is found by the marker on the body's first line, so each config keeps one comment. On a push, the comment goes to the pull request that was merged into the commit. A token that may not comment (a fork's pull request) is a warning, not an error.",
+	env: []envDoc{
+		{"GITHUB_TOKEN", "the token that posts the comment (required)"},
+		{"GITHUB_REPOSITORY", "owner/name of the repository (required)"},
+		{"GITHUB_API_URL", "the GitHub API (default https://api.github.com)"},
+		{"GITHUB_EVENT_NAME, GITHUB_EVENT_PATH", "the workflow event, to find the pull request when --pr is not given"},
+		{"GITHUB_SHA", "the commit whose merged pull request a push comments on"},
+		{"GITHUB_SERVER_URL, GITHUB_RUN_ID", "the workflow run linked when the body is cut"},
+		{"GITHUB_ACTIONS", "\"true\": a refused permission is written as a warning annotation"},
+	},
+	exits: []exitDoc{
+		{0, "the comment was posted or updated, or the token may not comment (a warning)"},
+		{1, "any other error: a wrong flag, a missing variable, an unreadable body, a GitHub API failure"},
+	},
+}

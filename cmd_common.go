@@ -33,8 +33,8 @@ type apiFlags struct {
 }
 
 func (f *apiFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.apiURL, "api-url", "", "Pipecat Cloud API base URL (default $PIPECAT_API_URL or "+cloud.DefaultBaseURL+")")
-	fs.StringVar(&f.sandbox, "sandbox", "", "run against the built-in API emulator, state kept in this file")
+	fs.StringVar(&f.apiURL, "api-url", "", "Pipecat Cloud API base `URL` (default $PIPECAT_API_URL or "+cloud.DefaultBaseURL+")")
+	fs.StringVar(&f.sandbox, "sandbox", "", "run against the built-in API emulator, state kept in `STATEFILE`")
 	fs.Lookup("sandbox").NoOptDefVal = defaultSandboxState
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "log every HTTP request to stderr (the API key is never logged)")
 	fs.IntVar(&f.parallelism, "parallelism", 8, "requests in flight at most")

@@ -152,3 +152,14 @@ func plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+var planDoc = commandDoc{
+	summary: "Show what apply would change, without changing anything.",
+	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
+	env:     envPlanning,
+	exits: []exitDoc{
+		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},
+		{1, "any error: invalid config, wrong flag, API failure, or an error in the plan (a preflight error, a refused replace, a guard, a target matching nothing)"},
+		{2, "only with --detailed-exitcode: the plan has changes (unmanaged agents and findings alone are not changes), or, with --fail-on-unhealthy, a managed agent is unhealthy"},
+	},
+}

@@ -97,3 +97,12 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stderr, "sandbox: stopped\n")
 	return nil
 }
+
+var sandboxDoc = commandDoc{
+	summary: "Serve the built-in Pipecat Cloud API emulator on a local port.",
+	about:   "Try plans and workflows without an account: point the tool at it with PIPECAT_API_URL=http://ADDR (any API key works). It runs until interrupted.",
+	exits: []exitDoc{
+		{0, "stopped by an interrupt"},
+		{1, "a wrong flag, an unreadable state file, or the address cannot be listened on"},
+	},
+}

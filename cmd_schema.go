@@ -18,3 +18,11 @@ func cmdSchema(ctx context.Context, e *env, args []string) error {
 	_, err := e.stdout.Write(schema.JSONSchema())
 	return err
 }
+
+var schemaDoc = commandDoc{
+	summary: "Print the JSON Schema of pipecat.yaml, for editors and other tools.",
+	exits: []exitDoc{
+		exitSuccess,
+		{1, "a flag or argument is wrong"},
+	},
+}

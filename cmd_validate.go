@@ -42,3 +42,17 @@ func loadHint(err error) error {
 	}
 	return err
 }
+
+var validateDoc = commandDoc{
+	summary: "Check pipecat.yaml against its schema and rules; no API calls.",
+	about:   "Every error is printed at once, as FILE:LINE:COL: PATH: MESSAGE, with a hint where one helps.",
+	env: []envDoc{
+		envConfig,
+		{"GITHUB_ACTIONS", "\"true\": also write each error as an annotation on the file, and the result to the job summary ($GITHUB_STEP_SUMMARY)"},
+		{"GITHUB_WORKSPACE", "the repository root annotation paths are relative to"},
+	},
+	exits: []exitDoc{
+		{0, "the config is valid"},
+		{1, "the config is invalid or cannot be read, or a flag or argument is wrong"},
+	},
+}

@@ -71,3 +71,11 @@ func (v buildVersion) String() string {
 	}
 	return fmt.Sprintf("%s (commit %s)", v.Version, rev)
 }
+
+var versionDoc = commandDoc{
+	summary: "Print the version.",
+	exits: []exitDoc{
+		exitSuccess,
+		{1, "a flag or argument is wrong"},
+	},
+}

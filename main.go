@@ -30,23 +30,34 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// command is one subcommand: its name, a one-line summary for the usage
-// text, and its entry point, which parses args into options and runs.
+// command is one subcommand: its name, its help text (summary,
+// environment, exit codes; kept next to its flags in cmd_<name>.go), and
+// its entry point, which parses args into options and runs.
 type command struct {
-	name    string
-	summary string
-	run     func(ctx context.Context, e *env, args []string) error
+	name string
+	doc  *commandDoc
+	run  func(ctx context.Context, e *env, args []string) error
 }
 
 // commands is the dispatch table, in the order the usage text lists them.
-var commands = []command{
-	{"validate", "check pipecat.yaml against the schema (no API calls)", cmdValidate},
-	{"plan", "show what apply would change", cmdPlan},
-	{"apply", "make Pipecat Cloud match the config (or a saved plan)", cmdApply},
-	{"schema", "print the JSON Schema of pipecat.yaml", cmdSchema},
-	{"comment", "post or update the plan/apply comment on the pull request", cmdComment},
-	{"sandbox", "serve the built-in Pipecat Cloud API emulator", cmdSandbox},
-	{"version", "print the version", cmdVersion},
+// It is filled in init: the help of every command reads it, and a package
+// variable whose initializer reaches itself through the commands'
+// functions would be an initialization cycle.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"validate", &validateDoc, cmdValidate},
+		{"plan", &planDoc, cmdPlan},
+		{"apply", &applyDoc, cmdApply},
+		{"show", &showDoc, cmdShow},
+		{"import", &importDoc, cmdImport},
+		{"schema", &schemaDoc, cmdSchema},
+		{"comment", &commentDoc, cmdComment},
+		{"sandbox", &sandboxDoc, cmdSandbox},
+		{"version", &versionDoc, cmdVersion},
+		{"help", &helpDoc, cmdHelp},
+	}
 }
 
 // env is what a subcommand may touch of the outside world. Only main reads
@@ -117,14 +128,6 @@ func (g actionsEnv) runURL() string {
 	return fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(g.serverURL, "/"), g.repository, g.runID)
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: pipecat-gitops <command> [flags]\n\nCommands:\n")
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprintf(w, "\nRun 'pipecat-gitops <command> --help' for the flags of a command.\n")
-}
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := newEnv(stdin, stdout, stderr, os.LookupEnv, isTerminal)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -139,20 +142,21 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 	}
 	name := args[0]
 	switch name {
-	case "-h", "--help", "help":
-		usage(e.stdout)
-		return 0
+	case "-h", "--help":
+		name = "help"
 	case "--version":
 		name = "version"
 	}
-	for _, c := range commands {
-		if c.name == name {
-			return exitCode(e.stderr, c.run(ctx, e, args[1:]))
+	c, ok := findCommand(name)
+	if !ok {
+		near, err := unknownCommand(name)
+		printError(e.stderr, err)
+		if near == "" {
+			usage(e.stderr)
 		}
+		return 1
 	}
-	printError(e.stderr, fmt.Errorf("unknown command %q", name))
-	usage(e.stderr)
-	return 1
+	return exitCode(e.stderr, c.run(ctx, e, args[1:]))
 }
 
 // exitStatus makes a command exit with a code other than 0 or 1 without
@@ -218,9 +222,9 @@ func printError(w io.Writer, err error) {
 func newFlagSet(e *env, name, usageLine string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: pipecat-gitops %s\n\nFlags:\n%s", usageLine, fs.FlagUsages())
-	}
+	// pflag calls Usage only for -h/--help (errors are returned): the
+	// help was asked for, so it goes to stdout.
+	fs.Usage = func() { writeHelp(e.stdout, name, usageLine, fs) }
 	fs.SortFlags = false
 	return fs
 }

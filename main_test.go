@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,7 @@ func TestScripts(t *testing.T) {
 			"pcapi":      cmdPCAPI,
 			"requests":   cmdRequests,
 			"ghcomments": cmdGHComments,
+			"droplines":  cmdDropLines,
 		},
 	})
 }
@@ -176,4 +178,27 @@ func cmdGHComments(ts *testscript.TestScript, neg bool, args []string) {
 	for _, c := range gh.IssueComments(pr) {
 		fmt.Fprintf(ts.Stdout(), "#%d by %s:\n%s\n", c.ID, c.User, c.Body)
 	}
+}
+
+// cmdDropLines deletes the lines of a file that match a regular
+// expression, so that a script can compare two renderings that differ
+// only there (the time in a Markdown footer):
+//
+//	droplines REGEXP FILE
+func cmdDropLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: droplines REGEXP FILE")
+	}
+	re, err := regexp.Compile(args[0])
+	ts.Check(err)
+	path := ts.MkAbs(args[1])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	var kept []string
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !re.MatchString(strings.TrimSuffix(l, "\n")) {
+			kept = append(kept, l)
+		}
+	}
+	ts.Check(os.WriteFile(path, []byte(strings.Join(kept, "")), 0o644))
 }
