@@ -115,10 +115,22 @@ func apiHint(err error) error {
 	return err
 }
 
+// loadOptions resolves ${VAR} from the process environment and hands the
+// loader the credentials it holds, so that no copy of one is expanded.
+func (e *env) loadOptions() schema.LoadOptions {
+	secrets := map[string]string{}
+	for _, name := range schema.CredentialVars {
+		if v, ok := e.lookup(name); ok && v != "" {
+			secrets[name] = v
+		}
+	}
+	return schema.LoadOptions{Lookup: e.lookup, Secrets: secrets}
+}
+
 // loadConfig loads and validates the config; inside GitHub Actions its
 // errors also become annotations on the file.
 func (e *env) loadConfig(path string) (*schema.Config, error) {
-	cfg, err := schema.Load(path, e.lookup)
+	cfg, err := schema.Load(path, e.loadOptions())
 	if err != nil {
 		var list schema.Errors
 		if e.gh.enabled && errors.As(err, &list) {

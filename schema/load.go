@@ -9,7 +9,8 @@
 // uses pointer fields: nil means the file leaves the field unmanaged.
 //
 // The package does no I/O besides reading the file in Load and reads no
-// environment variable itself: the caller passes lookupEnv.
+// environment variable itself: the caller passes LoadOptions.Lookup, and
+// the credentials expansion must refuse as LoadOptions.Secrets.
 package schema
 
 import (
@@ -55,8 +56,19 @@ func nodeAt(n *yaml.Node, limit int) *yaml.Node {
 	return walk(n)
 }
 
+// LoadOptions is what Load and Parse read besides the file.
+type LoadOptions struct {
+	// Lookup resolves ${VAR} references; nil means no variable is set.
+	Lookup func(name string) (string, bool)
+	// Secrets maps the name of each credential the caller holds
+	// (PIPECAT_API_KEY, GITHUB_TOKEN: see CredentialVars) to its value.
+	// No variable holding one is expanded, no string value may hold one,
+	// and no error message quotes one.
+	Secrets map[string]string
+}
+
 // Load reads the config file at path and parses it with Parse.
-func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+func Load(path string, opts LoadOptions) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
@@ -68,13 +80,22 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(path, data, lookupEnv)
+	return Parse(path, data, opts)
 }
 
 // Parse parses the contents of a config file; file names it in errors and
-// in Config.File. lookupEnv resolves ${VAR} references (nil: none is set).
-// When the file is invalid the error is Errors.
-func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+// in Config.File. When the file is invalid the error is Errors.
+func Parse(file string, data []byte, opts LoadOptions) (*Config, error) {
+	ss := newSecrets(opts.Secrets)
+	cfg, errs := parse(file, data, opts.Lookup, ss)
+	if len(errs) > 0 {
+		ss.redactErrors(errs)
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+func parse(file string, data []byte, lookupEnv func(string) (string, bool), ss secrets) (*Config, Errors) {
 	if lookupEnv == nil {
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
@@ -105,7 +126,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		return nil, Errors{{File: file, Line: n.Line, Col: n.Column,
 			Msg: fmt.Sprintf("more than %d YAML values; refusing to process the file", maxNodes)}}
 	}
-	l := &loader{file: file, lookup: lookupEnv,
+	l := &loader{file: file, exp: &expander{lookup: lookupEnv, secrets: ss},
 		nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{},
 		display: map[string]string{}, bad: map[string]bool{}}
 	l.root = root
@@ -126,10 +147,10 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 }
 
 type loader struct {
-	file   string
-	lookup func(string) (string, bool)
-	root   *yaml.Node
-	errs   Errors
+	file string
+	exp  *expander
+	root *yaml.Node
+	errs Errors
 	// dropped counts errors past maxCollected.
 	dropped int
 	// lastLine and lastCol are just past the last character of the file.
@@ -238,7 +259,7 @@ func (l *loader) convert(n *yaml.Node, tokens []string, disp string, depth int) 
 func (l *loader) scalar(n *yaml.Node, tag, disp string) (any, bool) {
 	switch tag {
 	case "!!str", "!!timestamp":
-		s, err := expand(n.Value, l.lookup)
+		s, err := l.exp.expand(n.Value)
 		if err != nil {
 			l.errorAt(n, disp, err.(*expandError).hint, "%s", err)
 			return nil, false

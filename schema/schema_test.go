@@ -72,7 +72,7 @@ func TestExamples(t *testing.T) {
 	s, _ := compiled()
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if _, err := Load(f, nil); err != nil {
+			if _, err := Load(f, LoadOptions{}); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			data, err := os.ReadFile(f)
@@ -141,7 +141,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	env := envOf(map[string]string{"TAG": "1.0", "EMPTY": ""})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse("f.yaml", data, env)
+		cfg, err := Parse("f.yaml", data, LoadOptions{Lookup: env})
 		if err != nil {
 			errs, ok := err.(Errors)
 			if !ok || len(errs) == 0 {
