@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -120,5 +122,118 @@ func TestShortSecretsMatchWhole(t *testing.T) {
 	want := "pipecat.yaml:5:13: agents.bot.region: ${A} holds the value of PIPECAT_API_KEY; it is never expanded"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestExpansion checks references in defaults, one level deep, and that
+// deeper nesting is refused rather than taken literally.
+func TestExpansion(t *testing.T) {
+	env := envOf(map[string]string{"A": "a", "B": "b", "EMPTY": ""})
+	tests := []struct {
+		name, in, want, err string
+	}{
+		{"plain", "x-${A}-y", "x-a-y", ""},
+		{"default used", "${UNSET:-d}", "d", ""},
+		{"default used when empty", "${EMPTY:-d}", "d", ""},
+		{"reference in a default, used", "${UNSET:-${B}}", "b", ""},
+		{"reference in a default, unused", "${A:-${B}}", "a", ""},
+		{"unset reference in an unused default", "${A:-${UNSET}}", "a", ""},
+		{"text around a reference in a default", "${UNSET:-v${B}-${UNSET2:-1}}", "vb-1", ""},
+		{"literal ${ and } in a default", "${UNSET:-$${x}}", "${x}", ""},
+		{"closing brace outside a reference is text", "a}b${A}}", "a}ba}", ""},
+		{"unset reference in a used default", "${UNSET:-${UNSET2}}", "", "environment variable UNSET2 is not set"},
+		{"two levels deep", "${UNSET:-${UNSET2:-${B}}}", "", `${...} nested more than one level deep in "${UNSET:-${UNSET2:-${B}}}"`},
+		{"unterminated default", "${UNSET:-${B}", "", `unterminated ${ in "${UNSET:-${B}"`},
+		{"unterminated reference in a default", "${UNSET:-${B", "", `unterminated ${ in "${UNSET:-${B"`},
+		{"invalid name in a default", "${UNSET:-${1B}}", "", "invalid variable reference ${1B}"},
+		{"credential in an unused default", "${A:-${GITHUB_TOKEN}}", "", "${GITHUB_TOKEN} is a credential; it is never expanded"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &expander{lookup: env}
+			got, err := x.expand(tt.in)
+			if gotErr := fmt.Sprint(err); tt.err != "" || err != nil {
+				if diff := cmp.Diff(tt.err, gotErr); diff != "" {
+					t.Fatalf("error (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestExpansionBounds checks that expansion refuses a value or a file
+// past its bound at the value's line, and computes nothing big first.
+func TestExpansionBounds(t *testing.T) {
+	big := strings.Repeat("x", 100_000)
+	env := map[string]string{"BIG": big, "K60": strings.Repeat("k", 60<<10), "TAG": "1.0"}
+	tests := []struct {
+		name string
+		doc  string
+		want string // one of the errors
+		n    int    // errors saying so
+	}{
+		{"one large variable", hdr + "  bot:\n    image: a:1\n    region: ${BIG}\n",
+			"pipecat.yaml:5:13: agents.bot.region: expanding ${BIG} makes the value longer than 64 KiB", 1},
+		{"2,000 references to a large variable in one value", hdr + "  bot:\n    image: a:" + strings.Repeat("${BIG}", 2000) + "\n",
+			"pipecat.yaml:4:12: agents.bot.image: expanding ${BIG} makes the value longer than 64 KiB", 1},
+		{"literal text past the bound", hdr + "  bot:\n    image: a:${TAG}" + strings.Repeat("y", 70<<10) + "\n",
+			"pipecat.yaml:4:12: agents.bot.image: expanding ${TAG} makes the value longer than 64 KiB", 1},
+		{"many values past the file's bound", "version: 1\nagents: {}\nprune:\n  ignore:\n" + strings.Repeat("  - ${K60}\n", 1000),
+			"pipecat.yaml:90:5: prune.ignore[85]: expanding ${K60} makes the file's expanded values longer than 5 MiB in total; refusing to expand further", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			errs := parseErrors(t, tt.doc, env)
+			runtime.ReadMemStats(&after)
+			n := 0
+			for _, e := range errs {
+				if e.Error() == tt.want {
+					n++
+				}
+			}
+			if n != tt.n {
+				t.Errorf("%d errors\n%s\nwant %d; all errors:\n%.2000s", n, tt.want, tt.n, errs)
+			}
+			// The values refused were never built: what was allocated is
+			// the file, its tree and the values within bounds.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 64<<20 {
+				t.Errorf("Parse allocated %d MiB", alloc>>20)
+			}
+		})
+	}
+}
+
+// TestMaxLength checks the schema's bounds on string values, each
+// defensible: image references per the distribution reference limits,
+// secret set names per the API, regions as DNS labels.
+func TestMaxLength(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("a", n) }
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"image", hdr + "  bot:\n    image: " + long(519) + ":1\n", "pipecat.yaml:4:12: agents.bot.image: 521 characters long; the maximum is 520"},
+		{"region", hdr + "  bot:\n    image: a:1\n    region: " + long(64) + "\n", "pipecat.yaml:5:13: agents.bot.region: 64 characters long; the maximum is 63"},
+		{"secretSet", hdr + "  bot:\n    image: a:1\n    secretSet: " + long(64) + "\n", "pipecat.yaml:5:16: agents.bot.secretSet: 64 characters long; the maximum is 63"},
+		{"imagePullSecretSet", hdr + "  bot:\n    image: a:1\n    imagePullSecretSet: " + long(64) + "\n", "pipecat.yaml:5:25: agents.bot.imagePullSecretSet: 64 characters long; the maximum is 63"},
+		{"prune glob", "version: 1\nagents: {}\nprune: {ignore: [" + long(256) + "]}\n", "pipecat.yaml:3:18: prune.ignore[0]: 256 characters long; the maximum is 255"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := parseErrors(t, tt.doc, nil)
+			if diff := cmp.Diff(tt.want, errs[0].Error()); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+	// At the bound, the values are valid.
+	doc := hdr + "  bot:\n    image: " + long(518) + ":1\n    region: " + long(63) + "\n    secretSet: " + long(63) + "\n"
+	if _, err := Parse("pipecat.yaml", []byte(doc), LoadOptions{}); err != nil {
+		t.Errorf("values at the bounds: %v", err)
 	}
 }

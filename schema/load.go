@@ -16,6 +16,7 @@ package schema
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -260,6 +261,9 @@ func (l *loader) scalar(n *yaml.Node, tag, disp string) (any, bool) {
 	switch tag {
 	case "!!str", "!!timestamp":
 		s, err := l.exp.expand(n.Value)
+		if errors.Is(err, errSpent) {
+			return nil, false
+		}
 		if err != nil {
 			l.errorAt(n, disp, err.(*expandError).hint, "%s", err)
 			return nil, false

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -216,6 +217,9 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		return fmt.Sprintf("%s is greater than the maximum (%s)", show(value), show(sub["maximum"])), ""
 	case "minLength":
 		return "must not be empty", ""
+	case "maxLength":
+		n, _ := value.(string)
+		return fmt.Sprintf("%d characters long; the maximum is %s", utf8.RuneCountInString(n), show(sub["maxLength"])), ""
 	case "pattern":
 		if len(inst) > 0 && inst[len(inst)-1] == "image" {
 			return fmt.Sprintf("image %s has no tag or digest", show(value)),
