@@ -77,7 +77,7 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	if o.planFile != "" {
 		p, err = plan.ReadFile(o.planFile)
 	} else {
-		cfg, err = e.loadConfig(o.file)
+		cfg, err = e.loadConfig(ctx, o.file)
 	}
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -129,8 +130,8 @@ func (e *env) loadOptions() schema.LoadOptions {
 
 // loadConfig loads and validates the config; inside GitHub Actions its
 // errors also become annotations on the file.
-func (e *env) loadConfig(path string) (*schema.Config, error) {
-	cfg, err := schema.Load(path, e.loadOptions())
+func (e *env) loadConfig(ctx context.Context, path string) (*schema.Config, error) {
+	cfg, err := schema.Load(ctx, path, e.loadOptions())
 	if err != nil {
 		var list schema.Errors
 		if e.gh.enabled && errors.As(err, &list) {

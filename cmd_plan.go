@@ -67,7 +67,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 }
 
 func runPlan(ctx context.Context, e *env, o planOptions) error {
-	cfg, err := e.loadConfig(o.file)
+	cfg, err := e.loadConfig(ctx, o.file)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return withHint(fmt.Errorf("validate: unexpected argument %q", fs.Arg(0)), "use -f FILE to name the config file")
 	}
-	cfg, err := e.loadConfig(*file)
+	cfg, err := e.loadConfig(ctx, *file)
 	if err != nil {
 		return loadHint(err)
 	}

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"strings"
@@ -76,7 +77,7 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse("pipecat.yaml", []byte(tt.doc), LoadOptions{Lookup: envOf(env), Secrets: secrets})
+			_, err := Parse(context.Background(), "pipecat.yaml", []byte(tt.doc), LoadOptions{Lookup: envOf(env), Secrets: secrets})
 			errs, ok := err.(Errors)
 			if !ok || len(errs) == 0 {
 				t.Fatalf("Parse = %v, want Errors", err)
@@ -101,7 +102,7 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 
 	// Ordinary variables still expand, PULL_SECRET included: a bare
 	// _SECRET suffix names a secret set, not a secret.
-	cfg, err := Parse("pipecat.yaml", []byte(hdr+"  bot:\n    image: a:${IMAGE_TAG}\n    imagePullSecretSet: ${PULL_SECRET}\n"),
+	cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(hdr+"  bot:\n    image: a:${IMAGE_TAG}\n    imagePullSecretSet: ${PULL_SECRET}\n"),
 		LoadOptions{Lookup: envOf(env), Secrets: secrets})
 	if err != nil {
 		t.Fatal(err)
@@ -115,10 +116,10 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 // minSecretLen refuses only an exact copy, not every value containing it.
 func TestShortSecretsMatchWhole(t *testing.T) {
 	opts := LoadOptions{Lookup: envOf(map[string]string{"A": "x", "B": "box"}), Secrets: map[string]string{"PIPECAT_API_KEY": "x"}}
-	if _, err := Parse("pipecat.yaml", []byte(hdr+"  bot:\n    image: a:${B}\n"), opts); err != nil {
+	if _, err := Parse(context.Background(), "pipecat.yaml", []byte(hdr+"  bot:\n    image: a:${B}\n"), opts); err != nil {
 		t.Errorf("a value containing a short credential: %v", err)
 	}
-	_, err := Parse("pipecat.yaml", []byte(hdr+"  bot:\n    image: a:1\n    region: ${A}\n"), opts)
+	_, err := Parse(context.Background(), "pipecat.yaml", []byte(hdr+"  bot:\n    image: a:1\n    region: ${A}\n"), opts)
 	want := "pipecat.yaml:5:13: agents.bot.region: ${A} holds the value of PIPECAT_API_KEY; it is never expanded"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -233,7 +234,7 @@ func TestMaxLength(t *testing.T) {
 	}
 	// At the bound, the values are valid.
 	doc := hdr + "  bot:\n    image: " + long(518) + ":1\n    region: " + long(63) + "\n    secretSet: " + long(63) + "\n"
-	if _, err := Parse("pipecat.yaml", []byte(doc), LoadOptions{}); err != nil {
+	if _, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{}); err != nil {
 		t.Errorf("values at the bounds: %v", err)
 	}
 }

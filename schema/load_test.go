@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,7 +27,7 @@ func envOf(m map[string]string) func(string) (string, bool) {
 // document is valid or fails some other way.
 func parseErrors(t *testing.T, doc string, env map[string]string) Errors {
 	t.Helper()
-	cfg, err := Parse("pipecat.yaml", []byte(doc), LoadOptions{Lookup: envOf(env)})
+	cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{Lookup: envOf(env)})
 	if err == nil {
 		t.Fatalf("Parse succeeded with %d agents, want an error", len(cfg.Agents))
 	}
@@ -242,7 +243,7 @@ func TestParseValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("pipecat.yaml", []byte(tt.doc), LoadOptions{Lookup: envOf(tt.env)})
+			cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(tt.doc), LoadOptions{Lookup: envOf(tt.env)})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -268,7 +269,7 @@ func TestPositions(t *testing.T) {
 		"    autoScaling:\n" + //                    8
 		"      minAgents: 1\n" + //                  9
 		"    krispViva: {audioFilter: null}\n" //    10
-	cfg, err := Parse("pipecat.yaml", []byte(doc), LoadOptions{})
+	cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,23 +432,23 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(big, []byte("version: 1\n#"+strings.Repeat("x", MaxFileSize+100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(big, LoadOptions{})
+	_, err := Load(context.Background(), big, LoadOptions{})
 	if got, want := fmt.Sprint(err), big+":1:1: file is larger than 5 MiB; refusing to parse it"; got != want {
-		t.Errorf("Load(big) = %q, want %q", got, want)
+		t.Errorf("Load(context.Background(), big) = %q, want %q", got, want)
 	}
-	_, err = Load(filepath.Join(dir, "missing.yaml"), LoadOptions{})
+	_, err = Load(context.Background(), filepath.Join(dir, "missing.yaml"), LoadOptions{})
 	if !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Load(missing) = %v, want fs.ErrNotExist", err)
+		t.Errorf("Load(context.Background(), missing) = %v, want fs.ErrNotExist", err)
 	}
 	ok := filepath.Join(dir, "ok.yaml")
 	if err := os.WriteFile(ok, []byte(hdr+"  bot:\n    image: a:1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(ok, LoadOptions{})
+	cfg, err := Load(context.Background(), ok, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.File != ok || len(cfg.Agents) != 1 {
-		t.Errorf("Load(ok) = %+v", cfg)
+		t.Errorf("Load(context.Background(), ok) = %+v", cfg)
 	}
 }

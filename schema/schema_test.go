@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -72,7 +73,7 @@ func TestExamples(t *testing.T) {
 	s, _ := compiled()
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if _, err := Load(f, LoadOptions{}); err != nil {
+			if _, err := Load(context.Background(), f, LoadOptions{}); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			data, err := os.ReadFile(f)
@@ -141,7 +142,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	env := envOf(map[string]string{"TAG": "1.0", "EMPTY": ""})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse("f.yaml", data, LoadOptions{Lookup: env})
+		cfg, err := Parse(context.Background(), "f.yaml", data, LoadOptions{Lookup: env})
 		if err != nil {
 			errs, ok := err.(Errors)
 			if !ok || len(errs) == 0 {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,8 +55,9 @@ var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // nesting depth) at no line at all. So the reported line is only a lower
 // bound: the real position is the shortest prefix of the file that fails
 // with the same message, found by bisection over lines, then over the
-// characters of that line.
-func syntaxError(file string, data []byte, err error) *Error {
+// characters of that line. When ctx is done the search stops at the lower
+// bound (the caller discards the result).
+func syntaxError(ctx context.Context, file string, data []byte, err error) *Error {
 	var md errMultiDoc
 	if errors.As(err, &md) {
 		return &Error{File: file, Line: max(md.line, 1), Col: max(md.col, 1),
@@ -68,11 +70,11 @@ func syntaxError(file string, data []byte, err error) *Error {
 			from, _ = strconv.Atoi(m[1])
 		}
 	}
-	line, col := locate(data, msg, max(from, 1))
+	line, col := locate(ctx, data, msg, max(from, 1))
 	return &Error{File: file, Line: line, Col: col, Msg: "invalid YAML: " + msg}
 }
 
-func locate(data []byte, msg string, from int) (line, col int) {
+func locate(ctx context.Context, data []byte, msg string, from int) (line, col int) {
 	starts := []int{0}
 	for i, c := range data {
 		if c == '\n' && i+1 < len(data) {
@@ -92,6 +94,9 @@ func locate(data []byte, msg string, from int) (line, col int) {
 	// KiB) can afford the whole search.
 	budget := min(64*len(data), 8<<20)
 	fails := func(end int) bool {
+		if ctx.Err() != nil {
+			budget = -1
+		}
 		if budget -= end; budget < 0 {
 			return false
 		}

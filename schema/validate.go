@@ -46,7 +46,13 @@ var compiled = sync.OnceValues(func() (*jsonschema.Schema, map[string]any) {
 // keyword into an Error located at the YAML node it is about.
 func (l *loader) validate(tree any) {
 	s, raw := compiled()
-	err := s.Validate(tree)
+	var err error
+	// Validate cannot look at the context; it is bounded by the node
+	// limit, and abandoned when the context is done.
+	if cerr := background(l.ctx, func() { err = s.Validate(tree) }); cerr != nil {
+		l.ctxErr = cerr
+		return
+	}
 	var ve *jsonschema.ValidationError
 	if err == nil || !errors.As(err, &ve) {
 		if err != nil {
@@ -55,6 +61,9 @@ func (l *loader) validate(tree any) {
 		return
 	}
 	for _, leaf := range leaves(ve) {
+		if !l.alive() {
+			return
+		}
 		l.schemaError(raw, tree, leaf)
 	}
 }
