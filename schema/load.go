@@ -196,6 +196,11 @@ func parse(ctx context.Context, file string, data []byte, lookupEnv func(string)
 		return nil, Errors{{File: file, Line: line, Col: col,
 			Msg: "unsupported line break character (U+0085, U+2028 or U+2029)", Hint: "end lines with \\n"}}, nil
 	}
+	if _, at := nodeEstimate(data, maxTokens); at >= 0 {
+		line, col := position(data, at)
+		return nil, Errors{{File: file, Line: line, Col: col,
+			Msg: fmt.Sprintf("more than %d YAML values (counted before parsing); refusing to parse the file", maxNodes)}}, nil
+	}
 	var (
 		doc    *yaml.Node
 		syntax *Error

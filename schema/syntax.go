@@ -89,12 +89,19 @@ func locate(ctx context.Context, data []byte, msg string, from int) (line, col i
 		}
 		return len(data)
 	}
-	// Bisection parses prefixes; the budget keeps a hostile 5 MiB file from
+	// Bisection parses prefixes; the budgets keep a hostile file from
 	// costing more than a few parses of itself, while a real config (a few
-	// KiB) can afford the whole search.
+	// KiB) can afford the whole search. Parsing costs by the node, so the
+	// second budget counts the node estimate of each prefix: a dense
+	// 400 KB "{1,1,..." is as costly as megabytes of comments.
 	budget := min(64*len(data), 8<<20)
+	nodes := 2 * maxTokens
 	fails := func(end int) bool {
 		if ctx.Err() != nil {
+			budget = -1
+		}
+		est, _ := nodeEstimate(data[:end], nodes)
+		if nodes -= est; nodes < 0 {
 			budget = -1
 		}
 		if budget -= end; budget < 0 {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -104,8 +105,8 @@ func at(v any, tokens []string) any {
 		case map[string]any:
 			v = x[t]
 		case []any:
-			i := 0
-			if _, err := fmt.Sscan(t, &i); err != nil || i < 0 || i >= len(x) {
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 0 || i >= len(x) {
 				return nil
 			}
 			v = x[i]
