@@ -55,6 +55,9 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
+		if err := configArgument("plan", fs.Arg(0)); err != nil {
+			return err
+		}
 		return withHint(fmt.Errorf("plan: unexpected argument %q", fs.Arg(0)), "the config is given with -f FILE")
 	}
 	if err := checkFormat(o.format); err != nil {

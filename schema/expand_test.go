@@ -91,7 +91,7 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 				}
 			}
 			for _, e := range errs {
-				for _, s := range []string{e.Error(), e.Hint} {
+				for _, s := range []string{e.Error(), e.Hint, e.Source} {
 					if low := strings.ToLower(s); strings.Contains(low, strings.ToLower(apiKey)) || strings.Contains(low, "ghs_distinctive") {
 						t.Errorf("an error shows a credential: %q", s)
 					}

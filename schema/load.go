@@ -143,10 +143,38 @@ func Parse(ctx context.Context, file string, data []byte, opts LoadOptions) (*Co
 		return nil, fmt.Errorf("load config %s: %w", file, err)
 	}
 	if len(errs) > 0 {
+		errs.attachSource(loneCRToLF(data))
 		ss.redactErrors(errs)
 		return nil, errs
 	}
 	return cfg, nil
+}
+
+// LooksLikeConfig reports whether data is a YAML mapping with a version
+// or agents key: a config file, given where something else was expected
+// (a saved plan, which is JSON without those keys).
+func LooksLikeConfig(data []byte) bool {
+	if len(data) > MaxFileSize || invalidUTF8(data) >= 0 {
+		return false
+	}
+	data = loneCRToLF(data)
+	if unusualBreak(data) >= 0 {
+		return false
+	}
+	if _, at := nodeEstimate(data, maxTokens); at >= 0 {
+		return false
+	}
+	doc, err := parseYAML(data)
+	if err != nil || doc == nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k := root.Content[i].Value; k == "version" || k == "agents" {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEvery is how many nodes conversion handles between two looks at

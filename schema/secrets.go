@@ -125,6 +125,6 @@ func (ss secrets) redactErrors(es Errors) {
 		return
 	}
 	for _, e := range es {
-		e.Path, e.Msg, e.Hint = ss.redact(e.Path), ss.redact(e.Msg), ss.redact(e.Hint)
+		e.Path, e.Msg, e.Hint, e.Source = ss.redact(e.Path), ss.redact(e.Msg), ss.redact(e.Hint), ss.redact(e.Source)
 	}
 }

@@ -71,7 +71,36 @@ func syntaxError(ctx context.Context, file string, data []byte, err error) *Erro
 		}
 	}
 	line, col := locate(ctx, data, msg, max(from, 1))
+	// yaml.v3 words a tab in indentation in three ways, none of which
+	// says "tab" where it matters most ("found character that cannot
+	// start any token").
+	if tab := indentTab(data, line); tab > 0 || strings.Contains(msg, "tab character") {
+		if tab > 0 {
+			col = tab
+		}
+		return &Error{File: file, Line: line, Col: col, Msg: "tabs are not allowed for indentation; use spaces",
+			Hint: fmt.Sprintf("replace the tabs at the start of line %d with spaces (YAML indents with spaces only)", line)}
+	}
 	return &Error{File: file, Line: line, Col: col, Msg: "invalid YAML: " + msg}
+}
+
+// indentTab returns the column of the first tab in the indentation of
+// line (1-based), or 0.
+func indentTab(data []byte, line int) int {
+	text, ok := lineText(data, line)
+	if !ok {
+		return 0
+	}
+	for i, c := range []byte(text) {
+		switch c {
+		case '\t':
+			return i + 1
+		case ' ':
+		default:
+			return 0
+		}
+	}
+	return 0
 }
 
 func locate(ctx context.Context, data []byte, msg string, from int) (line, col int) {

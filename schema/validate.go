@@ -162,10 +162,10 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 				continue
 			}
 			ck := pathKey(append(inst[:len(inst):len(inst)], name))
-			hint := ""
-			if s := suggest(name, valid); s != "" {
+			hint := l.placementHint(inst, name, m[name])
+			if s := suggest(name, valid); hint == "" && s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
-			} else if len(valid) > 0 {
+			} else if hint == "" && len(valid) > 0 {
 				hint = "valid keys here: " + strings.Join(valid, ", ")
 			}
 			l.errorAt(l.keys[ck], l.display[ck], hint, "unknown key %s", quote(name))
@@ -188,6 +188,15 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 			l.errorAt(node, disp, hint, "missing required key %q", name)
 		}
 	default:
+		if keyword == "type" && len(inst) == 2 && inst[0] == "agents" {
+			if msg, hint, ok := l.misplacedAgent(inst[1], value); ok {
+				if kn := l.keys[k]; kn != nil {
+					node = kn
+				}
+				l.errorAt(node, disp, hint, "%s", msg)
+				return
+			}
+		}
 		msg, hint := describe(keyword, subMap, value, inst)
 		if msg == "" {
 			msg = ve.Message
@@ -211,6 +220,9 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		return fmt.Sprintf("expected %s, got %s", yamlTypes(sub["type"]), yamlType(value)), hint
 	case "const":
 		if len(inst) == 1 && inst[0] == "version" {
+			if s, ok := value.(string); ok {
+				return "version must be the number 1, not the string " + quote(s), "write version: 1, without quotes"
+			}
 			return fmt.Sprintf("unsupported version %s: this tool reads version 1", show(value)), ""
 		}
 		return "must be " + show(sub["const"]), ""
