@@ -77,9 +77,13 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		err error
 	)
 	if o.planFile != "" {
-		p, err = plan.ReadFile(o.planFile)
+		if p, err = plan.ReadFile(o.planFile); err != nil {
+			if cerr := configArgument("apply", o.planFile); cerr != nil {
+				err = cerr
+			}
+		}
 	} else {
-		cfg, err = e.loadConfig(o.file)
+		cfg, err = e.loadConfig(ctx, o.file)
 	}
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		// A long wait says what it waits for, so a CI log is not silent.
 		OnRetry: func(ev github.RetryEvent) {
 			if ev.Wait > 2*time.Second {
-				fmt.Fprintf(e.stderr, "comment: %s\n", ev)
+				fmt.Fprintf(e.stderr, "comment: %s\n", report.TerminalText(ev.String()))
 			}
 		},
 	})

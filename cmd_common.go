@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -55,11 +56,11 @@ func (e *env) connect(f *apiFlags) (client *cloud.Client, closeFn func(), err er
 	// A long wait says what it waits for, so a CI log is not silent.
 	opts.OnRetry = func(ev cloud.RetryEvent) {
 		if ev.Wait > 2*time.Second {
-			fmt.Fprintf(e.stderr, "pipecat-gitops: %s\n", ev)
+			fmt.Fprintf(e.stderr, "pipecat-gitops: %s\n", report.TerminalText(ev.String()))
 		}
 	}
 	if f.verbose {
-		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", l) }
+		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", report.TerminalText(l.String())) }
 	}
 	closeFn = func() {}
 	if f.sandbox != "" {
@@ -122,10 +123,22 @@ func apiHint(err error) error {
 	return err
 }
 
+// loadOptions resolves ${VAR} from the process environment and hands the
+// loader the credentials it holds, so that no copy of one is expanded.
+func (e *env) loadOptions() schema.LoadOptions {
+	secrets := map[string]string{}
+	for _, name := range schema.CredentialVars {
+		if v, ok := e.lookup(name); ok && v != "" {
+			secrets[name] = v
+		}
+	}
+	return schema.LoadOptions{Lookup: e.lookup, Secrets: secrets}
+}
+
 // loadConfig loads and validates the config; inside GitHub Actions its
 // errors also become annotations on the file.
-func (e *env) loadConfig(path string) (*schema.Config, error) {
-	cfg, err := schema.Load(path, e.lookup)
+func (e *env) loadConfig(ctx context.Context, path string) (*schema.Config, error) {
+	cfg, err := schema.Load(ctx, path, e.loadOptions())
 	if err != nil {
 		var list schema.Errors
 		if e.gh.enabled && errors.As(err, &list) {

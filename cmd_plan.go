@@ -62,6 +62,9 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
+		if err := configArgument("plan", fs.Arg(0)); err != nil {
+			return err
+		}
 		return withHint(fmt.Errorf("plan: unexpected argument %q", fs.Arg(0)), "the config is given with -f FILE")
 	}
 	if err := checkFormat(o.format); err != nil {
@@ -105,7 +108,7 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 
 // makePlan loads the config and makes the plan.
 func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
-	cfg, err := e.loadConfig(o.file)
+	cfg, err := e.loadConfig(ctx, o.file)
 	if err != nil {
 		return nil, err
 	}

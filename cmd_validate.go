@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"os"
+	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/report"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 func cmdValidate(ctx context.Context, e *env, args []string) error {
@@ -16,9 +20,12 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 {
+		if err := configArgument("validate", fs.Arg(0)); err != nil {
+			return err
+		}
 		return withHint(fmt.Errorf("validate: unexpected argument %q", fs.Arg(0)), "use -f FILE to name the config file")
 	}
-	cfg, err := e.loadConfig(*file)
+	cfg, err := e.loadConfig(ctx, *file)
 	if err != nil {
 		err = loadHint(err)
 		e.reportFailure("validate", e.repoPath(*file), "", err)
@@ -55,4 +62,28 @@ var validateDoc = commandDoc{
 		{0, "the config is valid"},
 		{1, "the config is invalid or cannot be read, or a flag or argument is wrong"},
 	},
+}
+
+// configArgument returns the error for a config file given as an argument
+// to a command that takes none (plan, validate) or a saved plan (apply),
+// or nil when path is not a config file.
+func configArgument(cmd, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, schema.MaxFileSize+1))
+	if err != nil || !schema.LooksLikeConfig(data) {
+		return nil
+	}
+	return fmt.Errorf("%s %s: this is a config file; did you mean \"%s -f %s\"?", cmd, path, cmd, shellWord(path))
+}
+
+// shellWord quotes s for a shell when it needs quoting.
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./+:@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -14,12 +14,16 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -196,25 +200,81 @@ func printError(w io.Writer, err error) {
 	var errs schema.Errors
 	if errors.As(err, &errs) && len(errs) > 0 {
 		for _, e := range errs {
-			fmt.Fprintln(w, e.Error())
+			fmt.Fprintln(w, visible(e.Error()))
+			printSource(w, e)
 			if e.Hint != "" {
-				fmt.Fprintf(w, "hint: %s\n", e.Hint)
+				fmt.Fprintf(w, "hint: %s\n", visible(e.Hint))
 			}
 		}
 		n := fmt.Sprintf("%d errors", len(errs))
 		if len(errs) == 1 {
 			n = "1 error"
 		}
-		fmt.Fprintf(w, "pipecat-gitops: error: %s: %s\n", errs[0].File, n)
+		fmt.Fprintf(w, "pipecat-gitops: error: %s: %s\n", visible(errs[0].File), n)
 		return
 	}
-	fmt.Fprintf(w, "pipecat-gitops: error: %s\n", err)
+	// Error text carries the API's messages: control characters and
+	// workflow commands in it must not act on a terminal or a runner.
+	fmt.Fprintf(w, "pipecat-gitops: error: %s\n", report.TerminalText(err.Error()))
 	var h *hintError
 	if errors.As(err, &h) {
 		for _, hint := range h.hints {
-			fmt.Fprintf(w, "hint: %s\n", strings.TrimSpace(hint))
+			fmt.Fprintf(w, "hint: %s\n", report.TerminalText(strings.TrimSpace(hint)))
 		}
 	}
+}
+
+// printSource shows the offending line with a caret under the column,
+// as compilers do:
+//
+//	7 |     autoScaling: {minAgents: 30, maxAgents: 20}
+//	  |                  ^
+func printSource(w io.Writer, e *schema.Error) {
+	if e.SourceCol < 1 {
+		return
+	}
+	num := strconv.Itoa(e.Line)
+	width := max(5, len(num))
+	// The caret goes under the character as shown, escapes included.
+	cut, n := len(e.Source), 0
+	for i := range e.Source {
+		if n == e.SourceCol-1 {
+			cut = i
+			break
+		}
+		n++
+	}
+	pad := utf8.RuneCountInString(visible(e.Source[:cut])) + max(0, e.SourceCol-1-n)
+	fmt.Fprintf(w, "%*s | %s\n", width, num, visible(e.Source))
+	fmt.Fprintf(w, "%*s | %s^\n", width, "", strings.Repeat(" ", pad))
+}
+
+// visible escapes what a terminal or a CI log would not show as the text
+// it is: control characters (tab and line breaks included), invalid UTF-8,
+// and invisible format characters (bidi overrides, zero-width spaces).
+// Config text is data; it must not reformat the output around it.
+//
+// It differs from report.TerminalText on purpose: a config's source line
+// shows tabs and invalid bytes escaped too, so a caret can point at them.
+func visible(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case r == '\t':
+			b.WriteString("\\t")
+		case r < 0x20 || r == 0x7f || 0x80 <= r && r < 0xa0:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029':
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // newFlagSet returns a flag set whose errors are returned, not printed and

@@ -2,6 +2,7 @@ package adopt
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -310,7 +311,7 @@ func commentLine(indent, text string) string {
 // agent reads back as its Spec: defaults factored wrongly or a value
 // quoted wrongly would otherwise change what apply does.
 func readsBack(out []byte, agents []Agent) error {
-	cfg, err := schema.Parse("pipecat.yaml", out, nil)
+	cfg, err := schema.Parse(context.Background(), "pipecat.yaml", out, schema.LoadOptions{}) // its own output: small and bounded
 	if err != nil {
 		return fmt.Errorf("the generated pipecat.yaml does not validate (a bug in pipecat-gitops; please report it):\n%w", err)
 	}

@@ -1,6 +1,7 @@
 package adopt
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -260,7 +261,7 @@ func TestUnreadableUncommented(t *testing.T) {
 			lines[i] = strings.Replace("  "+strings.TrimPrefix(l, "  # "), Placeholder, id, 1)
 		}
 	}
-	cfg, err := schema.Parse("pipecat.yaml", []byte(strings.Join(lines, "\n")), nil)
+	cfg, err := schema.Parse(context.Background(), "pipecat.yaml", []byte(strings.Join(lines, "\n")), schema.LoadOptions{})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, strings.Join(lines, "\n"))
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -99,7 +100,7 @@ func plan300(t testing.TB) *plan.Plan {
 		addLive(fmt.Sprintf("promo-%s-2024-%02d", teams[i%10], i/10+1), liveSpec("ghcr.io/acme/promo:1.0.0", teams[i%10]+"-secrets"))
 	}
 
-	c, err := schema.Parse("pipecat.yaml", []byte(cfg.String()), nil)
+	c, err := schema.Parse(context.Background(), "pipecat.yaml", []byte(cfg.String()), schema.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,6 +86,9 @@ func (l *loader) build(tree any) *Config {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if !l.alive() {
+			return nil
+		}
 		m, ok := agents[name].(map[string]any)
 		if !ok {
 			continue

@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem in a config file, located at the key or value it is
@@ -18,6 +20,114 @@ type Error struct {
 	Msg  string
 	// Hint, when set, suggests a fix ("did you mean \"secretSet\"?").
 	Hint string
+	// Source is the text of line Line as written (no line break), cut to
+	// at most maxSource characters around the column, with "..." where it
+	// was cut; SourceCol is the 1-based character column of the error in
+	// Source. Both are empty for an error with no line to show. Source
+	// is raw file text: escape it before printing.
+	Source    string
+	SourceCol int
+}
+
+// maxSource bounds Source: a hostile file can be one 5 MiB line.
+const maxSource = 120
+
+// attachSource sets Source and SourceCol of every error from data, the
+// text the positions refer to. The errors are sorted, so one cursor walks
+// the file once, however long its lines.
+func (es Errors) attachSource(data []byte) {
+	c := &cursor{data: data}
+	c.reset()
+	for _, e := range es {
+		if e.Line < c.line {
+			c.reset()
+		}
+		if e.Line < 1 || !c.toLine(e.Line) {
+			continue
+		}
+		e.Source, e.SourceCol = c.window(max(e.Col, 1))
+	}
+}
+
+// lineText returns line n (1-based) of data, without its line break.
+func lineText(data []byte, n int) (string, bool) {
+	c := &cursor{data: data}
+	c.reset()
+	if !c.toLine(n) {
+		return "", false
+	}
+	return string(data[c.start:c.end]), true
+}
+
+// cursor is a position in data: in line (1-based) at bytes [start, end),
+// at character idx of the line, which starts at byte off.
+type cursor struct {
+	data             []byte
+	line, start, end int
+	idx, off         int
+}
+
+func (c *cursor) reset() {
+	c.line, c.start = 1, 0
+	c.setEnd()
+}
+
+func (c *cursor) setEnd() {
+	n := bytes.IndexByte(c.data[c.start:], '\n')
+	if n < 0 {
+		n = len(c.data) - c.start
+	}
+	c.end = c.start + n
+	if c.end > c.start && c.data[c.end-1] == '\r' {
+		c.end--
+	}
+	c.idx, c.off = 0, c.start
+}
+
+func (c *cursor) toLine(n int) bool {
+	if c.line == n {
+		return true
+	}
+	for c.line < n {
+		j := bytes.IndexByte(c.data[c.start:], '\n')
+		if j < 0 {
+			return false
+		}
+		c.start += j + 1
+		c.line++
+	}
+	c.setEnd()
+	return true
+}
+
+// advance moves the cursor to character k of the line, or its end.
+func (c *cursor) advance(k int) {
+	if c.idx > k {
+		c.idx, c.off = 0, c.start
+	}
+	for c.idx < k && c.off < c.end {
+		_, size := utf8.DecodeRune(c.data[c.off:c.end])
+		c.off += size
+		c.idx++
+	}
+}
+
+// window returns at most maxSource characters of the line around col,
+// with "..." where the line was cut, and col in that text.
+func (c *cursor) window(col int) (string, int) {
+	c.advance(max(0, col-1-maxSource/2))
+	from, fromOff := c.idx, c.off
+	to := *c
+	to.advance(from + maxSource)
+	s := string(c.data[fromOff:to.off])
+	col -= from
+	if from > 0 {
+		s, col = "..."+s, col+3
+	}
+	if to.off < c.end {
+		s += "..."
+	}
+	return s, min(col, utf8.RuneCountInString(s)+1)
 }
 
 // Error returns FILE:LINE:COL: path: msg.

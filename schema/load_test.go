@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -26,7 +27,7 @@ func envOf(m map[string]string) func(string) (string, bool) {
 // document is valid or fails some other way.
 func parseErrors(t *testing.T, doc string, env map[string]string) Errors {
 	t.Helper()
-	cfg, err := Parse("pipecat.yaml", []byte(doc), envOf(env))
+	cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{Lookup: envOf(env)})
 	if err == nil {
 		t.Fatalf("Parse succeeded with %d agents, want an error", len(cfg.Agents))
 	}
@@ -56,7 +57,7 @@ func TestParseInvalid(t *testing.T) {
 		{"unsupported version", "version: 2\nagents: {}\n", nil,
 			`pipecat.yaml:1:10: version: unsupported version 2: this tool reads version 1`, ""},
 		{"version as string", "version: \"1\"\nagents: {}\n", nil,
-			`pipecat.yaml:1:10: version: unsupported version "1": this tool reads version 1`, ""},
+			`pipecat.yaml:1:10: version: version must be the number 1, not the string "1"`, "write version: 1, without quotes"},
 		{"agents is a list", "version: 1\nagents: []\n", nil,
 			`pipecat.yaml:2:9: agents: expected mapping, got list`, ""},
 		{"agents is null", "version: 1\nagents:\n", nil,
@@ -247,7 +248,7 @@ func TestParseValid(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Parse("pipecat.yaml", []byte(tt.doc), envOf(tt.env))
+			cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(tt.doc), LoadOptions{Lookup: envOf(tt.env)})
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
@@ -273,7 +274,7 @@ func TestPositions(t *testing.T) {
 		"    autoScaling:\n" + //                    8
 		"      minAgents: 1\n" + //                  9
 		"    krispViva: {audioFilter: null}\n" //    10
-	cfg, err := Parse("pipecat.yaml", []byte(doc), nil)
+	cfg, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +348,7 @@ func TestSyntaxErrors(t *testing.T) {
 		{"unclosed quote", "a: 1\nb: \"abc\nc: 3\n",
 			"pipecat.yaml:2:4: invalid YAML: found unexpected end of stream"},
 		{"tab indentation", "a: 1\n\tb: 2\n",
-			"pipecat.yaml:2:1: invalid YAML: found a tab character that violates indentation"},
+			"pipecat.yaml:2:1: tabs are not allowed for indentation; use spaces"},
 		{"unknown anchor", "a: 1\nb: *x\n",
 			"pipecat.yaml:2:5: invalid YAML: unknown anchor 'x' referenced"},
 		{"reserved character", "a: 1\nb: @x\n",
@@ -436,23 +437,175 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(big, []byte("version: 1\n#"+strings.Repeat("x", MaxFileSize+100)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Load(big, nil)
+	_, err := Load(context.Background(), big, LoadOptions{})
 	if got, want := fmt.Sprint(err), big+":1:1: file is larger than 5 MiB; refusing to parse it"; got != want {
-		t.Errorf("Load(big) = %q, want %q", got, want)
+		t.Errorf("Load(context.Background(), big) = %q, want %q", got, want)
 	}
-	_, err = Load(filepath.Join(dir, "missing.yaml"), nil)
+	_, err = Load(context.Background(), filepath.Join(dir, "missing.yaml"), LoadOptions{})
 	if !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Load(missing) = %v, want fs.ErrNotExist", err)
+		t.Errorf("Load(context.Background(), missing) = %v, want fs.ErrNotExist", err)
 	}
 	ok := filepath.Join(dir, "ok.yaml")
 	if err := os.WriteFile(ok, []byte(hdr+"  bot:\n    image: a:1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(ok, nil)
+	cfg, err := Load(context.Background(), ok, LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.File != ok || len(cfg.Agents) != 1 {
-		t.Errorf("Load(ok) = %+v", cfg)
+		t.Errorf("Load(context.Background(), ok) = %+v", cfg)
+	}
+}
+
+// TestSource checks the source line each error carries for display: the
+// line as written, cut around the column when long, and the column in it.
+func TestSource(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	globs := "prune: {ignore: [" + strings.Repeat("abcd, ", 50) + "\"[\"]}" // the bad glob at column 318
+	tests := []struct {
+		name   string
+		doc    string
+		source string
+		col    int
+	}{
+		{"the offending line", hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: 30, maxAgents: 20}\n",
+			"    autoScaling: {minAgents: 30, maxAgents: 20}", 30},
+		{"no CR of a CRLF line", "version: 1\r\nagents:\r\n  bot:\r\n    image: a\r\n", "    image: a", 12},
+		{"a tab kept as written", hdr + "  bot:\n    image: a:1\n    region: 5\t# r\n", "    region: 5\t# r", 13},
+		{"a long line cut around the column", "version: 1\nagents: {}\n" + globs + "\n", "..." + globs[257:], 64},
+		{"a long line cut at its end only", hdr + "  bot:\n    image: a:1\n    region: " + long + "\n",
+			"    region: " + strings.Repeat("x", 108) + "...", 13},
+		{"a column past the end of the line", "version: 1\nagents:", "agents:", 8},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := parseErrors(t, tt.doc, nil)[0]
+			if diff := cmp.Diff(tt.source, e.Source); diff != "" {
+				t.Errorf("Source (-want +got):\n%s\n(error %v)", diff, e)
+			}
+			if e.SourceCol != tt.col {
+				t.Errorf("SourceCol = %d, want %d (error %v)", e.SourceCol, tt.col, e)
+			}
+		})
+	}
+}
+
+// TestReadableErrors checks the errors people hit most, worded so that
+// the fix is obvious: tabs, a quoted version, keys at the wrong depth.
+func TestReadableErrors(t *testing.T) {
+	tabHint := func(line int) string {
+		return fmt.Sprintf("replace the tabs at the start of line %d with spaces (YAML indents with spaces only)", line)
+	}
+	tests := []struct {
+		name, doc, want, hint string
+	}{
+		{"tab before a key", "a: 1\n\tb: 2\n",
+			"pipecat.yaml:2:1: tabs are not allowed for indentation; use spaces", tabHint(2)},
+		{"tab-indented agents", "version: 1\nagents:\n\tbot:\n\t\timage: a:1\n",
+			"pipecat.yaml:3:1: tabs are not allowed for indentation; use spaces", tabHint(3)},
+		{"tab after spaces", "version: 1\nagents:\n  bot:\n  \timage: a:1\n",
+			"pipecat.yaml:4:3: tabs are not allowed for indentation; use spaces", tabHint(4)},
+		{"tab before a field", "version: 1\nagents:\n  bot:\n    image: a:1\n\tregion: x\n",
+			"pipecat.yaml:5:1: tabs are not allowed for indentation; use spaces", tabHint(5)},
+		{"tab in a list", "version: 1\nagents: {}\nprune:\n  ignore:\n\t- x\n",
+			"pipecat.yaml:5:1: tabs are not allowed for indentation; use spaces", tabHint(5)},
+		{"version as a string", "version: \"1\"\nagents: {}\n",
+			`pipecat.yaml:1:10: version: version must be the number 1, not the string "1"`, "write version: 1, without quotes"},
+		{"version as another string", "version: '2'\nagents: {}\n",
+			`pipecat.yaml:1:10: version: version must be the number 1, not the string "2"`, "write version: 1, without quotes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := parseErrors(t, tt.doc, nil)
+			if diff := cmp.Diff(tt.want, errs[0].Error()); diff != "" {
+				t.Errorf("first error (-want +got):\n%s\nall:\n%v", diff, errs)
+			}
+			if diff := cmp.Diff(tt.hint, errs[0].Hint); diff != "" {
+				t.Errorf("hint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestMisplacedKeys checks that a key at the wrong depth names the fix.
+func TestMisplacedKeys(t *testing.T) {
+	tests := []struct {
+		name, doc, want, hint string
+	}{
+		{"a field at the level of the agents",
+			hdr + "  bot:\n  image: a:1\n",
+			"pipecat.yaml:3:3: agents.bot: agent bot has no fields", "indent image: (line 4) and the fields after it under bot:"},
+		{"the field itself",
+			hdr + "  bot:\n  image: a:1\n",
+			"pipecat.yaml:4:3: agents.image: image is an agent field, not an agent", "indent it under the agent bot (line 3)"},
+		{"a field with no agent name",
+			hdr + "  image: a:1\n",
+			"pipecat.yaml:3:3: agents.image: image is an agent field, not an agent", "agents: maps each agent's name to its fields: write the name first (my-agent:), then the fields indented under it"},
+		{"a field at the top level",
+			hdr + "  bot:\n    image: a:1\nregion: us-west\n",
+			`pipecat.yaml:5:1: region: unknown key "region"`, "region is an agent field: indent it under the agent bot (line 3), or under defaults: to set it for every agent"},
+		{"a field at the top level before any agent",
+			"version: 1\nregion: us-west\nagents: {}\n",
+			`pipecat.yaml:2:1: region: unknown key "region"`, "region is an agent field: indent it under an agent in agents:, or under defaults: to set it for every agent"},
+		{"an agent at the top level",
+			hdr + "  bot:\n    image: a:1\nbot2:\n  image: b:1\n  region: x\n",
+			`pipecat.yaml:5:1: bot2: unknown key "bot2"`, "bot2 looks like an agent: indent it under agents:"},
+		{"a bound out of autoScaling",
+			hdr + "  bot:\n    image: a:1\n    autoScaling:\n      minAgents: 1\n    maxAgents: 5\n",
+			`pipecat.yaml:7:5: agents.bot.maxAgents: unknown key "maxAgents"`, "maxAgents belongs under autoScaling: indent it under autoScaling:"},
+		{"a bound out of autoScaling in defaults",
+			"version: 1\ndefaults:\n  maxAgents: 5\nagents: {}\n",
+			`pipecat.yaml:3:3: defaults.maxAgents: unknown key "maxAgents"`, "maxAgents belongs under autoScaling: indent it under autoScaling:"},
+		{"a bound at the top level",
+			"version: 1\nagents: {}\nmaxAgents: 5\n",
+			`pipecat.yaml:3:1: maxAgents: unknown key "maxAgents"`, "maxAgents belongs under autoScaling: of an agent or of defaults:"},
+		{"a field indented into autoScaling",
+			hdr + "  bot:\n    autoScaling:\n      minAgents: 1\n      image: a:1\n",
+			`pipecat.yaml:6:7: agents.bot.autoScaling.image: unknown key "image"`, "image is an agent field, not part of autoScaling: indent it as much as autoScaling:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := parseErrors(t, tt.doc, nil)
+			var got *Error
+			for _, e := range errs {
+				if e.Error() == tt.want {
+					got = e
+				}
+			}
+			if got == nil {
+				t.Fatalf("no error\n%s\ngot:\n%v", tt.want, errs)
+			}
+			if diff := cmp.Diff(tt.hint, got.Hint); diff != "" {
+				t.Errorf("hint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLooksLikeConfig checks the test that tells a config given as an
+// argument from a saved plan or any other file.
+func TestLooksLikeConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		want bool
+	}{
+		{"a config", "version: 1\nagents:\n  bot: {image: a:1}\n", true},
+		{"an invalid config", "version: 2\nagents: [x]\n", true},
+		{"agents only", "agents: {}\n", true},
+		{"a saved plan", `{"format_version": "1", "config": "pipecat.yaml", "changes": []}`, false},
+		{"another YAML file", "name: ci\non: push\n", false},
+		{"not YAML", "version: [\n", false},
+		{"a list", "- version\n- agents\n", false},
+		{"empty", "", false},
+		{"hostile", "{" + strings.Repeat("1,", MaxFileSize/2-1) + "}", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := LooksLikeConfig([]byte(tt.data)); got != tt.want {
+				t.Errorf("LooksLikeConfig = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 	"gopkg.in/yaml.v3"
@@ -72,7 +74,7 @@ func TestExamples(t *testing.T) {
 	s, _ := compiled()
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if _, err := Load(f, nil); err != nil {
+			if _, err := Load(context.Background(), f, LoadOptions{}); err != nil {
 				t.Fatalf("Load: %v", err)
 			}
 			data, err := os.ReadFile(f)
@@ -112,8 +114,8 @@ func jsonValue(v any) any {
 var nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])$`)
 
 // FuzzLoad checks that Parse never panics, that every error is located
-// inside the file, and that whatever it accepts obeys the documented
-// rules.
+// inside the file and shows no credential, and that whatever it accepts
+// obeys the documented rules and holds no credential.
 func FuzzLoad(f *testing.F) {
 	for _, p := range []string{"../examples/pipecat.yaml", "../examples/minimal.yaml"} {
 		data, err := os.ReadFile(p)
@@ -136,12 +138,19 @@ func FuzzLoad(f *testing.F) {
 		"\ufeffversion: 1\r\nagents: {}\r\n",
 		"version: 1\n---\nagents: {}\n",
 		"version: 1\nagents: {}\nprune: {ignore: ['[']}\n",
+		hdr + "  bot:\n    image: a:${KEY}\n    region: ${UNSET:-${TAG}}\n    secretSet: pk_fuzz_secret_42\n",
+		hdr + "  bot:\n\timage: a:1\n",
+		"version: \"1\"\nagents:\n  bot:\n  image: a:1\nregion: x\n",
 	} {
 		f.Add([]byte(s))
 	}
-	env := envOf(map[string]string{"TAG": "1.0", "EMPTY": ""})
+	const secret = "pk_fuzz_secret_42"
+	opts := LoadOptions{
+		Lookup:  envOf(map[string]string{"TAG": "1.0", "EMPTY": "", "KEY": secret, "PIPECAT_API_KEY": secret}),
+		Secrets: map[string]string{"PIPECAT_API_KEY": secret},
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := Parse("f.yaml", data, env)
+		cfg, err := Parse(context.Background(), "f.yaml", data, opts)
 		if err != nil {
 			errs, ok := err.(Errors)
 			if !ok || len(errs) == 0 {
@@ -153,6 +162,14 @@ func FuzzLoad(f *testing.F) {
 				if e.File != "f.yaml" || e.Line < 1 || e.Col < 1 || e.Line > lines || e.Msg == "" {
 					t.Fatalf("badly located error %+v in a file of %d lines", e, lines)
 				}
+				if strings.ContainsAny(e.Source, "\n") || e.Source != "" && e.SourceCol < 1 || utf8.RuneCountInString(e.Source) > maxSource+6 {
+					t.Fatalf("bad source line %q, column %d", e.Source, e.SourceCol)
+				}
+				for _, s := range []string{e.Error(), e.Hint, e.Source} {
+					if strings.Contains(strings.ToLower(s), secret) {
+						t.Fatalf("an error shows the credential: %q", s)
+					}
+				}
 			}
 			if !sort.SliceIsSorted(errs, func(i, j int) bool {
 				return errs[i].Line < errs[j].Line || errs[i].Line == errs[j].Line && errs[i].Col < errs[j].Col
@@ -163,6 +180,9 @@ func FuzzLoad(f *testing.F) {
 		}
 		if cfg.Version != 1 {
 			t.Fatalf("accepted version %d", cfg.Version)
+		}
+		if b, err := json.Marshal(cfg); err != nil || strings.Contains(strings.ToLower(string(b)), secret) {
+			t.Fatalf("accepted a config holding the credential (or not JSON: %v)", err)
 		}
 		for i, a := range cfg.Agents {
 			if i > 0 && cfg.Agents[i-1].Name >= a.Name {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,8 +55,9 @@ var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
 // nesting depth) at no line at all. So the reported line is only a lower
 // bound: the real position is the shortest prefix of the file that fails
 // with the same message, found by bisection over lines, then over the
-// characters of that line.
-func syntaxError(file string, data []byte, err error) *Error {
+// characters of that line. When ctx is done the search stops at the lower
+// bound (the caller discards the result).
+func syntaxError(ctx context.Context, file string, data []byte, err error) *Error {
 	var md errMultiDoc
 	if errors.As(err, &md) {
 		return &Error{File: file, Line: max(md.line, 1), Col: max(md.col, 1),
@@ -68,11 +70,40 @@ func syntaxError(file string, data []byte, err error) *Error {
 			from, _ = strconv.Atoi(m[1])
 		}
 	}
-	line, col := locate(data, msg, max(from, 1))
+	line, col := locate(ctx, data, msg, max(from, 1))
+	// yaml.v3 words a tab in indentation in three ways, none of which
+	// says "tab" where it matters most ("found character that cannot
+	// start any token").
+	if tab := indentTab(data, line); tab > 0 || strings.Contains(msg, "tab character") {
+		if tab > 0 {
+			col = tab
+		}
+		return &Error{File: file, Line: line, Col: col, Msg: "tabs are not allowed for indentation; use spaces",
+			Hint: fmt.Sprintf("replace the tabs at the start of line %d with spaces (YAML indents with spaces only)", line)}
+	}
 	return &Error{File: file, Line: line, Col: col, Msg: "invalid YAML: " + msg}
 }
 
-func locate(data []byte, msg string, from int) (line, col int) {
+// indentTab returns the column of the first tab in the indentation of
+// line (1-based), or 0.
+func indentTab(data []byte, line int) int {
+	text, ok := lineText(data, line)
+	if !ok {
+		return 0
+	}
+	for i, c := range []byte(text) {
+		switch c {
+		case '\t':
+			return i + 1
+		case ' ':
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+func locate(ctx context.Context, data []byte, msg string, from int) (line, col int) {
 	starts := []int{0}
 	for i, c := range data {
 		if c == '\n' && i+1 < len(data) {
@@ -87,11 +118,21 @@ func locate(data []byte, msg string, from int) (line, col int) {
 		}
 		return len(data)
 	}
-	// Bisection parses prefixes; the budget keeps a hostile 5 MiB file from
+	// Bisection parses prefixes; the budgets keep a hostile file from
 	// costing more than a few parses of itself, while a real config (a few
-	// KiB) can afford the whole search.
+	// KiB) can afford the whole search. Parsing costs by the node, so the
+	// second budget counts the node estimate of each prefix: a dense
+	// 400 KB "{1,1,..." is as costly as megabytes of comments.
 	budget := min(64*len(data), 8<<20)
+	nodes := 2 * maxTokens
 	fails := func(end int) bool {
+		if ctx.Err() != nil {
+			budget = -1
+		}
+		est, _ := nodeEstimate(data[:end], nodes)
+		if nodes -= est; nodes < 0 {
+			budget = -1
+		}
 		if budget -= end; budget < 0 {
 			return false
 		}

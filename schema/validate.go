@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -45,7 +47,13 @@ var compiled = sync.OnceValues(func() (*jsonschema.Schema, map[string]any) {
 // keyword into an Error located at the YAML node it is about.
 func (l *loader) validate(tree any) {
 	s, raw := compiled()
-	err := s.Validate(tree)
+	var err error
+	// Validate cannot look at the context; it is bounded by the node
+	// limit, and abandoned when the context is done.
+	if cerr := background(l.ctx, func() { err = s.Validate(tree) }); cerr != nil {
+		l.ctxErr = cerr
+		return
+	}
 	var ve *jsonschema.ValidationError
 	if err == nil || !errors.As(err, &ve) {
 		if err != nil {
@@ -54,6 +62,9 @@ func (l *loader) validate(tree any) {
 		return
 	}
 	for _, leaf := range leaves(ve) {
+		if !l.alive() {
+			return
+		}
 		l.schemaError(raw, tree, leaf)
 	}
 }
@@ -94,8 +105,8 @@ func at(v any, tokens []string) any {
 		case map[string]any:
 			v = x[t]
 		case []any:
-			i := 0
-			if _, err := fmt.Sscan(t, &i); err != nil || i < 0 || i >= len(x) {
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 0 || i >= len(x) {
 				return nil
 			}
 			v = x[i]
@@ -151,10 +162,10 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 				continue
 			}
 			ck := pathKey(append(inst[:len(inst):len(inst)], name))
-			hint := ""
-			if s := suggest(name, valid); s != "" {
+			hint := l.placementHint(inst, name, m[name])
+			if s := suggest(name, valid); hint == "" && s != "" {
 				hint = fmt.Sprintf("did you mean %q?", s)
-			} else if len(valid) > 0 {
+			} else if hint == "" && len(valid) > 0 {
 				hint = "valid keys here: " + strings.Join(valid, ", ")
 			}
 			l.errorAt(l.keys[ck], l.display[ck], hint, "unknown key %s", quote(name))
@@ -177,6 +188,15 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 			l.errorAt(node, disp, hint, "missing required key %q", name)
 		}
 	default:
+		if keyword == "type" && len(inst) == 2 && inst[0] == "agents" {
+			if msg, hint, ok := l.misplacedAgent(inst[1], value); ok {
+				if kn := l.keys[k]; kn != nil {
+					node = kn
+				}
+				l.errorAt(node, disp, hint, "%s", msg)
+				return
+			}
+		}
 		msg, hint := describe(keyword, subMap, value, inst)
 		if msg == "" {
 			msg = ve.Message
@@ -200,6 +220,9 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		return fmt.Sprintf("expected %s, got %s", yamlTypes(sub["type"]), yamlType(value)), hint
 	case "const":
 		if len(inst) == 1 && inst[0] == "version" {
+			if s, ok := value.(string); ok {
+				return "version must be the number 1, not the string " + quote(s), "write version: 1, without quotes"
+			}
 			return fmt.Sprintf("unsupported version %s: this tool reads version 1", show(value)), ""
 		}
 		return "must be " + show(sub["const"]), ""
@@ -216,6 +239,9 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		return fmt.Sprintf("%s is greater than the maximum (%s)", show(value), show(sub["maximum"])), ""
 	case "minLength":
 		return "must not be empty", ""
+	case "maxLength":
+		n, _ := value.(string)
+		return fmt.Sprintf("%d characters long; the maximum is %s", utf8.RuneCountInString(n), show(sub["maxLength"])), ""
 	case "pattern":
 		if len(inst) > 0 && inst[len(inst)-1] == "image" {
 			return fmt.Sprintf("image %s has no tag or digest", show(value)),
