@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,9 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
 	}
+	// A run id that is not a number only loses the search for earlier
+	// merges, which then falls back to the push's before.
+	runID, _ := strconv.ParseInt(e.gh.runID, 10, 64)
 	res, err := github.Comment(ctx, github.CommentOptions{
 		Client:    client,
 		Body:      string(body),
@@ -69,9 +73,18 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		EventName: e.gh.eventName,
 		EventPath: e.gh.eventPath,
 		SHA:       e.gh.sha,
+		RunID:     runID,
+		Branch:    e.gh.refName,
 		RunURL:    e.gh.runURL(),
 		Label:     o.label,
 	})
+	warn := func(msg string) error {
+		if e.gh.enabled {
+			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
+		}
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
+		return nil
+	}
 	if res.IdentityErr != nil {
 		fmt.Fprintf(e.stderr, "comment: could not read the token's identity (%q); editing only comments by %s\n", res.IdentityErr.Error(), github.FallbackLogin)
 	}
@@ -87,6 +100,22 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 			fmt.Fprintf(e.stderr, "comment: label %s removed\n", l)
 		}
 	}
+	if m := res.Merges; m != nil {
+		if m.Since != "" {
+			fmt.Fprintf(e.stderr, "comment: looked for pull requests merged since commit %.7s (%s)\n", m.Since, m.SinceFrom)
+		}
+		for _, cc := range m.Carried {
+			fmt.Fprintf(e.stderr, "comment: %s #%d on PR %d (merged since the last successful apply)\n", cc.Action, cc.CommentID, cc.PR)
+		}
+		for _, pr := range m.Unplanned {
+			fmt.Fprintf(e.stderr, "comment: PR %d was merged since the last successful apply but has no plan comment for this config; not told\n", pr)
+		}
+		for _, w := range m.Warnings {
+			if err := warn("earlier merges: " + w.Error()); err != nil {
+				return err
+			}
+		}
+	}
 	var perr *github.PermissionError
 	if errors.As(err, &perr) {
 		// A fork's pull request gets a read-only token: the plan still
@@ -95,11 +124,7 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		if res.Action != "" {
 			msg = "labels not set: " + perr.Error()
 		}
-		if e.gh.enabled {
-			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
-		}
-		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
-		return nil
+		return warn(msg)
 	}
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
