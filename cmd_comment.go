@@ -18,14 +18,16 @@ type commentOptions struct {
 	bodyFile string
 	pr       int
 	label    string
+	ownOnly  bool
 }
 
 func cmdComment(ctx context.Context, e *env, args []string) error {
 	var o commentOptions
-	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME]")
+	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME] [--own-only]")
 	fs.StringVar(&o.bodyFile, "body-file", "", "Markdown `file` to post; its first line is the pipecat-gitops marker")
 	fs.IntVar(&o.pr, "pr", 0, "pull request `number` (default: from the workflow event)")
 	fs.StringVar(&o.label, "label", "", "keep this `label` on the pull request and remove the other pipecat:* ones ("+strings.Join(github.Labels, ", ")+")")
+	fs.BoolVar(&o.ownOnly, "own-only", false, "on a push, post an apply result on the merged pull request only, not also on those merged since the last successful apply (for the apply of a saved plan, which carried only that plan)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -75,6 +77,7 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		SHA:       e.gh.sha,
 		RunID:     runID,
 		Branch:    e.gh.refName,
+		OwnOnly:   o.ownOnly,
 		RunURL:    e.gh.runURL(),
 		Label:     o.label,
 	})

@@ -36,6 +36,10 @@ type CommentOptions struct {
 	// push (see Comment); without them the push event's before is used.
 	RunID  int64
 	Branch string
+	// OwnOnly posts an apply result on its own pull request only. An
+	// apply of a saved plan carries nothing but that plan, so the note on
+	// earlier merges would not be true.
+	OwnOnly bool
 
 	RunURL string // linked from the note on a body cut to size; may be ""
 	Label  string // one of Labels to keep on the pull request; "" leaves labels alone
@@ -211,7 +215,7 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 			return res, permission(err, permPR)
 		}
 	}
-	if kind == report.MarkerApply && opts.PR == 0 && ev.PullRequest == 0 && opts.EventName == "push" && opts.SHA != "" {
+	if kind == report.MarkerApply && !opts.OwnOnly && opts.PR == 0 && ev.PullRequest == 0 && opts.EventName == "push" && opts.SHA != "" {
 		res.Merges = carry(ctx, opts, ev, &res, path, body, mine)
 	}
 	return res, nil
