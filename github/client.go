@@ -1,7 +1,8 @@
 // Package github is the GitHub side of pipecat-gitops: a small REST client
-// for the calls the PR comment needs, the comment upsert itself (Comment),
-// and the runner helpers for workflow commands, the job summary and step
-// outputs.
+// for the calls the PR comment needs, the comment upsert itself (Comment:
+// the plan comment, the apply comments beside it, and on a push the pull
+// requests merged since the last successful apply), and the runner helpers
+// for workflow commands, the job summary and step outputs.
 //
 // Contract: nothing here reads the environment; callers pass the token,
 // repository and event through Options and CommentOptions. The token is

@@ -174,7 +174,7 @@ func Comment(ctx context.Context, opts CommentOptions) (CommentResult, error) {
 		return res, fmt.Errorf("label %q: want one of %s", opts.Label, strings.Join(Labels, ", "))
 	}
 	var ev Event
-	if opts.EventPath != "" {
+	if opts.PR == 0 && opts.EventPath != "" {
 		if ev, err = ReadEvent(opts.EventPath); err != nil {
 			return res, err
 		}
@@ -227,7 +227,7 @@ func prepareBody(body, sha string) (kind, path, out string, err error) {
 	first, rest, nl := strings.Cut(body, "\n")
 	kind, path, ok := report.ParseMarker(strings.TrimRight(first, "\r"))
 	if !ok {
-		return "", "", "", fmt.Errorf("comment body: first line must be the marker %q, got %q", report.Marker("PATH"), clip(first, 80))
+		return "", "", "", fmt.Errorf("comment body: first line must be the marker %q, got %q", report.Marker("PATH"), clip(strings.TrimRight(first, "\r"), 80))
 	}
 	if kind != report.MarkerApply || !report.IsFullSHA(sha) {
 		return kind, path, body, nil
