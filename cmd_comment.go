@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,14 +18,16 @@ type commentOptions struct {
 	bodyFile string
 	pr       int
 	label    string
+	ownOnly  bool
 }
 
 func cmdComment(ctx context.Context, e *env, args []string) error {
 	var o commentOptions
-	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME]")
+	fs := newFlagSet(e, "comment", "comment --body-file PATH [--pr N] [--label NAME] [--own-only]")
 	fs.StringVar(&o.bodyFile, "body-file", "", "Markdown `file` to post; its first line is the pipecat-gitops marker")
 	fs.IntVar(&o.pr, "pr", 0, "pull request `number` (default: from the workflow event)")
 	fs.StringVar(&o.label, "label", "", "keep this `label` on the pull request and remove the other pipecat:* ones ("+strings.Join(github.Labels, ", ")+")")
+	fs.BoolVar(&o.ownOnly, "own-only", false, "on a push, post an apply result on the merged pull request only, not also on those merged since the last successful apply (for the apply of a saved plan, which carried only that plan)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -62,6 +65,9 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)
 	}
+	// A run id that is not a number only loses the search for earlier
+	// merges, which then falls back to the push's before.
+	runID, _ := strconv.ParseInt(e.gh.runID, 10, 64)
 	res, err := github.Comment(ctx, github.CommentOptions{
 		Client:    client,
 		Body:      string(body),
@@ -69,9 +75,19 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		EventName: e.gh.eventName,
 		EventPath: e.gh.eventPath,
 		SHA:       e.gh.sha,
+		RunID:     runID,
+		Branch:    e.gh.refName,
+		OwnOnly:   o.ownOnly,
 		RunURL:    e.gh.runURL(),
 		Label:     o.label,
 	})
+	warn := func(msg string) error {
+		if e.gh.enabled {
+			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
+		}
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
+		return nil
+	}
 	if res.IdentityErr != nil {
 		fmt.Fprintf(e.stderr, "comment: could not read the token's identity (%q); editing only comments by %s\n", res.IdentityErr.Error(), github.FallbackLogin)
 	}
@@ -87,6 +103,22 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 			fmt.Fprintf(e.stderr, "comment: label %s removed\n", l)
 		}
 	}
+	if m := res.Merges; m != nil {
+		if m.Since != "" {
+			fmt.Fprintf(e.stderr, "comment: looked for pull requests merged since commit %.7s (%s)\n", m.Since, m.SinceFrom)
+		}
+		for _, cc := range m.Carried {
+			fmt.Fprintf(e.stderr, "comment: %s #%d on PR %d (merged since the last successful apply)\n", cc.Action, cc.CommentID, cc.PR)
+		}
+		for _, pr := range m.Unplanned {
+			fmt.Fprintf(e.stderr, "comment: PR %d was merged since the last successful apply but has no plan comment for this config; not told\n", pr)
+		}
+		for _, w := range m.Warnings {
+			if err := warn("earlier merges: " + w.Error()); err != nil {
+				return err
+			}
+		}
+	}
 	var perr *github.PermissionError
 	if errors.As(err, &perr) {
 		// A fork's pull request gets a read-only token: the plan still
@@ -95,11 +127,7 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		if res.Action != "" {
 			msg = "labels not set: " + perr.Error()
 		}
-		if e.gh.enabled {
-			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
-		}
-		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
-		return nil
+		return warn(msg)
 	}
 	if err != nil {
 		return fmt.Errorf("comment: %w", err)

@@ -101,6 +101,7 @@ type actionsEnv struct {
 	serverURL   string // GITHUB_SERVER_URL
 	repository  string // GITHUB_REPOSITORY, owner/name
 	runID       string // GITHUB_RUN_ID
+	refName     string // GITHUB_REF_NAME, the branch (or tag) of the run
 	eventName   string // GITHUB_EVENT_NAME
 	eventPath   string // GITHUB_EVENT_PATH
 	apiURL      string // GITHUB_API_URL
@@ -117,6 +118,7 @@ func readActionsEnv(getenv func(string) string) actionsEnv {
 		serverURL:   getenv("GITHUB_SERVER_URL"),
 		repository:  getenv("GITHUB_REPOSITORY"),
 		runID:       getenv("GITHUB_RUN_ID"),
+		refName:     getenv("GITHUB_REF_NAME"),
 		eventName:   getenv("GITHUB_EVENT_NAME"),
 		eventPath:   getenv("GITHUB_EVENT_PATH"),
 		apiURL:      getenv("GITHUB_API_URL"),

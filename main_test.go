@@ -41,6 +41,7 @@ func TestScripts(t *testing.T) {
 			"requests":   cmdRequests,
 			"ghcomments": cmdGHComments,
 			"droplines":  cmdDropLines,
+			"ghload":     cmdGHLoad,
 		},
 	})
 }
@@ -163,20 +164,23 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// cmdGHComments prints the comments of a pull request on the script's fake
-// GitHub, each as "#ID by USER:" and its body, so scripts can assert what
-// a reviewer sees:
+// cmdGHComments prints the comments of a pull request (or, given a commit
+// id, of a commit) on the script's fake GitHub, each as "#ID by USER:" and
+// its body, so scripts can assert what a reviewer sees:
 //
-//	ghcomments PR
+//	ghcomments PR|SHA
 func cmdGHComments(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: ghcomments PR")
+		ts.Fatalf("usage: ghcomments PR|SHA")
 	}
-	pr, err := strconv.Atoi(args[0])
-	ts.Check(err)
+	out := ts.Stdout() // asked first, so no comments is an empty stdout
 	gh := ts.Value(githubKey{}).(*githubtest.Server)
-	for _, c := range gh.IssueComments(pr) {
-		fmt.Fprintf(ts.Stdout(), "#%d by %s:\n%s\n", c.ID, c.User, c.Body)
+	comments := gh.CommitComments(args[0])
+	if pr, err := strconv.Atoi(args[0]); err == nil && len(args[0]) < 40 {
+		comments = gh.IssueComments(pr)
+	}
+	for _, c := range comments {
+		fmt.Fprintf(out, "#%d by %s:\n%s\n", c.ID, c.User, c.Body)
 	}
 }
 
@@ -201,4 +205,16 @@ func cmdDropLines(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(os.WriteFile(path, []byte(strings.Join(kept, "")), 0o644))
+}
+
+// cmdGHLoad adds the commits, pull requests and workflow runs of a JSON
+// file (githubtest.Fixture) to the script's fake GitHub:
+//
+//	ghload FILE
+func cmdGHLoad(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: ghload FILE")
+	}
+	gh := ts.Value(githubKey{}).(*githubtest.Server)
+	ts.Check(gh.Load([]byte(ts.ReadFile(args[0]))))
 }

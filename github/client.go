@@ -1,7 +1,8 @@
 // Package github is the GitHub side of pipecat-gitops: a small REST client
-// for the calls the PR comment needs, the comment upsert itself (Comment),
-// and the runner helpers for workflow commands, the job summary and step
-// outputs.
+// for the calls the PR comment needs, the comment upsert itself (Comment:
+// the plan comment, the apply comments beside it, and on a push the pull
+// requests merged since the last successful apply), and the runner helpers
+// for workflow commands, the job summary and step outputs.
 //
 // Contract: nothing here reads the environment; callers pass the token,
 // repository and event through Options and CommentOptions. The token is
@@ -235,6 +236,68 @@ func (c *Client) PullRequestsForCommit(ctx context.Context, sha string) ([]PullR
 	return listAll[PullRequest](ctx, c, c.repoPath("/commits/%s/pulls?per_page=100", sha))
 }
 
+// WorkflowRun is the part of a workflow run that comment needs.
+type WorkflowRun struct {
+	ID         int64  `json:"id"`
+	WorkflowID int64  `json:"workflow_id"`
+	HeadSHA    string `json:"head_sha"`
+	HeadBranch string `json:"head_branch"`
+	Event      string `json:"event"`
+	Conclusion string `json:"conclusion"`
+}
+
+// WorkflowRun reads workflow run id; the token needs "actions: read".
+func (c *Client) WorkflowRun(ctx context.Context, id int64) (WorkflowRun, error) {
+	var out WorkflowRun
+	err := c.do(ctx, http.MethodGet, c.repoPath("/actions/runs/%d", id), nil, &out, false)
+	return out, err
+}
+
+// SuccessfulPushRuns returns the newest n (at most 100) successful runs of
+// workflow id for pushes to branch, newest first; the token needs
+// "actions: read".
+func (c *Client) SuccessfulPushRuns(ctx context.Context, workflowID int64, branch string, n int) ([]WorkflowRun, error) {
+	q := url.Values{"branch": {branch}, "event": {"push"}, "status": {"success"}, "per_page": {strconv.Itoa(min(n, 100))}}
+	var out struct {
+		Runs []WorkflowRun `json:"workflow_runs"`
+	}
+	err := c.do(ctx, http.MethodGet, c.repoPath("/actions/workflows/%d/runs", workflowID)+"?"+q.Encode(), nil, &out, false)
+	return out.Runs, err
+}
+
+// Commit is a commit as a comparison lists it.
+type Commit struct {
+	SHA     string `json:"sha"`
+	Parents []struct {
+		SHA string `json:"sha"`
+	} `json:"parents"`
+}
+
+// Comparison is what GitHub's base...head comparison holds: the commits
+// reachable from head and not from base, oldest first.
+type Comparison struct {
+	Status       string   `json:"status"` // "ahead", "behind", "identical" or "diverged"
+	TotalCommits int      `json:"total_commits"`
+	Commits      []Commit `json:"commits"`
+}
+
+// Compare compares base...head. It reads every page of commits when there
+// are at most max of them, else only the first: the caller checks
+// TotalCommits.
+func (c *Client) Compare(ctx context.Context, base, head string, max int) (Comparison, error) {
+	var out Comparison
+	err := c.pages(ctx, c.repoPath("/compare/%s...%s?per_page=100", base, head), func(resp *httpcore.Response) (bool, error) {
+		var page Comparison
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			return false, err
+		}
+		out.Status, out.TotalCommits = page.Status, page.TotalCommits
+		out.Commits = append(out.Commits, page.Commits...)
+		return len(page.Commits) > 0 && out.TotalCommits <= max && len(out.Commits) < out.TotalCommits, nil
+	})
+	return out, err
+}
+
 // IssueLabels returns the names of the labels on issue or pull request n.
 func (c *Client) IssueLabels(ctx context.Context, n int) ([]string, error) {
 	labels, err := listAll[struct {
@@ -268,25 +331,41 @@ func (c *Client) RemoveIssueLabel(ctx context.Context, n int, label string) erro
 // each page as a JSON array of T.
 func listAll[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	var all []T
+	err := c.pages(ctx, path, func(resp *httpcore.Response) (bool, error) {
+		var page []T
+		if err := json.Unmarshal(resp.Body, &page); err != nil {
+			return false, err
+		}
+		all = append(all, page...)
+		return true, nil
+	})
+	return all, err
+}
+
+// pages GETs path and, while read asks for more, every next page its
+// Link header points to.
+func (c *Client) pages(ctx context.Context, path string, read func(*httpcore.Response) (more bool, err error)) error {
 	next := c.base + path
 	for next != "" {
 		resp, err := c.send(ctx, http.MethodGet, next, nil, false)
 		if err != nil {
-			return all, err
+			return err
 		}
-		var page []T
-		if err := json.Unmarshal(resp.Body, &page); err != nil {
-			return all, fmt.Errorf("github: GET %s: decode: %w", resp.URL.Path, err)
+		more, err := read(resp)
+		if err != nil {
+			return fmt.Errorf("github: GET %s: decode: %w", resp.URL.Path, err)
 		}
-		all = append(all, page...)
+		if !more {
+			return nil
+		}
 		next = nextLink(resp.Header.Get("Link"))
 		// The token goes only to the API host; a Link elsewhere is a
 		// misbehaving server, not a page to follow.
 		if next != "" && !strings.HasPrefix(next, c.base+"/") {
-			return all, fmt.Errorf("github: GET %s: next page %q is outside the API", resp.URL.Path, next)
+			return fmt.Errorf("github: GET %s: next page %q is outside the API", resp.URL.Path, next)
 		}
 	}
-	return all, nil
+	return nil
 }
 
 // nextLink returns the rel="next" URL of a Link header, or "".

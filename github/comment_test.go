@@ -487,24 +487,61 @@ func TestCommentLostAnswerNotStoredPostsAgain(t *testing.T) {
 	}
 }
 
-// TestCommentApplyMarkerKeepsItsOwnComment: an apply result (its own
-// marker) is a comment beside the plan comment; re-running the apply edits
-// the apply comment, never the plan's.
-func TestCommentApplyMarkerKeepsItsOwnComment(t *testing.T) {
-	srv, c := newFake(t)
-	ctx := context.Background()
-	plan := body("pipecat.yaml", "1 to create")
+// TestCommentApplyComments: the apply result is a comment of its own
+// beside the plan comment, which stays as last planned. An apply comment
+// is identified by its marker and commit line: a re-run of the same apply
+// (same commit) edits it; the apply of another commit adds its own. The
+// commit line is inserted from SHA unless the body has one.
+func TestCommentApplyComments(t *testing.T) {
+	const (
+		shaA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		shaB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+		shaC = "cccccccccccccccccccccccccccccccccccccccc"
+	)
 	apply := func(text string) string { return report.ApplyMarker("pipecat.yaml") + "\n## Apply\n" + text + "\n" }
-	for _, b := range []string{plan, apply("1 created"), apply("1 created, re-run")} {
-		if _, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: b, PR: 7}); err != nil {
-			t.Fatal(err)
+	at := func(sha, text string) string {
+		return report.ApplyMarker("pipecat.yaml") + "\n" + report.CommitMarker(sha) + "\n## Apply\n" + text + "\n"
+	}
+	plan := body("pipecat.yaml", "1 to create")
+	srv, c := newFake(t)
+	srv.AddPull(shaA, githubtest.PullRequest{Number: 7, State: "closed", Merged: true, MergeCommitSHA: shaA})
+	steps := []struct {
+		name       string
+		opts       github.CommentOptions // Client is filled in
+		wantAction string
+		wantSame   int // step whose comment this one is (1-based), 0 for a new one
+	}{
+		{name: "plan on the pull request", opts: github.CommentOptions{Body: plan, PR: 7}, wantAction: "created"},
+		{name: "apply on the merge push is a new comment", opts: github.CommentOptions{Body: apply("1 created"), EventName: "push", SHA: shaA}, wantAction: "created"},
+		{name: "re-run with the same result sends nothing", opts: github.CommentOptions{Body: apply("1 created"), EventName: "push", SHA: shaA}, wantAction: "unchanged", wantSame: 2},
+		{name: "re-run with another result edits it", opts: github.CommentOptions{Body: apply("1 created, re-run"), EventName: "push", SHA: shaA}, wantAction: "updated", wantSame: 2},
+		{name: "the body's commit line counts, not SHA", opts: github.CommentOptions{Body: at(shaA, "1 created, re-run"), PR: 7, SHA: shaC}, wantAction: "unchanged", wantSame: 2},
+		{name: "an apply of another commit adds its own", opts: github.CommentOptions{Body: apply("1 updated"), PR: 7, SHA: shaB}, wantAction: "created"},
+		{name: "without a commit it is a comment of its own too", opts: github.CommentOptions{Body: apply("by hand"), PR: 7}, wantAction: "created"},
+		{name: "the plan of a new push edits the plan comment", opts: github.CommentOptions{Body: body("pipecat.yaml", "2 to create"), PR: 7, SHA: shaB}, wantAction: "updated", wantSame: 1},
+	}
+	ids := make([]int64, len(steps))
+	for i, st := range steps {
+		opts := st.opts
+		opts.Client = c
+		res, err := github.Comment(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		ids[i] = res.CommentID
+		if res.Action != st.wantAction || res.PR != 7 {
+			t.Errorf("%s: %s on %s, want %s on PR 7", st.name, res.Action, res.Target(), st.wantAction)
+		}
+		if st.wantSame != 0 && res.CommentID != ids[st.wantSame-1] {
+			t.Errorf("%s: comment #%d, want #%d (step %d)", st.name, res.CommentID, ids[st.wantSame-1], st.wantSame)
 		}
 	}
 	var got []string
 	for _, cm := range srv.IssueComments(7) {
 		got = append(got, cm.Body)
 	}
-	if diff := cmp.Diff([]string{plan, apply("1 created, re-run")}, got); diff != "" {
+	want := []string{body("pipecat.yaml", "2 to create"), at(shaA, "1 created, re-run"), at(shaB, "1 updated"), apply("by hand")}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("comments (-want +got):\n%s", diff)
 	}
 }

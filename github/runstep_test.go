@@ -99,3 +99,89 @@ func TestActionRunStep(t *testing.T) {
 		})
 	}
 }
+
+// TestActionCommentStep runs action.yml's "Comment on the pull request"
+// step with a stub binary: what it posts after each command, which label
+// a plan keeps, and that the apply of a saved plan is posted on its own
+// pull request only (it carried no earlier merge's changes).
+func TestActionCommentStep(t *testing.T) {
+	step := actionStep(t, "Comment on the pull request")
+	tests := []struct {
+		name     string
+		values   map[string]string
+		summary  bool   // a summary was written
+		wantArgs string // "" when the binary must not run
+		wantOut  string
+	}{
+		{
+			name: "a plan's summary, no label", summary: true,
+			values:   map[string]string{"steps.run.outputs.command": "plan", "steps.run.outputs.has-changes": "true"},
+			wantArgs: "comment --body-file DIR/summary.md",
+		},
+		{
+			name: "a plan that deletes keeps pipecat:deletes", summary: true,
+			values:   map[string]string{"inputs.label": "true", "steps.run.outputs.command": "plan", "steps.run.outputs.has-changes": "true", "steps.run.outputs.deleted": "1"},
+			wantArgs: "comment --body-file DIR/summary.md --label pipecat:deletes",
+		},
+		{
+			name: "a failed plan is posted without a label", summary: true,
+			values:   map[string]string{"inputs.label": "true", "steps.run.outputs.command": "plan"},
+			wantArgs: "comment --body-file DIR/summary.md",
+		},
+		{
+			name: "an apply also tells earlier merges", summary: true,
+			values:   map[string]string{"steps.run.outputs.command": "apply"},
+			wantArgs: "comment --body-file DIR/summary.md",
+		},
+		{
+			name: "the apply of a saved plan tells its own pull request only", summary: true,
+			values:   map[string]string{"steps.run.outputs.command": "apply", "inputs.plan-file": "reviewed/plan.json"},
+			wantArgs: "comment --body-file DIR/summary.md --own-only",
+		},
+		{
+			name: "no summary, nothing to post", values: map[string]string{"steps.run.outputs.command": "apply"},
+			wantOut: "pipecat-gitops: no summary was written; nothing to comment",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			temp, dir := t.TempDir(), t.TempDir()
+			argsFile := filepath.Join(temp, "args")
+			stub := "#!/bin/sh\necho \"$@\" > " + argsFile + "\n"
+			if err := os.WriteFile(filepath.Join(temp, "pipecat-gitops"), []byte(stub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if tt.summary {
+				if err := os.WriteFile(filepath.Join(dir, "summary.md"), []byte("<!-- pipecat-gitops: pipecat.yaml -->\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			values := map[string]string{
+				"inputs.working-directory": t.TempDir(), "inputs.github-token": "ghs_x", "inputs.label": "false", "inputs.plan-file": "",
+				"steps.run.outputs.dir": dir, "steps.run.outputs.command": "", "steps.run.outputs.has-changes": "",
+				"steps.run.outputs.deleted": "", "steps.run.outputs.replaced": "",
+			}
+			for k, v := range tt.values {
+				values[k] = v
+			}
+			out, err := runStep(t, step, values, map[string]string{"RUNNER_TEMP": temp})
+			if err != nil {
+				t.Fatalf("step failed: %v\n%s", err, out)
+			}
+			if tt.wantOut != "" && !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout %q does not contain %q", out, tt.wantOut)
+			}
+			data, readErr := os.ReadFile(argsFile)
+			if tt.wantArgs == "" {
+				if readErr == nil {
+					t.Errorf("the binary ran (%q); want it not run", data)
+				}
+				return
+			}
+			got := strings.ReplaceAll(strings.TrimSpace(string(data)), dir, "DIR")
+			if diff := cmp.Diff(tt.wantArgs, got); diff != "" {
+				t.Errorf("binary arguments (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -88,6 +88,39 @@ func ParseMarker(line string) (kind, path string, ok bool) {
 	return kind, path, true
 }
 
+// CommitMarker is the hidden second line of an apply result comment: the
+// commit the apply ran at. The comment command edits an apply comment only
+// when both lines match, so a re-run of the same apply edits its comment
+// and the apply of a later push to the same pull request adds its own.
+func CommitMarker(sha string) string {
+	return markerStart + " commit: " + sha + markerEnd
+}
+
+// ParseCommitMarker reads a line CommitMarker made; ok is false for any
+// other line, and for a commit that is not a full SHA-1 or SHA-256 hex.
+func ParseCommitMarker(line string) (sha string, ok bool) {
+	rest, ok1 := strings.CutPrefix(line, markerStart+" commit: ")
+	sha, ok2 := strings.CutSuffix(rest, markerEnd)
+	if !ok1 || !ok2 || !IsFullSHA(sha) {
+		return "", false
+	}
+	return sha, true
+}
+
+// IsFullSHA reports whether s is a full commit id: 40 (SHA-1) or 64
+// (SHA-256) lower-case hex digits, as GITHUB_SHA and the API give them.
+func IsFullSHA(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 var markerPath = strings.NewReplacer(">", "&gt;", "\r", " ", "\n", " ")
 
 // Meta is what the caller knows of the run that made a plan or result; it

@@ -6,6 +6,12 @@
 // scripts, which is why this is not a _test package) can check what was
 // sent.
 //
+// It also serves what finds the pull requests an apply carried: the
+// comparison of two commits over a commit graph (AddCommit), the pull
+// requests of a commit (AddPull) and the workflow runs of the repository
+// (AddRun); SetActionsForbidden refuses the runs as GitHub does to a token
+// without "actions: read". Load sets all of these from a JSON fixture.
+//
 // It behaves like GitHub where the client depends on it: Link-header
 // pagination (at most MaxPerPage items a page, 30 by default so a test
 // reaches the second page with few comments), 422 for an empty or
@@ -44,10 +50,27 @@ type Comment struct {
 
 // PullRequest is what GET /repos/{o}/{r}/commits/{sha}/pulls lists.
 type PullRequest struct {
-	Number         int
-	State          string // "open" or "closed"
-	Merged         bool
-	MergeCommitSHA string
+	Number         int    `json:"number"`
+	State          string `json:"state"` // "open" or "closed"
+	Merged         bool   `json:"merged"`
+	MergeCommitSHA string `json:"mergeCommitSHA"`
+}
+
+// Commit is a commit of the graph that compare walks.
+type Commit struct {
+	SHA     string   `json:"sha"`
+	Parents []string `json:"parents"` // first parent first
+}
+
+// Run is a workflow run.
+type Run struct {
+	ID         int64  `json:"id"`
+	WorkflowID int64  `json:"workflowID"`
+	HeadSHA    string `json:"headSHA"`
+	Branch     string `json:"branch"`
+	Event      string `json:"event"`      // "push", "pull_request", ...
+	Status     string `json:"status"`     // "completed", "in_progress", ...
+	Conclusion string `json:"conclusion"` // "success", "failure", "cancelled" or ""
 }
 
 // Request is one request the server received.
@@ -82,6 +105,9 @@ type Server struct {
 	issueComments  map[int][]*Comment
 	commitComments map[string][]*Comment
 	pulls          map[string][]PullRequest
+	commits        []Commit // in the order added, oldest first
+	runs           []Run    // in the order added, oldest first
+	noActions      bool
 	labels         map[int][]string
 	requests       []Request
 }
@@ -124,6 +150,9 @@ func NewServer() *Server {
 	mux.HandleFunc("POST /repos/{owner}/{repo}/commits/{sha}/comments", s.createCommitComment)
 	mux.HandleFunc("PATCH /repos/{owner}/{repo}/comments/{id}", s.editCommitComment)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/commits/{sha}/pulls", s.listPulls)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/compare/{basehead}", s.compare)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/runs/{id}", s.getRun)
+	mux.HandleFunc("GET /repos/{owner}/{repo}/actions/workflows/{id}/runs", s.listRuns)
 	mux.HandleFunc("GET /repos/{owner}/{repo}/issues/{number}/labels", s.listLabels)
 	mux.HandleFunc("POST /repos/{owner}/{repo}/issues/{number}/labels", s.addLabels)
 	mux.HandleFunc("DELETE /repos/{owner}/{repo}/issues/{number}/labels/{name}", s.removeLabel)
@@ -141,6 +170,14 @@ func (s *Server) SetReadOnly(ro bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.readOnly = ro
+}
+
+// SetActionsForbidden makes every /actions/ request answer 403, as GitHub
+// does to a token without the "actions: read" permission.
+func (s *Server) SetActionsForbidden(forbidden bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noActions = forbidden
 }
 
 // SetViewerError makes the GraphQL viewer query answer this error, as
@@ -206,6 +243,65 @@ func (s *Server) AddPull(sha string, pr PullRequest) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pulls[sha] = append(s.pulls[sha], pr)
+}
+
+// AddCommit adds a commit to the graph; add parents before children.
+func (s *Server) AddCommit(sha string, parents ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commits = append(s.commits, Commit{SHA: sha, Parents: slices.Clone(parents)})
+}
+
+// AddRun adds a workflow run; add older runs first.
+func (s *Server) AddRun(r Run) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runs = append(s.runs, r)
+}
+
+// Fixture is the JSON document Load reads. A pull request is listed for
+// each of its Commits and, when merged, for its merge commit.
+type Fixture struct {
+	Commits []Commit `json:"commits"`
+	Pulls   []struct {
+		PullRequest
+		Commits []string `json:"commits"`
+	} `json:"pulls"`
+	Runs             []Run `json:"runs"`
+	ActionsForbidden bool  `json:"actionsForbidden"`
+}
+
+// Load adds the commits, pull requests and runs of a JSON Fixture.
+func (s *Server) Load(data []byte) error {
+	var f Fixture
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return fmt.Errorf("githubtest fixture: %w", err)
+	}
+	for _, c := range f.Commits {
+		s.AddCommit(c.SHA, c.Parents...)
+	}
+	for _, p := range f.Pulls {
+		if p.State == "" {
+			p.State = "open"
+			if p.Merged {
+				p.State = "closed"
+			}
+		}
+		shas := slices.Clone(p.Commits)
+		if p.Merged && !slices.Contains(shas, p.MergeCommitSHA) {
+			shas = append(shas, p.MergeCommitSHA)
+		}
+		for _, sha := range shas {
+			s.AddPull(sha, p.PullRequest)
+		}
+	}
+	for _, r := range f.Runs {
+		s.AddRun(r)
+	}
+	s.SetActionsForbidden(f.ActionsForbidden)
+	return nil
 }
 
 // SetLabels replaces the labels of pull request pr.
@@ -279,6 +375,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 		}
 		roToken := s.ReadOnlyToken != "" && auth == "Bearer "+s.ReadOnlyToken
 		readOnly := s.readOnly || roToken
+		noActions := s.noActions && strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/actions/")
 		s.mu.Unlock()
 		r = r.WithContext(context.WithValue(r.Context(), loginKey{}, login))
 		graphql := r.URL.Path == "/graphql"
@@ -295,7 +392,7 @@ func (s *Server) gate(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "Bad credentials")
 		case !graphql && !strings.HasPrefix(r.URL.Path, "/repos/"+s.Repo+"/"):
 			writeError(w, http.StatusNotFound, "Not Found")
-		case readOnly && r.Method != http.MethodGet && !graphql:
+		case readOnly && r.Method != http.MethodGet && !graphql, noActions:
 			writeError(w, http.StatusForbidden, "Resource not accessible by integration")
 		case target != nil && target.status != 0:
 			writeError(w, target.status, http.StatusText(target.status))
@@ -369,6 +466,17 @@ func (s *Server) commentJSON(c *Comment, kind string) map[string]any {
 
 // page writes items[page] with GitHub's Link header.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, n int, item func(i int) any) {
+	from, to := s.pageRange(w, r, n)
+	items := []any{}
+	for i := from; i < to; i++ {
+		items = append(items, item(i))
+	}
+	writeJSON(w, http.StatusOK, items)
+}
+
+// pageRange sets GitHub's Link header for a list of n items and returns
+// the range of them the request's page holds.
+func (s *Server) pageRange(w http.ResponseWriter, r *http.Request, n int) (from, to int) {
 	q := r.URL.Query()
 	per, err := strconv.Atoi(q.Get("per_page"))
 	if err != nil || per <= 0 {
@@ -398,11 +506,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, n int, item func(i
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	items := []any{}
-	for i := (pg - 1) * per; i < min(pg*per, n); i++ {
-		items = append(items, item(i))
-	}
-	writeJSON(w, http.StatusOK, items)
+	return min((pg-1)*per, n), min(pg*per, n)
 }
 
 // gitHubMaxBody is GitHub's own rule, stated here on purpose rather than
@@ -582,4 +686,121 @@ func (s *Server) removeLabel(w http.ResponseWriter, r *http.Request) {
 	}
 	s.labels[n] = slices.Delete(s.labels[n], i, i+1)
 	writeJSON(w, http.StatusOK, s.labelsJSON(n))
+}
+
+// compare answers base...head: the commits reachable from head and not
+// from base, oldest first (in the order they were added), paginated.
+func (s *Server) compare(w http.ResponseWriter, r *http.Request) {
+	base, head, ok := strings.Cut(r.PathValue("basehead"), "...")
+	s.mu.Lock()
+	commits := slices.Clone(s.commits)
+	s.mu.Unlock()
+	parents := map[string][]string{}
+	for _, c := range commits {
+		parents[c.SHA] = c.Parents
+	}
+	_, knownBase := parents[base]
+	_, knownHead := parents[head]
+	if !ok || !knownBase || !knownHead {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	fromHead, fromBase := reachable(parents, head), reachable(parents, base)
+	var in []Commit
+	for _, c := range commits {
+		if fromHead[c.SHA] && !fromBase[c.SHA] {
+			in = append(in, c)
+		}
+	}
+	behind := 0
+	for sha := range fromBase {
+		if !fromHead[sha] {
+			behind++
+		}
+	}
+	status := "diverged"
+	switch {
+	case len(in) == 0 && behind == 0:
+		status = "identical"
+	case behind == 0:
+		status = "ahead"
+	case len(in) == 0:
+		status = "behind"
+	}
+	from, to := s.pageRange(w, r, len(in))
+	page := []map[string]any{}
+	for _, c := range in[from:to] {
+		ps := []map[string]string{}
+		for _, p := range c.Parents {
+			ps = append(ps, map[string]string{"sha": p})
+		}
+		page = append(page, map[string]any{"sha": c.SHA, "parents": ps})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"status": status, "ahead_by": len(in), "behind_by": behind,
+		"total_commits": len(in), "commits": page, "files": []any{},
+	})
+}
+
+// reachable returns the commits reachable from sha, sha included.
+func reachable(parents map[string][]string, sha string) map[string]bool {
+	seen := map[string]bool{}
+	todo := []string{sha}
+	for len(todo) > 0 {
+		c := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		todo = append(todo, parents[c]...)
+	}
+	return seen
+}
+
+func runJSON(r Run) map[string]any {
+	return map[string]any{
+		"id": r.ID, "workflow_id": r.WorkflowID, "head_sha": r.HeadSHA, "head_branch": r.Branch,
+		"event": r.Event, "status": r.Status, "conclusion": r.Conclusion,
+	}
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	s.mu.Lock()
+	i := slices.IndexFunc(s.runs, func(run Run) bool { return run.ID == id })
+	var run Run
+	if i >= 0 {
+		run = s.runs[i]
+	}
+	s.mu.Unlock()
+	if err != nil || i < 0 {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	writeJSON(w, http.StatusOK, runJSON(run))
+}
+
+// listRuns lists a workflow's runs newest first, filtered by branch,
+// event and status (a status or a conclusion) as GitHub does.
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	q := r.URL.Query()
+	s.mu.Lock()
+	var runs []map[string]any
+	for _, run := range slices.Backward(s.runs) {
+		if run.WorkflowID == id &&
+			(q.Get("branch") == "" || q.Get("branch") == run.Branch) &&
+			(q.Get("event") == "" || q.Get("event") == run.Event) &&
+			(q.Get("status") == "" || q.Get("status") == run.Status || q.Get("status") == run.Conclusion) {
+			runs = append(runs, runJSON(run))
+		}
+	}
+	s.mu.Unlock()
+	from, to := s.pageRange(w, r, len(runs))
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(runs), "workflow_runs": append([]map[string]any{}, runs[from:to]...)})
 }

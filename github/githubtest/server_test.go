@@ -69,3 +69,78 @@ func TestServer(t *testing.T) {
 		t.Errorf("%d comments after the rejected writes, want 65", n)
 	}
 }
+
+// TestServerHistory: compare, the pull requests of a commit and the
+// workflow runs answer as GitHub does over a loaded fixture.
+func TestServerHistory(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	fixture := `{
+	  "commits": [
+	    {"sha": "a"}, {"sha": "b", "parents": ["a"]}, {"sha": "f", "parents": ["a"]},
+	    {"sha": "m", "parents": ["b", "f"]}, {"sha": "x", "parents": ["a"]}
+	  ],
+	  "pulls": [{"number": 3, "merged": true, "mergeCommitSHA": "m", "commits": ["f"]}],
+	  "runs": [
+	    {"id": 1, "workflowID": 5, "headSHA": "a", "branch": "main", "event": "push", "status": "completed", "conclusion": "success"},
+	    {"id": 2, "workflowID": 5, "headSHA": "b", "branch": "main", "event": "push", "status": "completed", "conclusion": "cancelled"},
+	    {"id": 3, "workflowID": 5, "headSHA": "f", "branch": "f", "event": "pull_request", "status": "completed", "conclusion": "success"},
+	    {"id": 4, "workflowID": 5, "headSHA": "b", "branch": "main", "event": "push", "status": "completed", "conclusion": "success"},
+	    {"id": 5, "workflowID": 6, "headSHA": "m", "branch": "main", "event": "push", "status": "completed", "conclusion": "success"}
+	  ]
+	}`
+	if err := s.Load([]byte(fixture)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load([]byte(`{"comits": []}`)); err == nil || !strings.Contains(err.Error(), "comits") {
+		t.Errorf("a misspelt fixture field: err = %v, want it named", err)
+	}
+	get := func(path string) (int, string) {
+		req, _ := http.NewRequest("GET", s.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer ghs_fake")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, strings.TrimSpace(string(b))
+	}
+	tests := []struct {
+		name, path string
+		wantStatus int
+		wantBody   string
+	}{
+		{"compare ahead: the merge and its branch, oldest first", "/repos/acme/agents/compare/a...m", 200,
+			`{"ahead_by":3,"behind_by":0,"commits":[{"parents":[{"sha":"a"}],"sha":"b"},{"parents":[{"sha":"a"}],"sha":"f"},{"parents":[{"sha":"b"},{"sha":"f"}],"sha":"m"}],"files":[],"status":"ahead","total_commits":3}`},
+		{"compare behind", "/repos/acme/agents/compare/m...b", 200, `{"ahead_by":0,"behind_by":2,"commits":[],"files":[],"status":"behind","total_commits":0}`},
+		{"compare identical", "/repos/acme/agents/compare/b...b", 200, `{"ahead_by":0,"behind_by":0,"commits":[],"files":[],"status":"identical","total_commits":0}`},
+		{"compare diverged", "/repos/acme/agents/compare/x...b", 200, `{"ahead_by":1,"behind_by":1,"commits":[{"parents":[{"sha":"a"}],"sha":"b"}],"files":[],"status":"diverged","total_commits":1}`},
+		{"compare an unknown commit", "/repos/acme/agents/compare/zzz...b", 404, `{"documentation_url":"https://docs.github.com/rest","message":"Not Found"}`},
+		{"the pull request of a branch commit", "/repos/acme/agents/commits/f/pulls", 200,
+			`[{"merge_commit_sha":"m","merged_at":"2025-01-02T03:04:05Z","number":3,"state":"closed"}]`},
+		{"a run", "/repos/acme/agents/actions/runs/2", 200,
+			`{"conclusion":"cancelled","event":"push","head_branch":"main","head_sha":"b","id":2,"status":"completed","workflow_id":5}`},
+		{"an unknown run", "/repos/acme/agents/actions/runs/99", 404, `{"documentation_url":"https://docs.github.com/rest","message":"Not Found"}`},
+		{"a workflow's successful push runs on main, newest first", "/repos/acme/agents/actions/workflows/5/runs?branch=main&event=push&status=success&per_page=1", 200,
+			`{"total_count":2,"workflow_runs":[{"conclusion":"success","event":"push","head_branch":"main","head_sha":"b","id":4,"status":"completed","workflow_id":5}]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := get(tt.path)
+			if status != tt.wantStatus {
+				t.Errorf("status %d, want %d", status, tt.wantStatus)
+			}
+			if diff := cmp.Diff(tt.wantBody, body); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+		})
+	}
+	s.SetActionsForbidden(true)
+	if status, body := get("/repos/acme/agents/actions/runs/2"); status != 403 || !strings.Contains(body, "Resource not accessible by integration") {
+		t.Errorf("actions forbidden: %d %s, want 403", status, body)
+	}
+	if status, _ := get("/repos/acme/agents/compare/a...m"); status != 200 {
+		t.Errorf("actions forbidden: compare answered %d, want 200", status)
+	}
+}
