@@ -177,7 +177,11 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	}
 	switch {
 	case res.Cancelled:
-		return fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		if n := res.Outcomes(apply.Unknown); n > 0 {
+			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run plan to see where they stand", plural(n, "change")))
+		}
+		return err
 	case failed > 0:
 		return fmt.Errorf("apply: %d of %d changes failed", failed, len(res.Results))
 	}
