@@ -76,7 +76,12 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		return err
 	}
 	defer closeAPI()
-	p, err := plan.Make(ctx, cfg, client, o.decisions.options(e.repoPath(o.file), o.api.parallelism))
+	progress := e.progress()
+	defer progress.Stop()
+	opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+	opts.Progress = progress.Refresh
+	p, err := plan.Make(ctx, cfg, client, opts)
+	progress.End()
 	if err != nil {
 		return apiHint(err)
 	}
@@ -131,4 +136,18 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// progress starts the stderr progress display of one command: a live
+// status line on a terminal, log lines elsewhere. Stop it when done.
+//
+// RETRY HOOK: the cloud client's retry waits (cloud.Options.OnRetry, being
+// added separately) are to be announced through progress.Line, so that a
+// wait longer than 2 s says what it waits for; connect builds the client
+// before this display exists, so the hook is to be set there from a
+// display created first.
+func (e *env) progress() *report.Progress {
+	p := report.NewProgress(e.stderr, report.ProgressOptions{Live: e.isTTY(e.stderr)})
+	p.Start()
+	return p
 }
