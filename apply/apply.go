@@ -10,8 +10,9 @@
 // flight: send the creates, updates and replaces; with Options.Wait, poll
 // every one of them until it is ready (a wait holds no slot between polls,
 // so N agents take about the slowest readiness plus the sending, whatever
-// N); send the deletes; and read every changed agent back once to check it
-// still holds what this run sent (the last poll of --wait is that read).
+// N); send the deletes; and check every changed agent still holds what
+// this run sent: one list shows which ones someone deployed after us, and
+// only those are read and compared (the last poll of --wait is that read).
 // One agent's failure never stops the others.
 //
 // Retries of single requests are the cloud client's job; apply adds the
@@ -41,6 +42,7 @@ import (
 
 // API is the part of the cloud client apply needs.
 type API interface {
+	ListAgents(ctx context.Context) ([]cloud.ServiceListItem, error)
 	GetAgent(ctx context.Context, name string) (*cloud.ServiceDetails, error)
 	CreateAgent(ctx context.Context, req *cloud.CreateServiceRequest) (*cloud.ServiceDetails, error)
 	UpdateAgent(ctx context.Context, name string, req *cloud.UpdateServiceRequest) (*cloud.ServiceDetails, error)
@@ -481,7 +483,7 @@ func (r *runner) observe(it *item, d *cloud.ServiceDetails) {
 			return
 		}
 		it.res.DeploymentID = d.DesiredDeploymentID
-		it.res.Note = joinNote(it.res.Note, "redeployed meanwhile by someone else with the same spec")
+		it.res.Note = joinNote(it.res.Note, redeployedNote)
 		r.observe(it, d)
 	default:
 		if phase := revisionPhase(d); phase != it.phase {
@@ -504,8 +506,11 @@ func (r *runner) settle(it *item, err error) {
 // verify reads every changed agent back once, after everything was sent,
 // and fails the ones that no longer hold what this run sent: another apply
 // or a person changed them meanwhile, and reporting success would be a
-// lie. Agents --wait saw ready are not read again: that read came after
-// every change was sent.
+// lie. Every update makes a new deployment, so one list (GET /v1/agents)
+// shows which agents someone deployed after us: only those are read in
+// full and compared field by field (plan.DiffLive); the same spec sent by
+// someone else is no conflict. Agents --wait saw ready are not read again:
+// that read came after every change was sent.
 func (r *runner) verify(ctx context.Context, items []*item) {
 	var check, read []*item
 	for _, it := range items {
@@ -517,9 +522,16 @@ func (r *runner) verify(ctx context.Context, items []*item) {
 			read = append(read, it)
 		}
 	}
+	notVerified := func(it *item, why string) { it.res.Note = joinNote(it.res.Note, "not verified: "+why) }
 	if len(read) > 0 {
-		notVerified := func(it *item, why string) { it.res.Note = joinNote(it.res.Note, "not verified: "+why) }
 		r.stage(StageVerifying, len(read), time.Time{})
+		if moved, err := r.moved(ctx, read); err == nil {
+			for range len(read) - len(moved) {
+				r.finished(false)
+			}
+			read = moved
+		}
+		// Without the list (it failed), every agent is read.
 		r.each(ctx, read, func(it *item) {
 			d, err := r.api.GetAgent(ctx, it.c.Agent)
 			switch {
@@ -543,11 +555,40 @@ func (r *runner) verify(ctx context.Context, items []*item) {
 		if it.readBack == nil || it.res.Outcome != Succeeded {
 			continue
 		}
-		if diff := plan.DiffLive(it.c.Desired, it.readBack); len(diff) > 0 {
+		diff := plan.DiffLive(it.c.Desired, it.readBack)
+		switch {
+		case len(diff) > 0:
 			r.fail(it, &Error{Agent: it.c.Agent, DeploymentID: it.res.DeploymentID, Code: CodeConflict,
 				Msg: "changed by someone else during apply: " + describeDiff(diff)})
+		case it.readBack.DesiredDeploymentID != "" && it.readBack.DesiredDeploymentID != it.res.DeploymentID:
+			it.res.DeploymentID = it.readBack.DesiredDeploymentID
+			it.res.Note = joinNote(it.res.Note, redeployedNote)
 		}
 	}
+}
+
+// redeployedNote marks a change someone else deployed again, with the
+// spec this run sent.
+const redeployedNote = "redeployed meanwhile by someone else with the same spec"
+
+// moved lists the items whose agent is missing from the organization's
+// list or names a deployment other than the one this run made.
+func (r *runner) moved(ctx context.Context, items []*item) ([]*item, error) {
+	list, err := r.api.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	desired := make(map[string]string, len(list))
+	for _, a := range list {
+		desired[a.Name] = a.DesiredDeploymentID
+	}
+	var out []*item
+	for _, it := range items {
+		if d, ok := desired[it.c.Agent]; !ok || d == "" || d != it.res.DeploymentID {
+			out = append(out, it)
+		}
+	}
+	return out, nil
 }
 
 // describeDiff says, per field, what the agent holds and what this run

@@ -678,10 +678,7 @@ func TestChangedBySomeoneElse(t *testing.T) {
 			res := run(t, context.Background(), api, p, apply.Options{Wait: tt.wait, PollInterval: time.Millisecond, WaitTimeout: time.Minute})
 			want := []outcome{{"fresh", "create", "failed", "CONFLICT", ""}, {"old", "update", "failed", "CONFLICT", ""}}
 			if tt.sameSpec {
-				note := ""
-				if tt.wait {
-					note = "redeployed meanwhile by someone else with the same spec"
-				}
+				note := "redeployed meanwhile by someone else with the same spec"
 				want = []outcome{{"fresh", "create", "succeeded", "", note}, {"old", "update", "succeeded", "", note}}
 			}
 			if diff := cmp.Diff(want, outcomes(res)); diff != "" {
@@ -691,5 +688,35 @@ func TestChangedBySomeoneElse(t *testing.T) {
 				t.Errorf("error = %q, want %q", res.Results[0].Error, wantErr)
 			}
 		})
+	}
+}
+
+// TestReadBackIsOneList: when nobody else touched the agents, the check
+// after apply costs one list, not a read per agent; an agent someone
+// redeployed meanwhile is read in full.
+func TestReadBackIsOneList(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("bot-a", "bot-b", "bot-c")})
+	before := len(e.agentRequests())
+	api := &hooked{Client: e.client, afterChange: func(name string) {
+		if name == "bot-c" { // someone redeploys it with the same spec
+			if _, err := e.client.UpdateAgent(context.Background(), name, plan.UpdateRequest(p.Changes[2].Desired)); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	res := run(t, context.Background(), api, p, apply.Options{Parallelism: 1})
+	if res.Failed() != 0 {
+		t.Fatalf("failures: %+v", res.Results)
+	}
+	want := []string{
+		"POST /v1/agents", "POST /v1/agents", "POST /v1/agents", "POST /v1/agents/bot-c",
+		"GET /v1/agents", "GET /v1/agents/bot-c",
+	}
+	if diff := cmp.Diff(want, e.agentRequests()[before:]); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if got := res.Results[2].Note; got != "redeployed meanwhile by someone else with the same spec" {
+		t.Errorf("bot-c note = %q", got)
 	}
 }
