@@ -57,8 +57,8 @@ type Options struct {
 	// WaitTimeout bounds the wait, counted from the moment every change
 	// was sent; < 1 means 5m.
 	WaitTimeout time.Duration
-	// PollInterval is the first pause between poll rounds of --wait; it
-	// doubles up to maxPoll. < 1 means 250ms.
+	// PollInterval is the first pause between poll rounds of --wait; each
+	// pause is half again the last, up to maxPoll. < 1 means 250ms.
 	PollInterval time.Duration
 	// Progress, when set, is called on every change of an agent's state.
 	// It may be called from several goroutines at once.
@@ -433,7 +433,10 @@ func (r *runner) waitReady(ctx context.Context, items []*item) {
 			t.Stop()
 		case <-t.C:
 		}
-		pause = min(2*pause, max(maxPoll, r.o.PollInterval))
+		// Growing by half rather than doubling, a deployment is seen ready
+		// at most about half its readiness time late (doubling: as late
+		// again), for a few more reads.
+		pause = min(pause+pause/2, max(maxPoll, r.o.PollInterval))
 	}
 }
 
