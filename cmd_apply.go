@@ -36,7 +36,7 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
-	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits for each agent")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
@@ -88,7 +88,9 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	if err != nil {
 		return err
 	}
-	client, closeAPI, err := e.connect(&o.api)
+	progress := e.progress()
+	defer progress.Stop()
+	client, closeAPI, err := e.connect(&o.api, progress)
 	if err != nil {
 		return err
 	}
@@ -97,10 +99,14 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// The plan to execute: made now, or a saved one checked against the
 	// live state it was made from.
 	if p == nil {
-		if p, err = plan.Make(ctx, cfg, client, o.decisions.options(e.repoPath(o.file), o.api.parallelism)); err != nil {
-			return apiHint(err)
-		}
-	} else if err := plan.Recheck(ctx, p, client, o.api.parallelism); err != nil {
+		opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+		opts.Progress = progress.Refresh
+		p, err = plan.Make(ctx, cfg, client, opts)
+	} else {
+		err = plan.Recheck(ctx, p, client, o.api.parallelism, progress.Refresh)
+	}
+	progress.End()
+	if err != nil {
 		return apiHint(err)
 	}
 
@@ -126,14 +132,14 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		}
 	}
 
-	// Live rows on a terminal, one log line per change of state elsewhere.
-	progress := report.NewProgress(e.stderr, e.isTTY(e.stderr), len(p.Changes))
 	res, err := apply.Run(ctx, client, p, apply.Options{
 		Parallelism: o.api.parallelism,
 		Wait:        o.wait,
 		WaitTimeout: o.waitTimeout,
 		Progress:    progress.Event,
+		Status:      progress.Apply,
 	})
+	progress.End()
 	if err != nil {
 		return err
 	}
@@ -184,7 +190,11 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	}
 	switch {
 	case res.Cancelled:
-		return fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		if n := res.Outcomes(apply.Unknown); n > 0 {
+			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run plan to see where they stand", plural(n, "change")))
+		}
+		return err
 	case failed > 0:
 		return fmt.Errorf("apply: %d of %d changes failed", failed, len(res.Results))
 	}

@@ -75,24 +75,15 @@ func TestApplyPrompt(t *testing.T) {
 // outputs action.yml declares (github.OutputNames, which the action test
 // compares with action.yml).
 func TestActionsOutputs(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "pipecat.yaml")
-	if err := os.WriteFile(cfg, []byte("version: 1\nagents:\n  bot:\n    image: acme/bot:1.0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sb, err := sandbox.New(sandbox.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sb)
-	defer srv.Close()
+	cfg := writeTestConfig(t, "version: 1\nagents:\n  bot:\n    image: acme/bot:1.0\n")
+	url, _ := startTestAPI(t)
 	for _, args := range [][]string{
-		{"plan", "-f", cfg, "--out", filepath.Join(dir, "plan.json")},
+		{"plan", "-f", cfg, "--out", filepath.Join(filepath.Dir(cfg), "plan.json")},
 		{"apply", "-f", cfg, "--auto-approve"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "output")
-			vars := map[string]string{"PIPECAT_API_URL": srv.URL, "PIPECAT_API_KEY": "k", "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out}
+			vars := map[string]string{"PIPECAT_API_URL": url, "PIPECAT_API_KEY": "k", "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": out}
 			var stdout, stderr bytes.Buffer
 			e := newEnv(strings.NewReader(""), &stdout, &stderr,
 				func(k string) (string, bool) { v, ok := vars[k]; return v, ok },

@@ -51,12 +51,14 @@ func (f *apiFlags) check() error {
 // connect returns an API client: to the in-process sandbox with --sandbox,
 // else to the real API with the key from PIPECAT_API_KEY. close stops the
 // sandbox, if any.
-func (e *env) connect(f *apiFlags) (client *cloud.Client, closeFn func(), err error) {
+func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Client, closeFn func(), err error) {
 	opts := cloud.Options{UserAgent: "pipecat-gitops/" + readVersion(version, readBuildInfo).Version, MaxInFlight: f.parallelism}
 	// A long wait says what it waits for, so a CI log is not silent.
 	opts.OnRetry = func(ev cloud.RetryEvent) {
 		if ev.Wait > 2*time.Second {
-			fmt.Fprintf(e.stderr, "pipecat-gitops: %s\n", report.TerminalText(ev.String()))
+			// Through the progress display, so a live status line stays
+			// whole.
+			progress.Line("pipecat-gitops: " + ev.String())
 		}
 	}
 	if f.verbose {

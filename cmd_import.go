@@ -88,12 +88,15 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 
 // importLive reads the organization's agents (all, or those o.args name).
 func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, error) {
-	client, closeAPI, err := e.connect(&o.api)
+	progress := e.progress()
+	defer progress.Stop()
+	client, closeAPI, err := e.connect(&o.api, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAPI()
 	details, err := adopt.Read(ctx, client, o.args, o.api.parallelism)
+	progress.End()
 	if err != nil {
 		return nil, apiHint(fmt.Errorf("import: %w", err))
 	}

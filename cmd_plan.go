@@ -112,12 +112,17 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, closeAPI, err := e.connect(&o.api)
+	progress := e.progress()
+	defer progress.Stop()
+	client, closeAPI, err := e.connect(&o.api, progress)
 	if err != nil {
 		return nil, err
 	}
 	defer closeAPI()
-	p, err := plan.Make(ctx, cfg, client, o.decisions.options(e.repoPath(o.file), o.api.parallelism))
+	opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+	opts.Progress = progress.Refresh
+	p, err := plan.Make(ctx, cfg, client, opts)
+	progress.End()
 	if err != nil {
 		return nil, apiHint(err)
 	}
@@ -165,4 +170,12 @@ var planDoc = commandDoc{
 		{1, "any error: invalid config, wrong flag, API failure, or an error in the plan (a preflight error, a refused replace, a guard, a target matching nothing)"},
 		{2, "only with --detailed-exitcode: the plan has changes (unmanaged agents and findings alone are not changes), or, with --fail-on-unhealthy, a managed agent is unhealthy"},
 	},
+}
+
+// progress starts the stderr progress display of one command: a live
+// status line on a terminal, log lines elsewhere. Stop it when done.
+func (e *env) progress() *report.Progress {
+	p := report.NewProgress(e.stderr, report.ProgressOptions{Live: e.isTTY(e.stderr)})
+	p.Start()
+	return p
 }

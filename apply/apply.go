@@ -5,12 +5,26 @@
 // the plan's creates, updates, replaces and deletes, never touches an agent
 // the plan does not list, and refuses a plan that holds errors (preflight
 // findings or changes the plan's options refused) before sending anything.
-// Creates, updates and replaces run first with bounded parallelism; deletes
-// run after all of them. One agent's failure never stops the others.
+//
+// A run has stages, each with at most Options.Parallelism requests in
+// flight: send the creates, updates and replaces; with Options.Wait, poll
+// every one of them until it is ready (a wait holds no slot between polls,
+// so N agents take about the slowest readiness plus the sending, whatever
+// N); send the deletes; and check every changed agent still holds what
+// this run sent: one list shows which ones someone deployed after us, and
+// only those are read and compared (the last poll of --wait is that read).
+// One agent's failure never stops the others.
+//
 // Retries of single requests are the cloud client's job; apply adds the
 // recoveries that need the plan's knowledge: a create answered "already
 // exists" (a lost response to an earlier try) is read back and finished as
 // a no-op or an update, and a delete answered 404 is done.
+//
+// Interrupted (ctx cancelled), a run stops starting requests and says
+// honestly what it knows: a change never started is Skipped, one whose
+// request was in flight is Unknown (the API may have applied it), and one
+// that was sent while --wait waited for it succeeded with
+// ReadinessUnknown.
 package apply
 
 import (
@@ -28,6 +42,7 @@ import (
 
 // API is the part of the cloud client apply needs.
 type API interface {
+	ListAgents(ctx context.Context) ([]cloud.ServiceListItem, error)
 	GetAgent(ctx context.Context, name string) (*cloud.ServiceDetails, error)
 	CreateAgent(ctx context.Context, req *cloud.CreateServiceRequest) (*cloud.ServiceDetails, error)
 	UpdateAgent(ctx context.Context, name string, req *cloud.UpdateServiceRequest) (*cloud.ServiceDetails, error)
@@ -37,23 +52,46 @@ type API interface {
 // Options tune a run. The zero value applies with parallelism 8 and does
 // not wait.
 type Options struct {
-	Parallelism int           // < 1 means 8
-	Wait        bool          // poll changed agents until ready
-	WaitTimeout time.Duration // per agent; < 1 means 5m
-	// PollInterval is the first pause between polls of --wait; it doubles
-	// up to maxPoll. < 1 means 250ms.
+	Parallelism int  // requests in flight at most; < 1 means 8
+	Wait        bool // poll changed agents until ready
+	// WaitTimeout bounds the wait, counted from the moment every change
+	// was sent; < 1 means 5m.
+	WaitTimeout time.Duration
+	// PollInterval is the first pause between poll rounds of --wait; each
+	// pause is half again the last, up to maxPoll. < 1 means 250ms.
 	PollInterval time.Duration
 	// Progress, when set, is called on every change of an agent's state.
 	// It may be called from several goroutines at once.
 	Progress func(Event)
+	// Status, when set, is called when a stage starts and whenever its
+	// counts change. Calls are serialized.
+	Status func(Status)
 }
 
 // Event is one change of state of one agent, for progress display.
 type Event struct {
 	Agent  string
 	Action plan.Action
-	State  string // "creating", "updating", "deleting", "waiting", "done", "failed"
+	State  string // "creating", "updating", "deleting", "waiting", "done", "failed", "unknown"
 	Detail string
+}
+
+// Stages of a run, in order. Empty stages are not announced.
+const (
+	StageApplying  = "applying"  // sending creates, updates and replaces
+	StageWaiting   = "waiting"   // --wait: polling until ready
+	StageDeleting  = "deleting"  // sending deletes
+	StageVerifying = "verifying" // reading changed agents back
+)
+
+// Status is where the stage under way stands, for progress display.
+type Status struct {
+	Stage string
+	// Done of Total agents have finished the stage (for StageWaiting:
+	// became ready or failed); Failed of them failed.
+	Done, Total, Failed int
+	// Deadline is when StageWaiting gives up; zero for other stages.
+	Deadline time.Time
 }
 
 // Run applies p and returns what happened to each change. Cancelling ctx
@@ -74,50 +112,87 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 		o.PollInterval = 250 * time.Millisecond
 	}
 	r := &runner{api: api, o: o}
-	var first, deletes []plan.Change
+	var first, deletes []*item
 	for _, c := range p.Changes {
+		it := &item{c: c, res: AgentResult{Agent: c.Agent, Action: c.Action}}
 		switch c.Action {
 		case plan.Delete:
-			deletes = append(deletes, c)
+			deletes = append(deletes, it)
 		case plan.Create, plan.Update, plan.Replace:
-			first = append(first, c)
+			first = append(first, it)
 		}
 	}
-	res := &Result{Config: p.Config}
-	res.Results = append(res.Results, r.phase(ctx, first)...)
-	res.Results = append(res.Results, r.phase(ctx, deletes)...)
+	r.send(ctx, StageApplying, first)
+	if o.Wait {
+		r.waitReady(ctx, first)
+	}
+	// Deletes go last, so a rename never leaves a gap (with --wait: not
+	// before the new agent is ready).
+	r.send(ctx, StageDeleting, deletes)
+	r.verify(ctx, first)
+
+	res := &Result{Config: p.Config, Cancelled: r.interrupted}
+	for _, it := range append(first, deletes...) {
+		res.Results = append(res.Results, it.res)
+	}
 	sort.SliceStable(res.Results, func(i, j int) bool { return res.Results[i].Agent < res.Results[j].Agent })
-	res.Cancelled = ctx.Err() != nil && res.Failed() > 0
 	return res, nil
+}
+
+// item is one change on its way through the stages. Stages run one after
+// the other and touch an item from one goroutine at a time.
+type item struct {
+	c     plan.Change
+	res   AgentResult
+	start time.Time
+	// sent: every request of the change succeeded.
+	sent bool
+	// deleted: the delete of a replace succeeded.
+	deleted bool
+	// settled: --wait is over for this item (ready, failed or timed out).
+	settled bool
+	// readBack is the agent as read after every change was sent (the last
+	// poll of --wait, or the verify read).
+	readBack *cloud.ServiceDetails
+	phase    string // last revision phase --wait reported
 }
 
 type runner struct {
 	api API
 	o   Options
+
+	mu          sync.Mutex // guards status and interrupted
+	status      Status
+	interrupted bool
 }
 
-// phase runs changes with bounded parallelism. Changes not started when
-// ctx is cancelled are Skipped.
-func (r *runner) phase(ctx context.Context, changes []plan.Change) []AgentResult {
-	out := make([]AgentResult, len(changes))
-	sem := make(chan struct{}, r.o.Parallelism)
-	var wg sync.WaitGroup
-	for i, c := range changes {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			out[i] = AgentResult{Agent: c.Agent, Action: c.Action, Outcome: Skipped, Error: "not started: interrupted"}
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			out[i] = r.one(ctx, c)
-		})
+// stage announces the start of a stage of total agents.
+func (r *runner) stage(name string, total int, deadline time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status = Status{Stage: name, Total: total, Deadline: deadline}
+	if r.o.Status != nil {
+		r.o.Status(r.status)
 	}
-	wg.Wait()
-	return out
+}
+
+// finished counts one agent done with the stage under way.
+func (r *runner) finished(failed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status.Done++
+	if failed {
+		r.status.Failed++
+	}
+	if r.o.Status != nil {
+		r.o.Status(r.status)
+	}
+}
+
+func (r *runner) markInterrupted() {
+	r.mu.Lock()
+	r.interrupted = true
+	r.mu.Unlock()
 }
 
 func (r *runner) event(c plan.Change, state, detail string) {
@@ -126,45 +201,106 @@ func (r *runner) event(c plan.Change, state, detail string) {
 	}
 }
 
-// one applies a single change and, when asked, waits for it to be ready.
-func (r *runner) one(ctx context.Context, c plan.Change) AgentResult {
-	start := time.Now()
-	res := AgentResult{Agent: c.Agent, Action: c.Action}
-	d, note, err := r.change(ctx, c)
-	res.Note = note
-	if err == nil && d != nil {
-		res.DeploymentID = d.DesiredDeploymentID
-		if r.o.Wait && c.Action != plan.Delete {
-			r.event(c, "waiting", "deployment "+d.DesiredDeploymentID)
-			err = r.wait(ctx, c, d.DesiredDeploymentID)
-			res.Ready = err == nil
+// each runs fn for every item, at most Parallelism at a time. Items not
+// started when ctx is done go to notStarted (if not nil) instead.
+func (r *runner) each(ctx context.Context, items []*item, fn, notStarted func(*item)) {
+	sem := make(chan struct{}, r.o.Parallelism)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
 		}
-	}
-	res.Duration = time.Since(start)
-	if err != nil {
-		res.Outcome = Failed
-		res.Error = err.Error()
-		var ae *cloud.Error
-		if errors.As(err, &ae) {
-			res.ErrorCode, res.Error = ae.Code, ae.Message
-			if res.Error == "" {
-				res.Error = err.Error()
+		if ctx.Err() != nil {
+			if notStarted != nil {
+				notStarted(it)
 			}
+			continue
 		}
-		var we *WaitError
-		if errors.As(err, &we) {
-			res.ErrorCode = we.Code
-		}
-		r.event(c, "failed", res.Error)
-		return res
+		wg.Go(func() {
+			defer func() { <-sem }()
+			fn(it)
+		})
 	}
-	r.event(c, "done", note)
-	return res
+	wg.Wait()
+}
+
+// send runs the changes of one stage. Changes not started when ctx is
+// cancelled are Skipped.
+func (r *runner) send(ctx context.Context, stage string, items []*item) {
+	if len(items) == 0 {
+		return
+	}
+	r.stage(stage, len(items), time.Time{})
+	r.each(ctx, items, func(it *item) { r.one(ctx, it) }, func(it *item) {
+		r.markInterrupted()
+		it.res.Outcome, it.res.Error = Skipped, "interrupted"
+	})
+}
+
+// one sends the requests of a single change.
+func (r *runner) one(ctx context.Context, it *item) {
+	c := it.c
+	it.start = time.Now()
+	d, note, err := r.change(ctx, it)
+	it.res.Note = note
+	it.res.Duration = time.Since(it.start)
+	switch {
+	case err == nil:
+		it.sent = true
+		if d != nil {
+			it.res.DeploymentID = d.DesiredDeploymentID
+		}
+		if r.o.Wait && d != nil {
+			r.event(c, "waiting", "deployment "+d.DesiredDeploymentID)
+		} else {
+			r.event(c, "done", note)
+		}
+		r.finished(false)
+	case interrupted(ctx, err):
+		// The request was cut off: the API may have applied it or not.
+		r.markInterrupted()
+		it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, CodeInterrupted, UnknownMessage
+		if it.deleted {
+			it.res.Error = "deleted; the create " + UnknownMessage
+		}
+		r.event(c, "unknown", it.res.Error)
+		r.finished(false)
+	default:
+		r.fail(it, err)
+		r.finished(true)
+	}
+}
+
+// interrupted reports whether err is the consequence of ctx being
+// cancelled rather than an answer of the API.
+func interrupted(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, ctx.Err())
+}
+
+// fail records err as the item's failure: the API's code and message when
+// it is an API error, the local code of a wait or conflict error.
+func (r *runner) fail(it *item, err error) {
+	it.res.Outcome = Failed
+	it.res.Error = err.Error()
+	var ae *cloud.Error
+	if errors.As(err, &ae) {
+		it.res.ErrorCode, it.res.Error = ae.Code, ae.Message
+		if it.res.Error == "" {
+			it.res.Error = err.Error()
+		}
+	}
+	var le *Error
+	if errors.As(err, &le) {
+		it.res.ErrorCode, it.res.Error = le.Code, le.Msg
+	}
+	r.event(it.c, "failed", it.res.Error)
 }
 
 // change sends the requests of one change and returns the agent's details
 // after it (nil for a delete).
-func (r *runner) change(ctx context.Context, c plan.Change) (*cloud.ServiceDetails, string, error) {
+func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, string, error) {
+	c := it.c
 	switch c.Action {
 	case plan.Create:
 		r.event(c, "creating", "")
@@ -181,6 +317,7 @@ func (r *runner) change(ctx context.Context, c plan.Change) (*cloud.ServiceDetai
 		if err := r.api.DeleteAgent(ctx, c.Agent); err != nil && !cloud.IsNotFound(err) {
 			return nil, "", fmt.Errorf("replace %s: delete: %w", c.Agent, err)
 		}
+		it.deleted = true
 		r.event(c, "creating", "replace: create")
 		d, note, err := r.create(ctx, c)
 		if err != nil {
@@ -226,61 +363,262 @@ func (r *runner) create(ctx context.Context, c plan.Change) (*cloud.ServiceDetai
 	return d, "already existed; updated to the desired spec", nil
 }
 
-// maxPoll caps the pause between polls: quick for agents that deploy in
-// seconds, gentle on the API for ones that take minutes.
+// maxPoll caps the pause between poll rounds: quick for agents that deploy
+// in seconds, gentle on the API for ones that take minutes.
 const maxPoll = 5 * time.Second
 
-// WaitError is a deployment that did not become ready.
-type WaitError struct {
+// Error is a failure apply itself found: a deployment that failed or did
+// not become ready (CodeDeploymentFailed, CodeWaitTimeout), or an agent
+// someone else changed during the run (CodeConflict).
+type Error struct {
 	Agent        string
 	DeploymentID string
-	Code         string // "DEPLOYMENT_FAILED" or "WAIT_TIMEOUT"
+	Code         string
 	Msg          string
 }
 
-func (e *WaitError) Error() string { return e.Msg }
+func (e *Error) Error() string { return e.Agent + ": " + e.Msg }
 
-// wait polls the agent until the deployment the change made is ready and
-// reconciled, fails fast on a Failed revision, and gives up at the timeout.
-func (r *runner) wait(ctx context.Context, c plan.Change, deployment string) error {
-	agent := c.Agent
-	ctx, cancel := context.WithTimeout(ctx, r.o.WaitTimeout)
-	defer cancel()
-	last := ""
-	pause := r.o.PollInterval
-	for {
-		d, err := r.api.GetAgent(ctx, agent)
-		if err != nil && ctx.Err() == nil {
-			return fmt.Errorf("wait for %s: %w", agent, err)
-		}
-		if d != nil {
-			if rev := d.CurrentRevision; rev != nil && rev.Phase == "Failed" && (rev.DeploymentID == "" || rev.DeploymentID == deployment) {
-				return &WaitError{Agent: agent, DeploymentID: deployment, Code: "DEPLOYMENT_FAILED", Msg: failedMessage(deployment, rev)}
-			}
-			if d.Ready && d.ReconciledDeploymentID != nil && *d.ReconciledDeploymentID == deployment && d.DesiredDeploymentID == deployment {
-				return nil
-			}
-			if d.DesiredDeploymentID != "" && d.DesiredDeploymentID != deployment {
-				return fmt.Errorf("wait for %s: deployment %s was superseded by %s (another apply?)", agent, deployment, d.DesiredDeploymentID)
-			}
-			if phase := revisionPhase(d); phase != last {
-				last = phase
-				r.event(c, "waiting", phase)
-			}
-		}
-		t := time.NewTimer(pause)
-		pause = min(2*pause, max(maxPoll, r.o.PollInterval))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return &WaitError{Agent: agent, DeploymentID: deployment, Code: "WAIT_TIMEOUT",
-					Msg: fmt.Sprintf("deployment %s not ready after %s (last state: %s)", deployment, r.o.WaitTimeout, orUnknown(last))}
-			}
-			return fmt.Errorf("wait for %s: %w", agent, ctx.Err())
-		case <-t.C:
+// waitReady polls every sent change in rounds, each round one read per
+// pending agent with at most Parallelism in flight, until each is ready
+// and reconciled, fails, or WaitTimeout passes. Between rounds it holds no
+// request slot, so the wait costs the slowest readiness, not a wave of
+// readiness per Parallelism agents. (GET /v1/agents cannot batch the
+// poll: the spec's list items carry neither `ready` nor the revision's
+// phase and health.)
+func (r *runner) waitReady(ctx context.Context, items []*item) {
+	var pending []*item
+	for _, it := range items {
+		if it.sent && it.res.DeploymentID != "" {
+			pending = append(pending, it)
 		}
 	}
+	if len(pending) == 0 {
+		return
+	}
+	deadline := time.Now().Add(r.o.WaitTimeout)
+	r.stage(StageWaiting, len(pending), deadline)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	pause := r.o.PollInterval
+	for {
+		if ctx.Err() == nil && wctx.Err() == nil {
+			r.each(wctx, pending, func(it *item) { r.poll(wctx, it) }, nil)
+		}
+		pending = unsettled(pending)
+		switch {
+		case len(pending) == 0:
+			return
+		case ctx.Err() != nil:
+			// Interrupted: what was sent was sent; only readiness is unknown.
+			r.markInterrupted()
+			for _, it := range pending {
+				it.res.ReadinessUnknown = true
+				it.res.Duration = time.Since(it.start)
+				r.event(it.c, "done", "readiness unknown: interrupted while waiting")
+			}
+			return
+		case wctx.Err() != nil:
+			for _, it := range pending {
+				it.res.Duration = time.Since(it.start)
+				r.fail(it, &Error{Agent: it.c.Agent, DeploymentID: it.res.DeploymentID, Code: CodeWaitTimeout,
+					Msg: fmt.Sprintf("deployment %s not ready after %s (last state: %s)", it.res.DeploymentID, r.o.WaitTimeout, orUnknown(it.phase))})
+				r.finished(true)
+			}
+			return
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-wctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		// Growing by half rather than doubling, a deployment is seen ready
+		// at most about half its readiness time late (doubling: as late
+		// again), for a few more reads.
+		pause = min(pause+pause/2, max(maxPoll, r.o.PollInterval))
+	}
+}
+
+func unsettled(items []*item) []*item {
+	var out []*item
+	for _, it := range items {
+		if !it.settled {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// poll reads one waiting agent once and settles it when its deployment is
+// ready, failed, or replaced by someone else's. A read cut off by the
+// deadline or an interrupt leaves it pending: waitReady decides.
+func (r *runner) poll(ctx context.Context, it *item) {
+	d, err := r.api.GetAgent(ctx, it.c.Agent)
+	switch {
+	case err != nil && ctx.Err() != nil:
+	case cloud.IsNotFound(err):
+		r.settle(it, &Error{Agent: it.c.Agent, DeploymentID: it.res.DeploymentID, Code: CodeConflict, Msg: "deleted by someone else during apply"})
+	case err != nil:
+		r.settle(it, fmt.Errorf("wait for %s: %w", it.c.Agent, err))
+	default:
+		r.observe(it, d)
+	}
+}
+
+// observe judges one read of a waiting agent.
+func (r *runner) observe(it *item, d *cloud.ServiceDetails) {
+	agent, deployment := it.c.Agent, it.res.DeploymentID
+	switch rev := d.CurrentRevision; {
+	case rev != nil && rev.Phase == "Failed" && (rev.DeploymentID == "" || rev.DeploymentID == deployment):
+		r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeDeploymentFailed, Msg: failedMessage(deployment, rev)})
+	case d.Ready && d.ReconciledDeploymentID != nil && *d.ReconciledDeploymentID == deployment && d.DesiredDeploymentID == deployment:
+		it.res.Ready = true
+		it.readBack = d
+		r.settle(it, nil)
+		r.event(it.c, "done", it.res.Note)
+	case d.DesiredDeploymentID != "" && d.DesiredDeploymentID != deployment:
+		// Someone deployed after us. The same spec (another apply of the
+		// same config) is no conflict: wait for their deployment instead.
+		if diff := plan.DiffLive(it.c.Desired, d); len(diff) > 0 {
+			r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeConflict,
+				Msg: "changed by someone else during apply: " + describeDiff(diff)})
+			return
+		}
+		it.res.DeploymentID = d.DesiredDeploymentID
+		it.res.Note = joinNote(it.res.Note, redeployedNote)
+		r.observe(it, d)
+	default:
+		if phase := revisionPhase(d); phase != it.phase {
+			it.phase = phase
+			r.event(it.c, "waiting", phase)
+		}
+	}
+}
+
+// settle ends the wait of one agent: ready when err is nil, else failed.
+func (r *runner) settle(it *item, err error) {
+	it.settled = true
+	it.res.Duration = time.Since(it.start)
+	if err != nil {
+		r.fail(it, err)
+	}
+	r.finished(err != nil)
+}
+
+// verify reads every changed agent back once, after everything was sent,
+// and fails the ones that no longer hold what this run sent: another apply
+// or a person changed them meanwhile, and reporting success would be a
+// lie. Every update makes a new deployment, so one list (GET /v1/agents)
+// shows which agents someone deployed after us: only those are read in
+// full and compared field by field (plan.DiffLive); the same spec sent by
+// someone else is no conflict. Agents --wait saw ready are not read again:
+// that read came after every change was sent.
+func (r *runner) verify(ctx context.Context, items []*item) {
+	var check, read []*item
+	for _, it := range items {
+		if !it.sent || it.res.Outcome != Succeeded || it.res.ReadinessUnknown {
+			continue
+		}
+		check = append(check, it)
+		if it.readBack == nil {
+			read = append(read, it)
+		}
+	}
+	notVerified := func(it *item, why string) { it.res.Note = joinNote(it.res.Note, "not verified: "+why) }
+	if len(read) > 0 {
+		r.stage(StageVerifying, len(read), time.Time{})
+		if moved, err := r.moved(ctx, read); err == nil {
+			for range len(read) - len(moved) {
+				r.finished(false)
+			}
+			read = moved
+		}
+		// Without the list (it failed), every agent is read.
+		r.each(ctx, read, func(it *item) {
+			d, err := r.api.GetAgent(ctx, it.c.Agent)
+			switch {
+			case err == nil:
+				it.readBack = d
+			case cloud.IsNotFound(err):
+				r.fail(it, &Error{Agent: it.c.Agent, DeploymentID: it.res.DeploymentID, Code: CodeConflict, Msg: "deleted by someone else during apply"})
+			case interrupted(ctx, err):
+				r.markInterrupted()
+				notVerified(it, "interrupted")
+			default:
+				notVerified(it, err.Error())
+			}
+			r.finished(it.res.Outcome == Failed)
+		}, func(it *item) {
+			r.markInterrupted()
+			notVerified(it, "interrupted")
+		})
+	}
+	for _, it := range check {
+		if it.readBack == nil || it.res.Outcome != Succeeded {
+			continue
+		}
+		diff := plan.DiffLive(it.c.Desired, it.readBack)
+		switch {
+		case len(diff) > 0:
+			r.fail(it, &Error{Agent: it.c.Agent, DeploymentID: it.res.DeploymentID, Code: CodeConflict,
+				Msg: "changed by someone else during apply: " + describeDiff(diff)})
+		case it.readBack.DesiredDeploymentID != "" && it.readBack.DesiredDeploymentID != it.res.DeploymentID:
+			it.res.DeploymentID = it.readBack.DesiredDeploymentID
+			it.res.Note = joinNote(it.res.Note, redeployedNote)
+		}
+	}
+}
+
+// redeployedNote marks a change someone else deployed again, with the
+// spec this run sent.
+const redeployedNote = "redeployed meanwhile by someone else with the same spec"
+
+// moved lists the items whose agent is missing from the organization's
+// list or names a deployment other than the one this run made.
+func (r *runner) moved(ctx context.Context, items []*item) ([]*item, error) {
+	list, err := r.api.ListAgents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	desired := make(map[string]string, len(list))
+	for _, a := range list {
+		desired[a.Name] = a.DesiredDeploymentID
+	}
+	var out []*item
+	for _, it := range items {
+		if d, ok := desired[it.c.Agent]; !ok || d == "" || d != it.res.DeploymentID {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+// describeDiff says, per field, what the agent holds and what this run
+// sent.
+func describeDiff(diff []plan.FieldChange) string {
+	parts := make([]string, len(diff))
+	for i, f := range diff {
+		parts[i] = fmt.Sprintf("%s is %s, this run sent %s", f.Path, value(f.Before), value(f.After))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func value(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprint(v)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 func revisionPhase(d *cloud.ServiceDetails) string {

@@ -2,9 +2,12 @@ package apply_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -379,7 +382,8 @@ func TestRedeployBuilds(t *testing.T) {
 }
 
 // TestInterruptStopsNewWork cancels the run (as Ctrl-C does) when the first
-// change finishes: that change is reported done, the rest never start.
+// change finishes: that change is reported done (its read-back never
+// happened, and the note says so), the rest never start.
 func TestInterruptStopsNewWork(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("one", "two", "three")})
@@ -391,7 +395,7 @@ func TestInterruptStopsNewWork(t *testing.T) {
 		}
 	}})
 	want := []outcome{
-		{"one", "create", "succeeded", "", ""},
+		{"one", "create", "succeeded", "", "not verified: interrupted"},
 		{"three", "create", "skipped", "", ""},
 		{"two", "create", "skipped", "", ""},
 	}
@@ -403,5 +407,323 @@ func TestInterruptStopsNewWork(t *testing.T) {
 	}
 	if n := e.count(http.MethodPost); n != 1 {
 		t.Errorf("%d creates sent, want 1", n)
+	}
+}
+
+// manualClock is a sandbox clock that moves only when the test moves it.
+func manualClock() (now func() time.Time, advance func(time.Duration)) {
+	var offset atomic.Int64
+	t0 := time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)
+	return func() time.Time { return t0.Add(time.Duration(offset.Load())) },
+		func(d time.Duration) { offset.Add(int64(d)) }
+}
+
+// agentRequests lists the sandbox's agent requests as "METHOD path".
+func (e *env) agentRequests() []string {
+	var out []string
+	for _, r := range e.sb.Requests() {
+		if strings.HasPrefix(r.Path, "/v1/agents") {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
+
+// TestWaitHoldsNoSlot: at parallelism 1, every change is sent before the
+// first poll, so a wait never delays another agent's send. The sandbox's
+// clock stands still until all three agents wait, then jumps past their
+// readiness: one poll round (one GET per agent) finds them all ready. A
+// wait that held the slot would never see the third agent sent, and would
+// time out.
+func TestWaitHoldsNoSlot(t *testing.T) {
+	now, advance := manualClock()
+	e := newEnv(t, sandbox.Options{ReadyDelay: time.Hour, Now: now})
+	names := []string{"bot-a", "bot-b", "bot-c"}
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents(names...)})
+	before := len(e.agentRequests())
+	var mu sync.Mutex
+	waiting := 0
+	var stages []string
+	res := run(t, context.Background(), e.client, p, apply.Options{
+		Parallelism: 1, Wait: true, PollInterval: time.Millisecond, WaitTimeout: 10 * time.Second,
+		Progress: func(ev apply.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ev.State == "waiting" && strings.HasPrefix(ev.Detail, "deployment ") {
+				if waiting++; waiting == len(names) {
+					advance(time.Hour)
+				}
+			}
+		},
+		Status: func(s apply.Status) {
+			if s.Done == 0 {
+				stages = append(stages, fmt.Sprintf("%s 0/%d", s.Stage, s.Total))
+			}
+		},
+	})
+	for _, r := range res.Results {
+		if r.Outcome != apply.Succeeded || !r.Ready {
+			t.Errorf("%s: %+v, want succeeded and ready", r.Agent, r)
+		}
+	}
+	want := []string{
+		"POST /v1/agents", "POST /v1/agents", "POST /v1/agents",
+		"GET /v1/agents/bot-a", "GET /v1/agents/bot-b", "GET /v1/agents/bot-c",
+	}
+	if diff := cmp.Diff(want, e.agentRequests()[before:]); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	// The ready poll is the read-back: no verifying stage.
+	if diff := cmp.Diff([]string{"applying 0/3", "waiting 0/3"}, stages); diff != "" {
+		t.Errorf("stages (-want +got):\n%s", diff)
+	}
+}
+
+// hooked is the cloud client with hooks that run after a call succeeds:
+// to move a clock, or to play another apply changing the agent right
+// after ours.
+type hooked struct {
+	*cloud.Client
+	afterGet    func(name string)
+	afterChange func(name string)
+}
+
+func (h *hooked) GetAgent(ctx context.Context, name string) (*cloud.ServiceDetails, error) {
+	d, err := h.Client.GetAgent(ctx, name)
+	if err == nil && h.afterGet != nil {
+		h.afterGet(name)
+	}
+	return d, err
+}
+
+func (h *hooked) CreateAgent(ctx context.Context, req *cloud.CreateServiceRequest) (*cloud.ServiceDetails, error) {
+	d, err := h.Client.CreateAgent(ctx, req)
+	if err == nil && h.afterChange != nil {
+		h.afterChange(req.ServiceName)
+	}
+	return d, err
+}
+
+func (h *hooked) UpdateAgent(ctx context.Context, name string, req *cloud.UpdateServiceRequest) (*cloud.ServiceDetails, error) {
+	d, err := h.Client.UpdateAgent(ctx, name, req)
+	if err == nil && h.afterChange != nil {
+		h.afterChange(name)
+	}
+	return d, err
+}
+
+// TestWaitPollsInRounds: agents that become ready at different times are
+// polled in rounds, one GET per pending agent per round, and each leaves
+// the rounds once ready. "early" is sent 30 minutes (of sandbox time)
+// before "late", both take an hour, and every round moves the clock 20
+// minutes: early is ready at the third round, late at the fourth.
+func TestWaitPollsInRounds(t *testing.T) {
+	now, advance := manualClock()
+	e := newEnv(t, sandbox.Options{ReadyDelay: time.Hour, Now: now})
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("early", "late")})
+	before := len(e.agentRequests())
+	api := &hooked{Client: e.client,
+		afterChange: func(name string) {
+			if name == "early" {
+				advance(30 * time.Minute)
+			}
+		},
+		afterGet: func(name string) {
+			if name == "late" { // the last of every round
+				advance(20 * time.Minute)
+			}
+		},
+	}
+	res := run(t, context.Background(), api, p, apply.Options{Parallelism: 1, Wait: true, PollInterval: time.Millisecond, WaitTimeout: 10 * time.Second})
+	if res.Failed() != 0 {
+		t.Fatalf("failures: %+v", res.Results)
+	}
+	want := []string{
+		"POST /v1/agents", "POST /v1/agents",
+		"GET /v1/agents/early", "GET /v1/agents/late", // +30m: neither ready
+		"GET /v1/agents/early", "GET /v1/agents/late", // +50m
+		"GET /v1/agents/early", "GET /v1/agents/late", // +70m: early ready
+		"GET /v1/agents/late", // +90m: late ready
+	}
+	if diff := cmp.Diff(want, e.agentRequests()[before:]); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+}
+
+// newEnvBehind serves the sandbox behind wrap, for tests that need to act
+// between the sandbox's answer and the client's.
+func newEnvBehind(t *testing.T, opts sandbox.Options, wrap func(http.Handler) http.Handler) *env {
+	t.Helper()
+	e := newEnv(t, opts)
+	srv := httptest.NewServer(wrap(e.sb))
+	t.Cleanup(srv.Close)
+	client, err := cloud.New(cloud.Options{BaseURL: srv.URL, APIKey: "test-key", MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client = client
+	return e
+}
+
+// TestInterruptInFlightIsUnknown is Ctrl-C with creates in flight: the
+// sandbox commits all eight, then their responses are held until the run
+// is cancelled. None of them failed: each may have been applied, and the
+// result says so, as does the plan made afterwards.
+func TestInterruptInFlightIsUnknown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	committed := 0
+	e := newEnvBehind(t, sandbox.Options{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodPost {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r) // committed; the answer never leaves
+			mu.Lock()
+			if committed++; committed == 8 {
+				cancel() // Ctrl-C with all eight in flight
+			}
+			mu.Unlock()
+			<-r.Context().Done()
+		})
+	})
+	var names []string
+	for i := range 10 {
+		names = append(names, fmt.Sprintf("bot-%d", i))
+	}
+	cfg := &schema.Config{File: "pipecat.yaml", Agents: agents(names...)}
+	p := e.plan(t, cfg)
+	res := run(t, ctx, e.client, p, apply.Options{Parallelism: 8})
+	var got []outcome
+	for _, a := range res.Results {
+		got = append(got, outcome{a.Agent, a.Action.String(), a.Outcome.String(), a.ErrorCode, a.Error})
+	}
+	want := []outcome{}
+	for i, n := range names {
+		if i < 8 {
+			want = append(want, outcome{n, "create", "unknown", "INTERRUPTED", "may have been applied; run plan"})
+		} else {
+			want = append(want, outcome{n, "create", "skipped", "", "interrupted"})
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	if !res.Cancelled || res.Outcomes(apply.Unknown) != 8 || res.Outcomes(apply.Skipped) != 2 {
+		t.Errorf("cancelled %v, %d unknown, %d skipped; want true, 8, 2", res.Cancelled, res.Outcomes(apply.Unknown), res.Outcomes(apply.Skipped))
+	}
+	// "run plan" tells the truth: the eight exist.
+	if again := e.plan(t, cfg); again.Summary.Create != 2 || again.Summary.NoOp != 8 {
+		t.Errorf("plan after the interrupted apply: %+v, want 2 to create and 8 unchanged", again.Summary)
+	}
+}
+
+// TestInterruptWhileWaiting is Ctrl-C during --wait: every change was
+// sent, so each succeeded; only its readiness is unknown.
+func TestInterruptWhileWaiting(t *testing.T) {
+	e := newEnv(t, sandbox.Options{ReadyDelay: time.Hour})
+	e.create(t, "old", "acme/old:0.1")
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("fresh", "old")})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res := run(t, ctx, e.client, p, apply.Options{Wait: true, PollInterval: time.Millisecond, WaitTimeout: time.Hour,
+		Status: func(s apply.Status) {
+			if s.Stage == apply.StageWaiting {
+				cancel() // Ctrl-C once both wait
+			}
+		}})
+	type waited struct {
+		Agent, Action, Outcome  string
+		Ready, ReadinessUnknown bool
+	}
+	var got []waited
+	for _, a := range res.Results {
+		got = append(got, waited{a.Agent, a.Action.String(), a.Outcome.String(), a.Ready, a.ReadinessUnknown})
+	}
+	want := []waited{{"fresh", "create", "succeeded", false, true}, {"old", "update", "succeeded", false, true}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	if !res.Cancelled {
+		t.Error("Cancelled = false")
+	}
+}
+
+// TestChangedBySomeoneElse plays a second apply that changes each agent
+// right after ours: the read-back (or, with --wait, the poll) finds it,
+// and the agent fails with CONFLICT instead of reporting success. A
+// second apply that sends the same spec is no conflict.
+func TestChangedBySomeoneElse(t *testing.T) {
+	type test struct {
+		name     string
+		wait     bool
+		sameSpec bool
+	}
+	var tests []test
+	for _, wait := range []bool{false, true} {
+		tests = append(tests, test{fmt.Sprintf("different spec, wait %v", wait), wait, false}, test{fmt.Sprintf("same spec, wait %v", wait), wait, true})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{ReadyDelay: 5 * time.Millisecond})
+			e.create(t, "old", "acme/old:0.1")
+			p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("fresh", "old")})
+			api := &hooked{Client: e.client, afterChange: func(name string) {
+				req := plan.UpdateRequest(p.Changes[0].Desired) // fresh's spec
+				if !tt.sameSpec {
+					req.Image = "acme/other:1.0.0"
+				} else if name == "old" {
+					req = plan.UpdateRequest(p.Changes[1].Desired)
+				}
+				if _, err := e.client.UpdateAgent(context.Background(), name, req); err != nil {
+					t.Error(err)
+				}
+			}}
+			res := run(t, context.Background(), api, p, apply.Options{Wait: tt.wait, PollInterval: time.Millisecond, WaitTimeout: time.Minute})
+			want := []outcome{{"fresh", "create", "failed", "CONFLICT", ""}, {"old", "update", "failed", "CONFLICT", ""}}
+			if tt.sameSpec {
+				note := "redeployed meanwhile by someone else with the same spec"
+				want = []outcome{{"fresh", "create", "succeeded", "", note}, {"old", "update", "succeeded", "", note}}
+			}
+			if diff := cmp.Diff(want, outcomes(res)); diff != "" {
+				t.Errorf("outcomes (-want +got):\n%s", diff)
+			}
+			if wantErr := `changed by someone else during apply: image is "acme/other:1.0.0", this run sent "acme/fresh:1.0"`; !tt.sameSpec && res.Results[0].Error != wantErr {
+				t.Errorf("error = %q, want %q", res.Results[0].Error, wantErr)
+			}
+		})
+	}
+}
+
+// TestReadBackIsOneList: when nobody else touched the agents, the check
+// after apply costs one list, not a read per agent; an agent someone
+// redeployed meanwhile is read in full.
+func TestReadBackIsOneList(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("bot-a", "bot-b", "bot-c")})
+	before := len(e.agentRequests())
+	api := &hooked{Client: e.client, afterChange: func(name string) {
+		if name == "bot-c" { // someone redeploys it with the same spec
+			if _, err := e.client.UpdateAgent(context.Background(), name, plan.UpdateRequest(p.Changes[2].Desired)); err != nil {
+				t.Error(err)
+			}
+		}
+	}}
+	res := run(t, context.Background(), api, p, apply.Options{Parallelism: 1})
+	if res.Failed() != 0 {
+		t.Fatalf("failures: %+v", res.Results)
+	}
+	want := []string{
+		"POST /v1/agents", "POST /v1/agents", "POST /v1/agents", "POST /v1/agents/bot-c",
+		"GET /v1/agents", "GET /v1/agents/bot-c",
+	}
+	if diff := cmp.Diff(want, e.agentRequests()[before:]); diff != "" {
+		t.Errorf("requests (-want +got):\n%s", diff)
+	}
+	if got := res.Results[2].Note; got != "redeployed meanwhile by someone else with the same spec" {
+		t.Errorf("bot-c note = %q", got)
 	}
 }

@@ -9,15 +9,18 @@ import (
 // Outcome is how one change ended.
 type Outcome int
 
-// Outcomes. Skipped means the change was never started (Ctrl-C, or a
-// replace without --allow-replace is Failed, not Skipped).
+// Outcomes. Skipped means the change was never started (Ctrl-C; a replace
+// without --allow-replace is Failed, not Skipped). Unknown means the run
+// was interrupted while the change's request was in flight: the API may
+// have applied it, and only a new plan can tell.
 const (
 	Succeeded Outcome = iota
 	Failed
 	Skipped
+	Unknown
 )
 
-var outcomeNames = [...]string{"succeeded", "failed", "skipped"}
+var outcomeNames = [...]string{"succeeded", "failed", "skipped", "unknown"}
 
 func (o Outcome) String() string {
 	if o < 0 || int(o) >= len(outcomeNames) {
@@ -29,13 +32,29 @@ func (o Outcome) String() string {
 // MarshalText makes an Outcome a JSON string.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
+// Error codes apply sets itself (the API's codes pass through).
+const (
+	// CodeConflict: after this run changed the agent, it no longer holds
+	// what this run sent (another apply, or a change in the dashboard).
+	CodeConflict = "CONFLICT"
+	// CodeInterrupted: the run was interrupted with the request in flight.
+	CodeInterrupted = "INTERRUPTED"
+	// CodeDeploymentFailed and CodeWaitTimeout: --wait saw the deployment
+	// fail, or not become ready in time.
+	CodeDeploymentFailed = "DEPLOYMENT_FAILED"
+	CodeWaitTimeout      = "WAIT_TIMEOUT"
+)
+
+// UnknownMessage is the error of an Unknown outcome.
+const UnknownMessage = "may have been applied; run plan"
+
 // AgentResult is what happened to one agent's change.
 type AgentResult struct {
 	Agent   string      `json:"agent"`
 	Action  plan.Action `json:"action"`
 	Outcome Outcome     `json:"outcome"`
 	// ErrorCode and Error carry the API's code and message (or the local
-	// reason) of a failure.
+	// reason) of a failure, and UnknownMessage for an Unknown outcome.
 	ErrorCode string `json:"error_code,omitempty"`
 	Error     string `json:"error,omitempty"`
 	// Note says how a change converged when it took a detour, e.g. "already
@@ -45,6 +64,10 @@ type AgentResult struct {
 	Duration     time.Duration `json:"duration_ns"`
 	// Ready is set when --wait saw the deployment become ready.
 	Ready bool `json:"ready,omitempty"`
+	// ReadinessUnknown is set when the change was sent but the run was
+	// interrupted while --wait waited for it: it succeeded, but whether
+	// it became ready is not known.
+	ReadinessUnknown bool `json:"readiness_unknown,omitempty"`
 }
 
 // Result is the outcome of applying one plan, in agent-name order. No-op
@@ -53,15 +76,27 @@ type Result struct {
 	Config  string        `json:"config"`
 	Results []AgentResult `json:"results"`
 	// Cancelled is set when the run was interrupted before every change
-	// finished.
+	// (and, with --wait, every wait) finished.
 	Cancelled bool `json:"cancelled,omitempty"`
 }
 
-// Failed counts the changes that did not succeed (failed or skipped).
+// Failed counts the changes that did not succeed (failed, skipped or
+// unknown).
 func (r *Result) Failed() int {
 	n := 0
 	for _, a := range r.Results {
 		if a.Outcome != Succeeded {
+			n++
+		}
+	}
+	return n
+}
+
+// Outcomes counts the changes that ended with o.
+func (r *Result) Outcomes(o Outcome) int {
+	n := 0
+	for _, a := range r.Results {
+		if a.Outcome == o {
 			n++
 		}
 	}

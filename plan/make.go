@@ -17,6 +17,8 @@ type Options struct {
 	Config string `json:"-"`
 	// Parallelism bounds the requests in flight while reading; < 1 means 8.
 	Parallelism int `json:"-"`
+	// Progress, when set, follows the reads (see RefreshOptions.Progress).
+	Progress func(done, total int) `json:"-"`
 	// AllowReplace lets the plan delete and recreate agents whose region
 	// changed; without it such a change is an error in the plan.
 	AllowReplace bool `json:"allow_replace,omitempty"`
@@ -53,7 +55,7 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	}
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: o.Parallelism,
-		Filter: o.targeted,
+		Filter: o.targeted, Progress: o.Progress,
 	})
 	if err != nil {
 		return nil, err
@@ -63,12 +65,13 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 
 // Recheck re-reads the live state of every agent a saved plan names and
 // returns a *StaleError when any of it moved since the plan was made.
-func Recheck(ctx context.Context, saved *Plan, r Reader, parallelism int) error {
+// progress may be nil (see RefreshOptions.Progress).
+func Recheck(ctx context.Context, saved *Plan, r Reader, parallelism int, progress func(done, total int)) error {
 	names := make([]string, len(saved.Changes))
 	for i, c := range saved.Changes {
 		names[i] = c.Agent
 	}
-	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: parallelism})
+	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: parallelism, Progress: progress})
 	if err != nil {
 		return err
 	}

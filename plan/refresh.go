@@ -33,6 +33,10 @@ type RefreshOptions struct {
 	// Filter, when set, limits the details read (Names and AllDetails
 	// alike) to the agents it accepts: a targeted plan reads no others.
 	Filter func(name string) bool
+	// Progress, when set, is called with the detail reads done and to do:
+	// once when the list is read (0 done), then after every read. Calls
+	// are serialized.
+	Progress func(done, total int)
 }
 
 // Refresh reads the live state: the only I/O of planning. Agent reads must
@@ -59,15 +63,22 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 		want[name] = true
 	}
 	var (
-		mu   sync.Mutex
-		errs []error
-		gone = map[string]bool{}
-		sem  = make(chan struct{}, n)
+		mu    sync.Mutex
+		errs  []error
+		gone  = map[string]bool{}
+		sem   = make(chan struct{}, n)
+		reads []cloud.ServiceListItem
+		done  int
 	)
 	for _, item := range agents {
-		if (!o.AllDetails && !want[item.Name]) || (o.Filter != nil && !o.Filter(item.Name)) {
-			continue
+		if (o.AllDetails || want[item.Name]) && (o.Filter == nil || o.Filter(item.Name)) {
+			reads = append(reads, item)
 		}
+	}
+	if o.Progress != nil {
+		o.Progress(0, len(reads))
+	}
+	for _, item := range reads {
 		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
@@ -81,6 +92,9 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 			d, err := api.GetAgent(ctx, item.Name)
 			mu.Lock()
 			defer mu.Unlock()
+			if done++; o.Progress != nil {
+				o.Progress(done, len(reads))
+			}
 			switch {
 			case cloud.IsNotFound(err):
 				gone[item.Name] = true // deleted between list and read

@@ -183,3 +183,31 @@ func TestRefreshCancelled(t *testing.T) {
 		t.Errorf("%d of %d agents read after cancel; want the rest skipped", len(r.reads), len(names))
 	}
 }
+
+// TestRefreshProgress: the callback counts the detail reads Refresh will
+// make (named agents that are live, or every live agent), from 0 once the
+// list is read up to the total.
+func TestRefreshProgress(t *testing.T) {
+	tests := []struct {
+		name string
+		opts RefreshOptions
+		want [][2]int
+	}{
+		{"named agents that are live", RefreshOptions{Names: []string{"a", "c", "not-live"}}, [][2]int{{0, 2}, {1, 2}, {2, 2}}},
+		{"every live agent", RefreshOptions{AllDetails: true}, [][2]int{{0, 3}, {1, 3}, {2, 3}, {3, 3}}},
+		{"nothing to read", RefreshOptions{Names: []string{"not-live"}}, [][2]int{{0, 0}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got [][2]int
+			tt.opts.Parallelism = 4
+			tt.opts.Progress = func(done, total int) { got = append(got, [2]int{done, total}) }
+			if _, err := Refresh(context.Background(), &fakeReader{agents: []string{"a", "b", "c"}}, tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("progress calls (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

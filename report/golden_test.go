@@ -173,7 +173,15 @@ func sampleResult() *apply.Result {
 				Agent: "eu-bot", Action: plan.Replace, Outcome: apply.Failed, Duration: 640 * time.Millisecond,
 				ErrorCode: "GENERIC_BAD_REQUEST", Error: "Invalid agentProfile 'agent-9x'. Valid values are: agent-1x, agent-2x, agent-3x.",
 			},
+			{
+				Agent: "ivr-bot", Action: plan.Create, Outcome: apply.Unknown, Duration: 730 * time.Millisecond,
+				ErrorCode: "INTERRUPTED", Error: "may have been applied; run plan",
+			},
 			{Agent: "old-bot", Action: plan.Delete, Outcome: apply.Succeeded, Duration: 88 * time.Millisecond},
+			{
+				Agent: "queue-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+				Duration: 3 * time.Second, ReadinessUnknown: true,
+			},
 			{
 				Agent: "relay-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "3f2a9c1d-5e6b-4a7c-8d9e-0f1a2b3c4d5e",
 				Duration: 1234567890 * time.Nanosecond,
@@ -182,7 +190,7 @@ func sampleResult() *apply.Result {
 				Agent: "voice-starter", Action: plan.Create, Outcome: apply.Failed, Duration: 2500 * time.Millisecond,
 				ErrorCode: "NOT_FOUND", Error: "Secret set not found",
 			},
-			{Agent: "zeta-bot", Action: plan.Update, Outcome: apply.Skipped, Error: "not started: interrupted"},
+			{Agent: "zeta-bot", Action: plan.Update, Outcome: apply.Skipped, Error: "interrupted"},
 		},
 		Cancelled: true,
 	}

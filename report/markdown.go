@@ -399,7 +399,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	}
 	c := countResult(r)
 	icon := "✅"
-	if c.failed+c.skipped > 0 {
+	if c.notDone() > 0 {
 		icon = "❌"
 	}
 	var top strings.Builder
@@ -413,7 +413,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		top.WriteString("No changes to apply.\n\n")
 	}
 	if r.Cancelled {
-		top.WriteString("> [!WARNING]\n> Apply was interrupted: changes not started are listed as skipped.\n\n")
+		top.WriteString("> [!WARNING]\n> " + interruptedNote(c) + "\n\n")
 	}
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
@@ -495,7 +495,10 @@ func findingMarkdown(f plan.Finding, config string) string {
 
 func resultRow(a apply.AgentResult) string {
 	icon := "✅"
-	if a.Outcome != apply.Succeeded {
+	switch a.Outcome {
+	case apply.Unknown:
+		icon = "❔"
+	case apply.Failed, apply.Skipped:
 		icon = "❌"
 	}
 	var parts []string
@@ -507,10 +510,15 @@ func resultRow(a apply.AgentResult) string {
 		if a.Ready {
 			parts = append(parts, "ready")
 		}
+		if a.ReadinessUnknown {
+			parts = append(parts, "readiness unknown (interrupted while waiting)")
+		}
 	case apply.Failed:
 		parts = append(parts, "**failed**")
 	case apply.Skipped:
 		parts = append(parts, "**skipped** (not started)")
+	case apply.Unknown:
+		parts = append(parts, "**unknown**")
 	}
 	if a.Outcome != apply.Succeeded && a.Error != "" {
 		msg := mdMessage(a.Error)

@@ -158,9 +158,13 @@ func planCounts(s plan.Summary) string {
 }
 
 // resultCounts counts the outcomes of r: succeeded changes per action, and
-// the changes that failed or were never started.
+// the changes that failed, were never started, or were in flight when the
+// run was interrupted.
 type resultCounts struct {
-	created, updated, replaced, deleted, failed, skipped int
+	created, updated, replaced, deleted, failed, skipped, unknown int
+	// readinessUnknown counts succeeded changes --wait did not see to the
+	// end because the run was interrupted.
+	readinessUnknown int
 }
 
 func countResult(r *apply.Result) resultCounts {
@@ -173,6 +177,12 @@ func countResult(r *apply.Result) resultCounts {
 		case apply.Skipped:
 			c.skipped++
 			continue
+		case apply.Unknown:
+			c.unknown++
+			continue
+		}
+		if a.ReadinessUnknown {
+			c.readinessUnknown++
 		}
 		switch a.Action {
 		case plan.Create:
@@ -188,13 +198,38 @@ func countResult(r *apply.Result) resultCounts {
 	return c
 }
 
+// notDone counts the changes that did not succeed.
+func (c resultCounts) notDone() int { return c.failed + c.skipped + c.unknown }
+
 func (c resultCounts) String() string {
 	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted, %d failed",
 		c.created, c.updated, c.replaced, c.deleted, c.failed)
+	if c.unknown > 0 {
+		s += fmt.Sprintf(", %d unknown", c.unknown)
+	}
 	if c.skipped > 0 {
 		s += fmt.Sprintf(", %d skipped", c.skipped)
 	}
+	if c.readinessUnknown > 0 {
+		s += fmt.Sprintf(", %d readiness unknown", c.readinessUnknown)
+	}
 	return s
+}
+
+// interruptedNote says what an interrupted run's outcomes mean, naming
+// only the kinds present.
+func interruptedNote(c resultCounts) string {
+	var parts []string
+	if c.unknown > 0 {
+		parts = append(parts, "changes listed as unknown were in flight and may have been applied (run plan to see)")
+	}
+	if c.readinessUnknown > 0 {
+		parts = append(parts, "changes with readiness unknown were sent but not seen ready")
+	}
+	if c.skipped > 0 || len(parts) == 0 {
+		parts = append(parts, "changes listed as skipped were never started")
+	}
+	return "Apply was interrupted: " + strings.Join(parts, "; ") + "."
 }
 
 // sortedFindings returns the findings errors first, keeping plan order

@@ -86,16 +86,19 @@ var textPositions = []struct {
 	}},
 	{"progress: log line", func(v string) string {
 		var b bytes.Buffer
-		p := NewProgress(&b, false, 1)
+		p := NewProgress(&b, ProgressOptions{})
 		p.Event(apply.Event{Agent: v, State: v, Detail: v})
 		p.Event(apply.Event{Agent: "b", State: "failed", Detail: "x\n" + v})
 		return b.String()
 	}},
 	{"progress: live view", func(v string) string {
 		var b bytes.Buffer
-		p := NewProgress(&b, true, 2)
-		p.Event(apply.Event{Agent: v, State: "creating", Detail: v})
-		p.Event(apply.Event{Agent: "b", State: "waiting", Detail: v})
+		p := NewProgress(&b, ProgressOptions{Live: true})
+		p.Apply(apply.Status{Stage: "applying", Done: 1, Total: 2})
+		p.Event(apply.Event{Agent: v, State: "done", Detail: v})
+		p.Event(apply.Event{Agent: "b", State: "failed", Detail: v})
+		p.Line(v)
+		p.End()
 		// The view's own cursor moves are the only escapes allowed.
 		return liveControls.ReplaceAllString(b.String(), "")
 	}},
@@ -112,7 +115,7 @@ var textPositions = []struct {
 	}},
 }
 
-var liveControls = regexp.MustCompile(`\x1b\[(2K|\d+A)`)
+var liveControls = regexp.MustCompile(`\r\x1b\[2K`)
 
 func planText(p *plan.Plan) string {
 	var b bytes.Buffer

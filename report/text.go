@@ -168,6 +168,7 @@ const (
 	statusOK      = "ok"
 	statusFailed  = "FAILED"
 	statusSkipped = "skipped"
+	statusUnknown = "UNKNOWN"
 )
 
 // ResultText writes the terminal rendering of r: one line per agent and a
@@ -191,14 +192,17 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 			status, color = statusFailed, ansiRed
 		case apply.Skipped:
 			status, color = statusSkipped, ansiYellow
+		case apply.Unknown:
+			status, color = statusUnknown, ansiYellow
 		}
 		fmt.Fprintf(bw, "%s%s  %-*s  %-7s  %s\n", pt.paint(color, status), strings.Repeat(" ", 7-len(status)),
 			width, names[i], a.Action, terminalLines(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
 	}
+	counts := countResult(r)
 	if r.Cancelled {
-		bw.WriteString("\nApply was interrupted: changes not started are listed as skipped.\n")
+		bw.WriteString("\n" + interruptedNote(counts) + "\n")
 	}
-	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), countResult(r))
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), counts)
 	return bw.Flush()
 }
 
@@ -213,6 +217,9 @@ func resultDetail(a apply.AgentResult) string {
 		}
 		if a.Ready {
 			parts = append(parts, "ready")
+		}
+		if a.ReadinessUnknown {
+			parts = append(parts, "readiness unknown (interrupted while waiting)")
 		}
 	case apply.Skipped:
 		parts = append(parts, "not started")
