@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
 	"time"
 
@@ -108,6 +109,19 @@ func samplePlan() *plan.Plan {
 // which would have stopped apply before it sent anything.
 func appliedPlan() *plan.Plan {
 	p := samplePlan()
+	// The agents sampleResult has beyond samplePlan's changes.
+	p.Changes = append(p.Changes,
+		plan.Change{Agent: "ivr-bot", Action: plan.Create, Line: 40, Fingerprint: "absent",
+			Fields:  []plan.FieldChange{{Path: "image", After: "acme/ivr:3.0"}},
+			Desired: &schema.Spec{Image: ptr("acme/ivr:3.0")}},
+		plan.Change{Agent: "queue-bot", Action: plan.Update, Line: 44, Fingerprint: "sha256:queue",
+			Fields:  []plan.FieldChange{{Path: "autoScaling.maxAgents", Before: 5, After: 8}},
+			Desired: &schema.Spec{Image: ptr("acme/queue:1"), AutoScaling: &schema.AutoScaling{MaxAgents: ptr(8)}}},
+		plan.Change{Agent: "zeta-bot", Action: plan.Update, Line: 48, Fingerprint: "sha256:zeta",
+			Fields:  []plan.FieldChange{{Path: "image", Before: "acme/zeta:1", After: "acme/zeta:2"}},
+			Desired: &schema.Spec{Image: ptr("acme/zeta:2")}},
+	)
+	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Agent < p.Changes[j].Agent })
 	var keep []plan.Finding
 	for _, f := range p.Findings {
 		if f.Severity != plan.Error {

@@ -201,7 +201,9 @@ var (
 	warningLabel  = &noun{"warning", "warnings"}
 	errorLabel    = &noun{"error", "errors"}
 	resultLabel   = &noun{"row of a succeeded change", "rows of succeeded changes"}
-	failureLabel  = &noun{"row of a failed change", "rows of failed changes"}
+	// appliedDiffLabel names the field diffs of an apply result.
+	appliedDiffLabel = &noun{"field diff", "field diffs"}
+	failureLabel     = &noun{"row of a failed change", "rows of failed changes"}
 )
 
 // problemsAlert lists the errors and plan-wide warnings shown under the
@@ -403,12 +405,21 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		icon = "❌"
 	}
 	var top strings.Builder
-	top.WriteString(Marker(config) + "\n")
+	// Its own marker: the apply result is a comment beside the plan's,
+	// which keeps the plan as it was reviewed. The commit line tells a
+	// re-run of this apply (edit) from a later one (a new comment).
+	top.WriteString(ApplyMarker(config) + "\n")
+	if IsFullSHA(m.Commit) {
+		top.WriteString(CommitMarker(m.Commit) + "\n")
+	}
 	fmt.Fprintf(&top, "### %s pipecat-gitops apply: %s", icon, c)
 	if p != nil {
 		fmt.Fprintf(&top, ", %d unchanged", summarize(p).NoOp)
 	}
 	top.WriteString("\n\n")
+	if line := appliedLine(m); line != "" {
+		top.WriteString(line + "\n\n")
+	}
 	if len(r.Results) == 0 {
 		top.WriteString("No changes to apply.\n\n")
 	}
@@ -416,18 +427,49 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		top.WriteString("> [!WARNING]\n> " + interruptedNote(c) + "\n\n")
 	}
 
-	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
-	table := &section{head: "| | Agent | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
-	for _, a := range r.Results {
-		table.add(resultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
+	changes := map[string]plan.Change{}
+	if p != nil {
+		for _, ch := range p.Changes {
+			changes[ch.Agent] = ch
+		}
 	}
-	d.sections = []*section{table}
-	d.noteAfter = table
-	// Successes are cut first: the failures are what the reader needs.
+	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
+	table := &section{head: "| | Agent | Action | Changed | Result |\n| --- | --- | --- | --- | --- |\n", tail: "\n"}
+	details := &section{}
+	for _, a := range r.Results {
+		ch := changes[a.Agent]
+		table.add(resultRow(a, ch), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
+		if len(ch.Fields) > 0 {
+			details.add(planDetails(ch), appliedDiffLabel)
+		}
+	}
+	d.sections = []*section{table, details}
+	d.noteAfter = details
+	// The diffs go first, then successes: the failures are what the
+	// reader needs.
+	d.cutOrder(details, appliedDiffLabel)
 	d.cutOrder(table, resultLabel)
 	d.cutOrder(table, failureLabel)
 	d.bottom = footer(config, m)
 	return d.render()
+}
+
+// appliedLine says where and by which run the apply ran, when known.
+func appliedLine(m Meta) string {
+	var parts []string
+	if m.Commit != "" {
+		parts = append(parts, "Applied at commit "+mdCode(shortSHA(m.Commit)))
+	}
+	if link := runLink(m.RunURL, ""); link != "" {
+		if len(parts) == 0 {
+			parts = append(parts, "Applied")
+		}
+		parts = append(parts, "by "+link)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, " ") + "."
 }
 
 func planRow(c plan.Change) string {
@@ -435,15 +477,20 @@ func planRow(c plan.Change) string {
 	if c.Action == plan.Delete || c.Action == plan.Replace {
 		action = "**" + action + "**"
 	}
+	return "| " + cell(mdCode(c.Agent)) + " | " + action + " | " + cell(changedFields(c)) + " |\n"
+}
+
+// changedFields names the fields a change sets, or its reason when it sets
+// none (a redeploy).
+func changedFields(c plan.Change) string {
 	paths := make([]string, len(c.Fields))
 	for i, f := range c.Fields {
 		paths[i] = mdCode(f.Path)
 	}
-	what := strings.Join(paths, ", ")
 	if len(c.Fields) == 0 && c.Action == plan.Update && c.Reason != "" {
-		what = "_" + mdMessage(c.Reason) + "_"
+		return "_" + mdMessage(c.Reason) + "_"
 	}
-	return "| " + cell(mdCode(c.Agent)) + " | " + action + " | " + cell(what) + " |\n"
+	return strings.Join(paths, ", ")
 }
 
 // planDetails is one agent's fields as a diff block inside <details>.
@@ -493,7 +540,7 @@ func findingMarkdown(f plan.Finding, config string) string {
 	return b.String() + "\n"
 }
 
-func resultRow(a apply.AgentResult) string {
+func resultRow(a apply.AgentResult, c plan.Change) string {
 	icon := "✅"
 	switch a.Outcome {
 	case apply.Unknown:
@@ -533,7 +580,7 @@ func resultRow(a apply.AgentResult) string {
 	if a.Outcome != apply.Skipped {
 		parts = append(parts, durationText(a.Duration))
 	}
-	return "| " + icon + " | " + cell(mdCode(a.Agent)) + " | " + a.Action.String() + " | " + cell(strings.Join(parts, " · ")) + " |\n"
+	return "| " + icon + " | " + cell(mdCode(a.Agent)) + " | " + a.Action.String() + " | " + cell(changedFields(c)) + " | " + cell(strings.Join(parts, " · ")) + " |\n"
 }
 
 // footer names the config, the commit, the time and the run, when known.

@@ -208,7 +208,7 @@ func TestResultMarkdownBudget(t *testing.T) {
 	if len(md) > MaxCommentSize {
 		t.Errorf("comment is %d bytes, over %d", len(md), MaxCommentSize)
 	}
-	if !strings.HasPrefix(md, Marker("pipecat.yaml")+"\n") {
+	if !strings.HasPrefix(md, ApplyMarker("pipecat.yaml")+"\n") {
 		t.Errorf("comment does not start with the marker line")
 	}
 	headline := "### ❌ pipecat-gitops apply: 750 created, 700 updated, 750 replaced, 700 deleted, 100 failed\n"
