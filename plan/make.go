@@ -41,9 +41,16 @@ func (o Options) recorded() Options {
 	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets}
 }
 
+// maxGlobs bounds each list of globs (targets here; prune.ignore and
+// replace.allowed in the schema): every agent is matched against each.
+const maxGlobs = 1000
+
 // Make reads the live state cfg needs and diffs it: the plan of `plan` and
 // of `apply -f`.
 func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, error) {
+	if len(o.Targets) > maxGlobs {
+		return nil, fmt.Errorf("%d --target globs, more than %d", len(o.Targets), maxGlobs)
+	}
 	for _, t := range o.Targets {
 		if _, err := path.Match(t, ""); err != nil {
 			return nil, fmt.Errorf("--target %q: %w", t, err)

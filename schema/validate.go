@@ -254,6 +254,14 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 			format = "UUID"
 		}
 		return fmt.Sprintf("%s is not a valid %s", show(value), format), ""
+	case "not":
+		if len(inst) > 0 && inst[len(inst)-1] == "image" {
+			return fmt.Sprintf("image %s holds a control or invisible character", show(value)),
+				"an image reference is letters, digits and . _ - / : @; look for a stray character pasted with the value"
+		}
+		return "", ""
+	case "maxItems":
+		return fmt.Sprintf("%d items, more than the %s allowed", len(asList(value)), show(sub["maxItems"])), ""
 	case "oneOf":
 		var names []string
 		alts, _ := sub["oneOf"].([]any)
@@ -374,3 +382,5 @@ func distance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+func asList(v any) []any { l, _ := v.([]any); return l }
