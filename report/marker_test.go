@@ -43,3 +43,11 @@ func TestParseMarker(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxCommentSizeIsGitHubs pins the one comment size limit to GitHub's
+// documented maximum body of an issue comment, 65,536 characters.
+func TestMaxCommentSizeIsGitHubs(t *testing.T) {
+	if MaxCommentSize != 1<<16 {
+		t.Errorf("MaxCommentSize = %d, want GitHub's 65,536", MaxCommentSize)
+	}
+}

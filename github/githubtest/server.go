@@ -39,6 +39,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
 // Comment is a stored issue or commit comment.
@@ -509,9 +511,10 @@ func (s *Server) pageRange(w http.ResponseWriter, r *http.Request, n int) (from,
 	return min((pg-1)*per, n), min(pg*per, n)
 }
 
-// gitHubMaxBody is GitHub's own rule, stated here on purpose rather than
-// taken from report.MaxCommentSize: the fake checks our limit against it.
-const gitHubMaxBody = 65536
+// gitHubMaxBody is GitHub's limit on a comment body, in characters; the
+// one definition is report.MaxCommentSize (report's tests pin it to
+// GitHub's documented 65,536).
+const gitHubMaxBody = report.MaxCommentSize
 
 // readBody decodes {"body": "..."} and applies GitHub's rules to it.
 func readBody(w http.ResponseWriter, r *http.Request) (string, bool) {
