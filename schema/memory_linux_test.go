@@ -26,10 +26,15 @@ const maxRSS = 200 << 20
 // shapes at and past the node bounds, the bisection of a syntax error in
 // one, 100,000 schema errors, the expansion cases of issue 10. Times are
 // logged as figures (go test -v), never asserted.
+//
+// The heaviest cases (each costs the child 0.3 to 0.8 s of CPU) run only
+// when SCHEMA_HOSTILE_ALL is set, which .ci/run does: every go test stays
+// quick, and CI still checks every case.
 func TestHostileFilesMemory(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector multiplies memory use")
 	}
+	all := os.Getenv("SCHEMA_HOSTILE_ALL") != ""
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -50,28 +55,32 @@ func TestHostileFilesMemory(t *testing.T) {
 	env := []string{"BIG=" + strings.Repeat("x", 100_000), "LONGPATH=" + strings.Repeat("/usr/local/bin:", 14)}
 	globs := "version: 1\nagents: {}\nprune:\n  ignore:\n"
 	tests := []struct {
-		name string
-		doc  string
-		want string // the start of one of the errors
+		name  string
+		doc   string
+		want  string // the start of one of the errors
+		heavy bool   // only with SCHEMA_HOSTILE_ALL
 	}{
-		{"flow map of 5 MiB", fill(top+"{", "1,", "1}}\n"), "f.yaml:3:399993: more than 100000 YAML values (counted before parsing)"},
-		{"flow sequence of 5 MiB", fill(top+"[", "1,", "1]}\n"), "f.yaml:3:399994: more than 100000 YAML values (counted before parsing)"},
-		{"empty block entries, 5 MiB", fill("version: 1\nagents: {}\nx:\n", "-\n", ""), "f.yaml:133332:1: more than 100000 YAML values (counted before parsing)"},
-		{"flow map at the estimate limit", atTokens(top+"{", "1,", 2, "1}}\n"), "f.yaml:3:100009: more than 100000 YAML values; refusing"},
-		{"flow sequence at the estimate limit", atTokens(top+"[", "1,", 2, "1]}\n"), "f.yaml:3:200000: more than 100000 YAML values; refusing"},
-		{"unclosed flow map at the estimate limit", atTokens(top+"{", "1,", 2, "1\n"), "f.yaml:3:1: invalid YAML"},
-		{"99,980 integers where globs belong", "version: 1\nagents: {}\nprune:\n  ignore:\n" + strings.Repeat("  - 1\n", 99_980), "f.yaml:5:5: prune.ignore[0]: expected string, got integer"},
-		{"a 5 MiB string", fill(top+"[\"", "a", "\"]}\n"), "f.yaml:3:18: prune.ignore[0]: 5242836 characters long; the maximum is 255"},
-		{"8,000 valid agents", agents.String(), ""},
-		{"100,000 references to a 100 KB variable", "version: 1\nagents: {}\nx:\n" + strings.Repeat("- ${BIG}\n", 100_000), "f.yaml:57144:4: more than 100000 YAML values (counted before parsing)"},
-		{"50,000 references to a 100 KB variable", globs + strings.Repeat("  - ${BIG}\n", 50_000), "f.yaml:5:5: prune.ignore[0]: expanding ${BIG} makes the value longer than 64 KiB"},
-		{"2,000 references to a 100 KB variable in one value", "version: 1\nagents:\n  bot:\n    image: a:" + strings.Repeat("${BIG}", 2000) + "\n", "f.yaml:4:12: agents.bot.image: expanding ${BIG} makes the value longer than 64 KiB"},
-		{"50,000 references to a 210-byte variable", globs + strings.Repeat("  - ${LONGPATH}\n", 50_000), "f.yaml:24971:5: prune.ignore[24966]: expanding ${LONGPATH} makes the file's expanded values longer than 5 MiB in total"},
-		{"20,000 nested flow sequences", top + strings.Repeat("[", 20_000), "f.yaml:3:10016: invalid YAML: exceeded max depth of 10000"},
+		{"flow map of 5 MiB", fill(top+"{", "1,", "1}}\n"), "f.yaml:3:399993: more than 100000 YAML values (counted before parsing)", false},
+		{"flow sequence of 5 MiB", fill(top+"[", "1,", "1]}\n"), "f.yaml:3:399994: more than 100000 YAML values (counted before parsing)", false},
+		{"empty block entries, 5 MiB", fill("version: 1\nagents: {}\nx:\n", "-\n", ""), "f.yaml:133332:1: more than 100000 YAML values (counted before parsing)", false},
+		{"flow map at the estimate limit", atTokens(top+"{", "1,", 2, "1}}\n"), "f.yaml:3:100009: more than 100000 YAML values; refusing", true},
+		{"flow sequence at the estimate limit", atTokens(top+"[", "1,", 2, "1]}\n"), "f.yaml:3:200000: more than 100000 YAML values; refusing", true},
+		{"unclosed flow map at the estimate limit", atTokens(top+"{", "1,", 2, "1\n"), "f.yaml:3:1: invalid YAML", true},
+		{"99,980 integers where globs belong", "version: 1\nagents: {}\nprune:\n  ignore:\n" + strings.Repeat("  - 1\n", 99_980), "f.yaml:5:5: prune.ignore[0]: expected string, got integer", true},
+		{"a 5 MiB string", fill(top+"[\"", "a", "\"]}\n"), "f.yaml:3:18: prune.ignore[0]: 5242836 characters long; the maximum is 255", false},
+		{"8,000 valid agents", agents.String(), "", true},
+		{"100,000 references to a 100 KB variable", "version: 1\nagents: {}\nx:\n" + strings.Repeat("- ${BIG}\n", 100_000), "f.yaml:57144:4: more than 100000 YAML values (counted before parsing)", false},
+		{"50,000 references to a 100 KB variable", globs + strings.Repeat("  - ${BIG}\n", 50_000), "f.yaml:5:5: prune.ignore[0]: expanding ${BIG} makes the value longer than 64 KiB", false},
+		{"2,000 references to a 100 KB variable in one value", "version: 1\nagents:\n  bot:\n    image: a:" + strings.Repeat("${BIG}", 2000) + "\n", "f.yaml:4:12: agents.bot.image: expanding ${BIG} makes the value longer than 64 KiB", false},
+		{"50,000 references to a 210-byte variable", globs + strings.Repeat("  - ${LONGPATH}\n", 50_000), "f.yaml:24971:5: prune.ignore[24966]: expanding ${LONGPATH} makes the file's expanded values longer than 5 MiB in total", true},
+		{"20,000 nested flow sequences", top + strings.Repeat("[", 20_000), "f.yaml:3:10016: invalid YAML: exceeded max depth of 10000", false},
 	}
 	dir := t.TempDir()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.heavy && !all {
+				t.Skip("heavy: set SCHEMA_HOSTILE_ALL=1 (as .ci/run does)")
+			}
 			t.Parallel()
 			if len(tt.doc) > MaxFileSize {
 				t.Fatalf("test file of %d bytes is over the limit", len(tt.doc))
