@@ -102,6 +102,9 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	var top strings.Builder
 	top.WriteString(Marker(config) + "\n")
 	top.WriteString("### pipecat-gitops plan: " + planCounts(s) + "\n\n")
+	if line := runLine("Planned", m); line != "" {
+		top.WriteString(line + "\n\n")
+	}
 	if line := targetLine(p); line != "" {
 		top.WriteString(mdEscape(line) + "\n\n")
 	}
@@ -417,7 +420,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		fmt.Fprintf(&top, ", %d unchanged", summarize(p).NoOp)
 	}
 	top.WriteString("\n\n")
-	if line := appliedLine(m); line != "" {
+	if line := runLine("Applied", m); line != "" {
 		top.WriteString(line + "\n\n")
 	}
 	if len(r.Results) == 0 {
@@ -454,15 +457,16 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	return d.render()
 }
 
-// appliedLine says where and by which run the apply ran, when known.
-func appliedLine(m Meta) string {
+// runLine says at which commit and by which run a plan or an apply was
+// made ("Planned at commit abc1234 by the workflow run."), when known.
+func runLine(verb string, m Meta) string {
 	var parts []string
 	if m.Commit != "" {
-		parts = append(parts, "Applied at commit "+mdCode(shortSHA(m.Commit)))
+		parts = append(parts, verb+" at commit "+mdCode(shortSHA(m.Commit)))
 	}
 	if link := runLink(m.RunURL, ""); link != "" {
 		if len(parts) == 0 {
-			parts = append(parts, "Applied")
+			parts = append(parts, verb)
 		}
 		parts = append(parts, "by "+link)
 	}
