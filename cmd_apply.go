@@ -32,7 +32,7 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
@@ -99,11 +99,12 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// The plan to execute: made now, or a saved one checked against the
 	// live state it was made from.
 	if p == nil {
-		opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+		opts := o.decisions.options(e, &o.api, e.repoPath(o.file))
 		opts.Progress = progress.Refresh
 		p, err = plan.Make(ctx, cfg, client, opts)
 	} else {
-		err = plan.Recheck(ctx, p, client, o.api.parallelism, progress.Refresh)
+		err = plan.Recheck(ctx, p, client, plan.Options{Parallelism: o.api.parallelism, Progress: progress.Refresh,
+			SecretValue: e.lookup, FingerprintKey: o.api.fingerprintKey(e)})
 	}
 	progress.End()
 	if err != nil {
@@ -138,6 +139,10 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		WaitTimeout: o.waitTimeout,
 		Progress:    progress.Event,
 		Status:      progress.Apply,
+		// The values of the plan's secret sets, read again here: a saved
+		// plan holds none.
+		SecretValue:    e.lookup,
+		FingerprintKey: o.api.fingerprintKey(e),
 	})
 	progress.End()
 	if err != nil {
@@ -190,13 +195,13 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	}
 	switch {
 	case res.Cancelled:
-		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, res.Changes())
 		if n := res.Outcomes(apply.Unknown); n > 0 {
 			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run plan to see where they stand", plural(n, "change")))
 		}
 		return err
 	case failed > 0:
-		return fmt.Errorf("apply: %d of %d changes failed", failed, len(res.Results))
+		return fmt.Errorf("apply: %d of %d changes failed", failed, res.Changes())
 	}
 	return nil
 }

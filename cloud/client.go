@@ -10,7 +10,8 @@
 //     as an HTTP date, capped by Options.MaxRetryAfter) and 500/502/503/504,
 //     with exponential backoff and full jitter, a bounded number of attempts
 //     and a timeout per attempt (the rules of internal/httpcore, shared
-//     with package github). Other statuses are not retried.
+//     with package github). A PUT of a secret set answered 409 is retried
+//     too: the spec says so. Other statuses are not retried.
 //     Options.OnRetry hears of every wait; nothing here prints.
 //   - Options.MaxInFlight bounds the requests in flight across all
 //     goroutines using one client and adapts to 429s (halved on one,
@@ -321,6 +322,31 @@ func (c *Client) PutSecretSet(ctx context.Context, name string, req *SecretSetRe
 	return &out, nil
 }
 
+// DeleteSecretSet deletes a secret set and its values (DELETE
+// /v1/secrets/{name}). A retry after a lost response answers 404; callers
+// treat IsNotFound as done.
+func (c *Client) DeleteSecretSet(ctx context.Context, name string) error {
+	p, err := segmentPath("/v1/secrets/", name)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, p, nil, nil)
+}
+
+// DeleteSecretKey deletes one key, and its value, from a secret set of
+// type secret (DELETE /v1/secrets/{name}/{key}). A retry after a lost
+// response answers 404; callers treat IsNotFound as done.
+func (c *Client) DeleteSecretKey(ctx context.Context, name, key string) error {
+	p, err := segmentPath("/v1/secrets/", name)
+	if err != nil {
+		return err
+	}
+	if p, err = segmentPath(p+"/", key); err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, p, nil, nil)
+}
+
 // ListRegions lists the region codes agents can run in (GET /v1/regions).
 // An answer without the list is an error.
 func (c *Client) ListRegions(ctx context.Context) ([]Region, error) {
@@ -425,6 +451,12 @@ func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpco
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		v.Retry = true
+	case http.StatusConflict:
+		// The spec's answer to a PUT of a secret set that another request
+		// is modifying: "Retry the request." A 409 elsewhere (a deploy
+		// binding a set that is not ready) is not retried: waiting for
+		// readiness is the caller's job.
+		v.Retry = req.Method == http.MethodPut && strings.HasPrefix(req.Path, "/v1/secrets/")
 	}
 	v.RateLimited = resp.Status == http.StatusTooManyRequests
 	return v

@@ -367,6 +367,24 @@ func TestRoundTrip(t *testing.T) {
 			want:     &cloud.SecretSetAccepted{Status: "OK", Region: "us-west"},
 		},
 		{
+			name: "delete secret set",
+			call: func(ctx context.Context, c *cloud.Client) (any, error) {
+				return nil, c.DeleteSecretSet(ctx, "app.secrets")
+			},
+			status:     200,
+			respBody:   `{"status":"OK"}`,
+			wantMethod: "DELETE", wantURI: "/v1/secrets/app.secrets",
+		},
+		{
+			name: "delete secret key",
+			call: func(ctx context.Context, c *cloud.Client) (any, error) {
+				return nil, c.DeleteSecretKey(ctx, "s1", "OLD_KEY")
+			},
+			status:     200,
+			respBody:   `{"status":"OK"}`,
+			wantMethod: "DELETE", wantURI: "/v1/secrets/s1/OLD_KEY",
+		},
+		{
 			name:       "list regions",
 			call:       func(ctx context.Context, c *cloud.Client) (any, error) { return c.ListRegions(ctx) },
 			status:     200,
@@ -432,6 +450,12 @@ func TestInvalidNamesAreNotSent(t *testing.T) {
 		}
 		if err := c.DeleteAgent(t.Context(), name); err == nil {
 			t.Errorf("DeleteAgent(%q) succeeded", name)
+		}
+		if err := c.DeleteSecretSet(t.Context(), name); err == nil {
+			t.Errorf("DeleteSecretSet(%q) succeeded", name)
+		}
+		if err := c.DeleteSecretKey(t.Context(), "s1", name); err == nil {
+			t.Errorf("DeleteSecretKey(s1, %q) succeeded", name)
 		}
 	}
 	if n := srv.hits(); n != 0 {
@@ -700,6 +724,45 @@ func TestBadRequestNotRetried(t *testing.T) {
 	}
 	if n := srv.hits(); n != 1 {
 		t.Errorf("server saw %d requests, want 1", n)
+	}
+}
+
+// TestConflictRetriedOnlyForSecretSetPuts: the spec answers a PUT of a
+// secret set that another request is modifying with 409 and "Retry the
+// request"; a deploy binding a set that is not ready also answers 409,
+// which a retry within seconds would not fix.
+func TestConflictRetriedOnlyForSecretSetPuts(t *testing.T) {
+	tests := []struct {
+		name     string
+		call     func(ctx context.Context, c *cloud.Client) error
+		wantHits int
+	}{
+		{"put secret set", func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.PutSecretSet(ctx, "s1", &cloud.SecretSetRequest{Secrets: []cloud.SecretKeyValue{{SecretKey: "K", SecretValue: "v"}}})
+			return err
+		}, 2},
+		{"update agent", func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.UpdateAgent(ctx, "a1", &cloud.UpdateServiceRequest{Image: "a/b:1"})
+			return err
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+				if hit == 1 {
+					reply(w, 409, `{"error":"Secret set 's1' was modified concurrently. Please retry.","code":"CONFLICT"}`)
+					return
+				}
+				reply(w, 202, `{"status":"OK","region":"us-west"}`)
+			})
+			err := tt.call(t.Context(), newClient(t, fastOptions(srv.URL)))
+			if got := srv.hits(); got != tt.wantHits {
+				t.Errorf("server saw %d requests, want %d", got, tt.wantHits)
+			}
+			if (err != nil) != (tt.wantHits == 1) {
+				t.Errorf("error = %v", err)
+			}
+		})
 	}
 }
 

@@ -102,14 +102,18 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	var top strings.Builder
 	top.WriteString(Marker(config) + "\n")
 	top.WriteString("### pipecat-gitops plan: " + planCounts(s) + "\n\n")
+	if line := setCounts(p); line != "" {
+		top.WriteString(line + ".\n\n")
+	}
 	if line := targetLine(p); line != "" {
 		top.WriteString(mdEscape(line) + "\n\n")
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 && len(changedSets(p)) == 0 {
 		top.WriteString("No changes. Live agents match " + mdCode(config) + ".\n\n")
 	}
 	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
 	top.WriteString(cautionAlert(dels, reps, pick(big, "all listed below", "all in the table below")))
+	top.WriteString(setCaution(p))
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "plan"}
 	if big {
@@ -164,7 +168,18 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		findings.add(findingMarkdown(f, p.Config), pick(f.Severity == plan.Error, errorLabel, warningLabel))
 	}
 
-	d.sections = append(append([]*section{table}, details...), findings)
+	// The secret sets, after the agents' table; a delete or replace is
+	// never cut (the caution alert names it too).
+	sets := &section{head: "| Secret set | Action | Keys and values |\n| --- | --- | --- |\n", tail: "\n"}
+	for _, c := range changedSets(p) {
+		label := setRowLabel
+		if c.Action == plan.Delete || c.Action == plan.Replace {
+			label = nil
+		}
+		sets.add(setRow(c), label)
+	}
+
+	d.sections = append(append([]*section{table, sets}, details...), findings)
 	d.noteAfter = details[len(details)-1]
 	// The budget goes to destructive changes and errors first, creates
 	// next, updates last: cut in the opposite order.
@@ -177,6 +192,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	cutDiffs(plan.Create)
 	d.cutOrder(findings, warningLabel)
 	d.cutOrder(table, tableRowLabel)
+	d.cutOrder(sets, setRowLabel)
 	cutDiffs(plan.Replace)
 	d.cutOrder(findings, errorLabel)
 
@@ -198,6 +214,7 @@ var (
 	}
 	diffHeadings  = map[plan.Action]string{plan.Create: "Creates", plan.Update: "Updates", plan.Replace: "Replaces"}
 	tableRowLabel = &noun{"table row", "table rows"}
+	setRowLabel   = &noun{"secret set row", "secret set rows"}
 	warningLabel  = &noun{"warning", "warnings"}
 	errorLabel    = &noun{"error", "errors"}
 	resultLabel   = &noun{"row of a succeeded change", "rows of succeeded changes"}
@@ -398,8 +415,9 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		config = p.Config
 	}
 	c := countResult(r)
+	sc := setResultCounts(r)
 	icon := "✅"
-	if c.notDone() > 0 {
+	if c.notDone()+sc.notDone() > 0 {
 		icon = "❌"
 	}
 	var top strings.Builder
@@ -409,7 +427,10 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		fmt.Fprintf(&top, ", %d unchanged", summarize(p).NoOp)
 	}
 	top.WriteString("\n\n")
-	if len(r.Results) == 0 {
+	if len(r.SecretSets) > 0 {
+		top.WriteString(setLabel + ": " + sc.String() + ".\n\n")
+	}
+	if len(r.Results)+len(r.SecretSets) == 0 {
 		top.WriteString("No changes to apply.\n\n")
 	}
 	if r.Cancelled {
@@ -417,15 +438,22 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	}
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
+	// The secret sets first, as apply wrote them first.
+	sets := &section{head: "| | Secret set | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
+	for _, a := range setsAsAgents(r) {
+		sets.add(resultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
+	}
 	table := &section{head: "| | Agent | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
 	for _, a := range r.Results {
 		table.add(resultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
 	}
-	d.sections = []*section{table}
+	d.sections = []*section{sets, table}
 	d.noteAfter = table
 	// Successes are cut first: the failures are what the reader needs.
 	d.cutOrder(table, resultLabel)
+	d.cutOrder(sets, resultLabel)
 	d.cutOrder(table, failureLabel)
+	d.cutOrder(sets, failureLabel)
 	d.bottom = footer(config, m)
 	return d.render()
 }
