@@ -155,9 +155,10 @@ func (s *SecretSetSpec) Type() string {
 	return SecretTypeSecret
 }
 
-// Keys returns the keys of a set of type secret, sorted.
+// Keys returns the keys of a set of type secret, sorted (nil for an
+// image pull set).
 func (s *SecretSetSpec) Keys() []string {
-	keys := make([]string, 0, len(s.Secrets))
+	var keys []string
 	for k := range s.Secrets {
 		keys = append(keys, k)
 	}
