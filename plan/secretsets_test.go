@@ -283,10 +283,10 @@ func TestDiffSecretSets(t *testing.T) {
 				"the value of OPENAI_KEY is the Pipecat API key (PIPECAT_API_KEY); a secret set must not carry it to every agent", 13, 33}},
 		},
 		{
-			name: "an unknown region is an error at the set's region",
-			cfg:  setsConfig(schema.Prune{}, appSet(func(s *schema.SecretSet) { s.Spec.Region = "mars-1" })),
-			live: liveSets(liveOf()),
-			want: []setBrief{{"app-secrets", "create", "", both, nil, "", true, true}},
+			name:         "an unknown region is an error at the set's region",
+			cfg:          setsConfig(schema.Prune{}, appSet(func(s *schema.SecretSet) { s.Spec.Region = "mars-1" })),
+			live:         liveSets(liveOf()),
+			want:         []setBrief{{"app-secrets", "create", "", both, nil, "", true, true}},
 			wantFindings: []findingBrief{{"error", "", "secretSets.app-secrets.region", `region "mars-1" is not available (available: eu-central, us-west)`, 11, 13}},
 		},
 		{
