@@ -9,6 +9,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // Secret sets go before the agents and their deletes after them:
@@ -109,6 +110,11 @@ func setsOf(c plan.Change) []string {
 func (r *runner) writeSet(ctx context.Context, it *setItem) {
 	it.start = time.Now()
 	note, err := r.putSet(ctx, it)
+	if err != nil {
+		// A server that echoes the request in its error must not put a
+		// value into the result.
+		err = redacted{err, it.c.Desired, r.o.SecretValue}
+	}
 	it.res.Note = note
 	it.res.Duration = time.Since(it.start)
 	switch {
@@ -117,7 +123,10 @@ func (r *runner) writeSet(ctx context.Context, it *setItem) {
 		if it.waited {
 			r.setEvent(it, "waiting", "provisioning")
 		} else {
-			r.setEvent(it, "done", note)
+			// No agent of this run binds it: readiness is not this run's
+			// concern unless --wait asks.
+			it.res.Note = joinNote(it.res.Note, "provisioning; not waited for (no agent of this run needs it; --wait waits)")
+			r.setEvent(it, "done", it.res.Note)
 		}
 		r.finished(false)
 	case interrupted(ctx, err):
@@ -138,6 +147,9 @@ func (r *runner) writeSet(ctx context.Context, it *setItem) {
 func (r *runner) failSet(it *setItem, err error) {
 	it.res.Outcome = Failed
 	it.res.ErrorCode, it.res.Error = describeError(err)
+	if re, ok := err.(redacted); ok {
+		it.res.ErrorCode, it.res.Error = re.redact(it.res.ErrorCode), re.redact(it.res.Error)
+	}
 	r.setEvent(it, "failed", it.res.Error)
 }
 
@@ -357,4 +369,40 @@ func (r *runner) deleteSets(ctx context.Context, items []*setItem) {
 		r.markInterrupted()
 		it.res.Outcome, it.res.Error = Skipped, "interrupted"
 	})
+}
+
+// minRedacted is the shortest value redacted inside a longer message; a
+// shorter one is redacted only when it is the whole message, so that a
+// one-letter test value does not mangle every error.
+const minRedacted = 6
+
+// redacted is an error whose messages never hold a value of the set (or
+// its fingerprint key): describeError and Error see the redacted text.
+type redacted struct {
+	err    error
+	set    *schema.SecretSetSpec
+	lookup func(string) (string, bool)
+}
+
+func (e redacted) Error() string { return e.redact(e.err.Error()) }
+func (e redacted) Unwrap() error { return e.err }
+
+func (e redacted) redact(s string) string {
+	values, _ := plan.SecretValues(e.set, e.lookup)
+	for _, v := range values {
+		if s == v {
+			return "***"
+		}
+		if len(v) >= minRedacted {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+	}
+	if i := strings.Index(s, plan.MarkerPrefix); i >= 0 {
+		end := i + len(plan.MarkerPrefix)
+		for end < len(s) && (s[end] == '_' || s[end] >= '0' && s[end] <= '9' || s[end] >= 'a' && s[end] <= 'f') {
+			end++
+		}
+		s = s[:i] + plan.MarkerPrefix + "…" + e.redact(s[end:])
+	}
+	return s
 }

@@ -2,6 +2,8 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +276,37 @@ func TestPruneAndReplaceSecretSets(t *testing.T) {
 	}
 	if v, ok := e.sb.SecretValue("app-secrets", "KEY"); !ok || v != env["K"] {
 		t.Error("the replaced set does not hold the value")
+	}
+}
+
+// echoAPI answers every PUT of a secret set with an error that echoes the
+// request, as a careless server or proxy may.
+type echoAPI struct{ *cloud.Client }
+
+func (a echoAPI) PutSecretSet(_ context.Context, name string, req *cloud.SecretSetRequest) (*cloud.SecretSetAccepted, error) {
+	body, _ := json.Marshal(req)
+	return nil, &cloud.Error{Method: "PUT", Path: "/v1/secrets/" + name, Status: 400, Code: "GENERIC_BAD_REQUEST", Message: "Invalid request format: " + string(body)}
+}
+
+// TestSetErrorsNeverHoldValues: an API error that echoes the request
+// reaches the result without the values or the fingerprint key.
+func TestSetErrorsNeverHoldValues(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	env := map[string]string{"K": "sk-SECRETVALUE-echoed-3c4d", "GHCR_TOKEN": "sk-SECRETVALUE-ghcr-echoed"}
+	cfg := secretsConfig(map[string]string{"KEY": "K"})
+	p := e.planWith(t, cfg, plan.Options{SecretValue: lookupIn(env), FingerprintKey: fpKey})
+	res := run(t, context.Background(), echoAPI{e.client}, p, apply.Options{SecretValue: lookupIn(env), FingerprintKey: fpKey})
+	doc, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "Invalid request format") {
+		t.Fatalf("the error is not in the result: %s", doc)
+	}
+	if strings.Contains(string(doc), "SECRETVALUE") || regexp.MustCompile(plan.MarkerPrefix+"[0-9a-f]").Match(doc) {
+		t.Errorf("the result holds a value or a fingerprint: %s", doc)
+	}
+	if !strings.Contains(string(doc), plan.MarkerPrefix+"…") {
+		t.Errorf("the fingerprint key was not redacted in place: %s", doc)
 	}
 }

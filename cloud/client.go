@@ -335,16 +335,21 @@ func (c *Client) DeleteSecretSet(ctx context.Context, name string) error {
 
 // DeleteSecretKey deletes one key, and its value, from a secret set of
 // type secret (DELETE /v1/secrets/{name}/{key}). A retry after a lost
-// response answers 404; callers treat IsNotFound as done.
+// response answers 404; callers treat IsNotFound as done. Logs, retry
+// events and errors show the path as /v1/secrets/{name}/{key}: a key's
+// name may carry a fingerprint of the set's values, which pipecat-gitops
+// never prints.
 func (c *Client) DeleteSecretKey(ctx context.Context, name, key string) error {
-	p, err := segmentPath("/v1/secrets/", name)
+	set, err := segmentPath("/v1/secrets/", name)
 	if err != nil {
 		return err
 	}
-	if p, err = segmentPath(p+"/", key); err != nil {
+	p, err := segmentPath(set+"/", key)
+	if err != nil {
 		return err
 	}
-	return c.do(ctx, http.MethodDelete, p, nil, nil)
+	_, err = c.send(ctx, http.MethodDelete, p, set+"/{key}", nil)
+	return err
 }
 
 // ListRegions lists the region codes agents can run in (GET /v1/regions).
@@ -422,12 +427,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 // call sends one call with retries and returns the body of its 2xx answer.
 func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte, error) {
-	req := &httpcore.Request{Method: method, URL: c.base + path, Path: path, Header: http.Header{}}
+	return c.send(ctx, method, path, path, in)
+}
+
+// send is call with the path as logs and errors show it (display).
+func (c *Client) send(ctx context.Context, method, path, display string, in any) ([]byte, error) {
+	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{}}
 	if in != nil {
 		var err error
 		// Marshalled once so every attempt re-sends the same bytes.
 		if req.Body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
+			return nil, fmt.Errorf("%s %s: encode request: %w", method, display, err)
 		}
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -766,6 +766,39 @@ func TestConflictRetriedOnlyForSecretSetPuts(t *testing.T) {
 	}
 }
 
+// TestSecretKeyNameNeverLogged: a key's name may carry the fingerprint of
+// a set's values; logs, retry events and errors show {key} instead.
+func TestSecretKeyNameNeverLogged(t *testing.T) {
+	const key = "PIPECAT_GITOPS_FP_0123abcd_00112233445566778899aabbccddeeff"
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		reply(w, 503, `{"error":"overloaded","code":"UNAVAILABLE"}`)
+	})
+	var shown []string
+	opts := fastOptions(srv.URL)
+	opts.MaxAttempts = 2
+	opts.Logger = func(l cloud.RequestLog) { shown = append(shown, l.String()) }
+	opts.OnRetry = func(ev cloud.RetryEvent) { shown = append(shown, ev.String()) }
+	err := newClient(t, opts).DeleteSecretKey(t.Context(), "app-secrets", key)
+	if err == nil {
+		t.Fatal("delete succeeded")
+	}
+	shown = append(shown, err.Error())
+	if got := srv.requests()[0].URI; got != "/v1/secrets/app-secrets/"+key {
+		t.Errorf("request URI %s, want the key's", got)
+	}
+	for _, s := range shown {
+		if strings.Contains(s, key[18:]) {
+			t.Errorf("the key's name is shown: %s", s)
+		}
+		if !strings.Contains(s, "/v1/secrets/app-secrets/{key}") {
+			t.Errorf("%q does not show the path with {key}", s)
+		}
+	}
+	if len(shown) != 4 { // two attempts, one retry, the error
+		t.Errorf("shown %d lines, want 4: %q", len(shown), shown)
+	}
+}
+
 // hijackAndClose reads the request (the server has "committed" it) and drops
 // the connection without answering.
 func hijackAndClose(t *testing.T, w http.ResponseWriter) {

@@ -81,8 +81,9 @@ func setDetails(c plan.SecretSetChange) []setLine {
 }
 
 // setsText writes the set changes of p as a block of the terminal
-// rendering, aligned as the agents are.
-func setsText(b *strings.Builder, p *plan.Plan, pt painter) {
+// rendering, aligned as the agents are; after, when agent changes come
+// before it.
+func setsText(b *strings.Builder, p *plan.Plan, pt painter, after bool) {
 	changes := changedSets(p)
 	if len(changes) == 0 {
 		return
@@ -97,7 +98,10 @@ func setsText(b *strings.Builder, p *plan.Plan, pt painter) {
 			col = max(col, len(fieldIndent)+len(l.label)+2)
 		}
 	}
-	b.WriteString("\n" + setLabel + ":\n")
+	if after {
+		b.WriteString("\n")
+	}
+	b.WriteString(setLabel + ":\n")
 	for i, c := range changes {
 		prefix, symbol, color := textSymbol(c.Action)
 		head := prefix + symbol + " " + names[i]

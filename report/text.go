@@ -111,7 +111,7 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	}
 
 	var sets strings.Builder
-	setsText(&sets, p, pt)
+	setsText(&sets, p, pt, len(changes) > 0)
 	bw.WriteString(sets.String())
 
 	if len(p.Unmanaged) > 0 {
@@ -186,15 +186,14 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	if len(r.Results)+len(r.SecretSets) == 0 {
 		bw.WriteString("No changes to apply.\n")
 	}
-	if len(r.SecretSets) > 0 {
-		// First, as apply wrote them first.
-		bw.WriteString(setLabel + ":\n")
-		resultLines(bw, setsAsAgents(r), pt)
-		if len(r.Results) > 0 {
-			bw.WriteString("\n")
-		}
+	// The secret sets first, as apply wrote them first, in the same
+	// columns as the agents.
+	var lines []apply.AgentResult
+	for _, s := range setsAsAgents(r) {
+		s.Agent = "secret set " + s.Agent
+		lines = append(lines, s)
 	}
-	resultLines(bw, r.Results, pt)
+	resultLines(bw, append(lines, r.Results...), pt)
 	counts := countResult(r)
 	if r.Cancelled {
 		bw.WriteString("\n" + interruptedNote(counts) + "\n")
