@@ -118,3 +118,48 @@ func (l *loader) checkSource(env string, tokens []string) {
 		l.errorAt(l.nodes[k], l.display[k], "map the value into another variable", "fromEnv %s is refused: %s", quote(env), why)
 	}
 }
+
+// secretSources finds, before anything is expanded, the fromEnv variables
+// of the file's secret sets (sources: variable -> set) and, for those set
+// to a value long enough to be told from ordinary text, their values as
+// secrets: expansion refuses the first by name and the second by value
+// (a copy under another name), and no error quotes one.
+func secretSources(root *yaml.Node, lookup func(string) (string, bool)) (sources map[string]string, values secrets) {
+	sources = map[string]string{}
+	get := func(m *yaml.Node, key string) *yaml.Node {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i+1]
+			}
+		}
+		return nil
+	}
+	add := func(n *yaml.Node, set string) {
+		if n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+			sources[n.Value] = set
+		}
+	}
+	sets := get(root, "secretSets")
+	if sets == nil || sets.Kind != yaml.MappingNode {
+		return sources, nil
+	}
+	for i := 0; i+1 < len(sets.Content); i += 2 {
+		name, body := sets.Content[i].Value, sets.Content[i+1]
+		if keys := get(body, "secrets"); keys != nil && keys.Kind == yaml.MappingNode {
+			for j := 1; j < len(keys.Content); j += 2 {
+				add(get(keys.Content[j], "fromEnv"), name)
+			}
+		}
+		add(get(get(body, "imagePull"), "fromEnv"), name)
+	}
+	m := map[string]string{}
+	for env := range sources {
+		if v, ok := lookup(env); ok && len(v) >= minSecretLen {
+			m[env] = v
+		}
+	}
+	return sources, newSecrets(m)
+}

@@ -148,3 +148,47 @@ func TestValidateSecretSet(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretSourcesNeverExpanded: a variable that holds a secret set's
+// value is a secret, whatever its name: ${VAR} would put it into the
+// plan and the pull-request comment. Refused by name (even in a default),
+// and by value under another name; no error quotes the value.
+func TestSecretSourcesNeverExpanded(t *testing.T) {
+	const value = "sk-SECRETVALUE-deepgram-91ab"
+	sets := "secretSets:\n  app-secrets:\n    region: us-west\n    secrets: {DEEPGRAM: {fromEnv: DG_KEY}}\n"
+	tests := []struct {
+		name, image string
+		env         map[string]string
+		want        string
+	}{
+		{"by name", "acme/bot:${DG_KEY}", map[string]string{"DG_KEY": value},
+			`pipecat.yaml:4:12: agents.bot.image: ${DG_KEY} holds a value of secret set app-secrets (fromEnv); it is never expanded`},
+		{"by name, unset", "acme/bot:${DG_KEY}", nil,
+			`pipecat.yaml:4:12: agents.bot.image: ${DG_KEY} holds a value of secret set app-secrets (fromEnv); it is never expanded`},
+		{"in a default", "acme/bot:${TAG:-${DG_KEY}}", map[string]string{"TAG": "1", "DG_KEY": value},
+			`pipecat.yaml:4:12: agents.bot.image: ${DG_KEY} holds a value of secret set app-secrets (fromEnv); it is never expanded`},
+		{"a copy under another name", "acme/bot:${COPY}", map[string]string{"DG_KEY": value, "COPY": value},
+			`pipecat.yaml:4:12: agents.bot.image: ${COPY} holds the value of DG_KEY; it is never expanded`},
+		{"written in the file", "acme/bot:" + value, map[string]string{"DG_KEY": value},
+			`pipecat.yaml:4:12: agents.bot.image: the value holds the value of DG_KEY; credentials never go into the config`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc := "version: 1\nagents:\n  bot:\n    image: " + tt.image + "\n" + sets
+			errs := parseErrors(t, doc, tt.env)
+			if got := strings.SplitN(errs[0].Error(), "\n", 2)[0]; got != tt.want {
+				t.Errorf("first error:\n got %s\nwant %s", got, tt.want)
+			}
+			for _, e := range errs {
+				if strings.Contains(e.Msg+e.Path+e.Hint, value) {
+					t.Errorf("an error quotes the value: %v", e)
+				}
+			}
+		})
+	}
+	// The variable is only refused where it would be shown: as a
+	// fromEnv it loads.
+	if _, err := Parse(context.Background(), "pipecat.yaml", []byte("version: 1\nagents: {}\n"+sets), LoadOptions{Lookup: envOf(map[string]string{"DG_KEY": value})}); err != nil {
+		t.Errorf("a set naming DG_KEY does not load: %v", err)
+	}
+}
