@@ -208,7 +208,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 
 var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
-	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents changed since it was made.",
+	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, or when the environment holds other values for a secret set than the plan was made with. Secret sets are written first; an agent is deployed once the sets it uses are ready.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "every change was applied, or there was nothing to change"},

@@ -170,7 +170,7 @@ func plural(n int, noun string) string {
 
 var planDoc = commandDoc{
 	summary: "Show what apply would change, without changing anything.",
-	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
+	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. Each declared secret set too: its keys by name, and whether its values changed (read from the environment, never shown). With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},
