@@ -13,7 +13,9 @@
 // N); send the deletes; and check every changed agent still holds what
 // this run sent: one list shows which ones someone deployed after us, and
 // only those are read and compared (the last poll of --wait is that read).
-// One agent's failure never stops the others.
+// One agent's failure never stops the others. Secret sets (secretsets.go)
+// are written before the agents, and an agent is sent only once the sets
+// of this run it uses are ready; prune deletes sets after the agents.
 //
 // Retries of single requests are the cloud client's job; apply adds the
 // recoveries that need the plan's knowledge: a create answered "already

@@ -434,7 +434,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		top.WriteString("No changes to apply.\n\n")
 	}
 	if r.Cancelled {
-		top.WriteString("> [!WARNING]\n> " + interruptedNote(c) + "\n\n")
+		top.WriteString("> [!WARNING]\n> " + interruptedNote(withSets(c, r)) + "\n\n")
 	}
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}

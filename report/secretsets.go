@@ -205,3 +205,11 @@ func setsAsAgents(r *apply.Result) []apply.AgentResult {
 	}
 	return out
 }
+
+// withSets adds the set changes of r that were interrupted to c, for the
+// note that says what an interrupted run's outcomes mean.
+func withSets(c resultCounts, r *apply.Result) resultCounts {
+	s := setResultCounts(r)
+	c.unknown, c.skipped = c.unknown+s.unknown, c.skipped+s.skipped
+	return c
+}

@@ -196,7 +196,7 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	resultLines(bw, append(lines, r.Results...), pt)
 	counts := countResult(r)
 	if r.Cancelled {
-		bw.WriteString("\n" + interruptedNote(counts) + "\n")
+		bw.WriteString("\n" + interruptedNote(withSets(counts, r)) + "\n")
 	}
 	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), counts)
 	if len(r.SecretSets) > 0 {
