@@ -43,8 +43,8 @@ var (
 	// envSecretSets is read by plan and apply only: validate checks the
 	// names, never the values.
 	envSecretSets = envDoc{"fromEnv of secretSets", "the value of each key of a declared secret set (set and not empty), read by plan and, again, by apply; never shown, and fingerprinted with PIPECAT_API_KEY (\"sandbox\" with --sandbox)"}
-	envColor  = envDoc{"NO_COLOR", "set and not empty: no colour, even on a terminal"}
-	envRun    = []envDoc{
+	envColor      = envDoc{"NO_COLOR", "set and not empty: no colour, even on a terminal"}
+	envRun        = []envDoc{
 		{"GITHUB_ACTIONS", "\"true\": also write annotations, the job summary ($GITHUB_STEP_SUMMARY) and step outputs ($GITHUB_OUTPUT)"},
 		{"GITHUB_WORKSPACE", "the repository root the comment marker's config path is relative to"},
 		{"GITHUB_SHA, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID", "the commit and workflow run named in the Markdown footer"},
