@@ -40,17 +40,18 @@ var (
 		{"PIPECAT_API_URL", "the API base URL when --api-url is not given (default https://api.pipecat.daily.co)"},
 	}
 	envConfig = envDoc{"${VAR} in pipecat.yaml", "every variable the config references is read when it is loaded"}
-	// envSecretSets is read by plan and apply only: validate checks the
-	// names, never the values.
-	envSecretSets = envDoc{"fromEnv of secretSets", "the value of each key of a declared secret set (set and not empty), read by plan and, again, by apply; never shown, and fingerprinted with PIPECAT_API_KEY (\"sandbox\" with --sandbox)"}
-	envColor      = envDoc{"NO_COLOR", "set and not empty: no colour, even on a terminal"}
-	envRun        = []envDoc{
+	envColor  = envDoc{"NO_COLOR", "set and not empty: no colour, even on a terminal"}
+	envRun    = []envDoc{
 		{"GITHUB_ACTIONS", "\"true\": also write annotations, the job summary ($GITHUB_STEP_SUMMARY) and step outputs ($GITHUB_OUTPUT)"},
 		{"GITHUB_WORKSPACE", "the repository root the comment marker's config path is relative to"},
 		{"GITHUB_SHA, GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID", "the commit and workflow run named in the Markdown footer"},
 	}
 	exitSuccess = exitDoc{0, "success"}
 )
+
+// envSecretSets is read by plan and apply only: validate checks the
+// names, never the values.
+var envSecretSets = envDoc{"fromEnv of secretSets", "the value of each key of a declared secret set (set and not empty), read by plan and, again, by apply; never shown, and fingerprinted with PIPECAT_API_KEY (\"sandbox\" with --sandbox)"}
 
 // envPlanning is what plan and apply read.
 var envPlanning = append(append(append([]envDoc{}, envAPI...), envConfig, envSecretSets, envColor), envRun...)
