@@ -100,6 +100,14 @@ func Decode(data []byte) (*Plan, error) {
 		if c.ValuesCheck != "" && !valuesCheckPattern.MatchString(c.ValuesCheck) {
 			problems = append(problems, fmt.Sprintf("%s: invalid values_check", at))
 		}
+		switch c.Values {
+		case "", ValuesChanged, ValuesUnchanged, ValuesUnknown:
+		default:
+			problems = append(problems, fmt.Sprintf("%s: invalid values %q", at, c.Values))
+		}
+		if c.Desired != nil && c.Type != c.Desired.Type() {
+			problems = append(problems, fmt.Sprintf("%s: type %q is not the desired set's (%s)", at, c.Type, c.Desired.Type()))
+		}
 		switch {
 		case c.Action == Delete && c.Desired != nil:
 			problems = append(problems, fmt.Sprintf("%s: a delete has no desired set", at))

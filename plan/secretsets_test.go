@@ -581,6 +581,8 @@ func TestDecodeSecretSets(t *testing.T) {
 		{"restart for a set the plan lacks", `"restart_for":"app-secrets"`, `"restart_for":"nope"`,
 			"changes[0] (bot): restart_for names no secret set of the plan"},
 		{"a bad values check", `"values_check":"hmac-sha256:`, `"values_check":"md5:`, "secret_sets[0] (app-secrets): invalid values_check"},
+		{"a type that is not the desired set's", `"type":"secret"`, `"type":"imagePullSecret"`, `secret_sets[0] (app-secrets): type "imagePullSecret" is not the desired set's (secret)`},
+		{"an unknown values judgement", `"values":"changed"`, `"values":"same"`, `secret_sets[0] (app-secrets): invalid values "same"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
