@@ -36,7 +36,7 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
-	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready; it also bounds the wait for written secret sets to be ready, before agents are deployed")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")

@@ -19,11 +19,12 @@ import (
 //     update of a set of type secret, one DELETE per live key that is not
 //     declared (removed keys, and the old fingerprint key, found by
 //     reading the set's key names again); a replace deletes the set first;
-//   - waiting: a PUT leaves the set pending. The list of sets is polled in
-//     rounds until each set an agent of this run binds (with Wait: each
-//     set written) is ready or failed; an agent whose set failed, or is
-//     not ready when WaitTimeout passes, is not sent (its result says
-//     why), since the API would refuse it or run it without its values;
+//   - waiting: a PUT leaves the set pending. When the run deploys agents
+//     (or with Wait), the list of sets is polled in rounds until each set
+//     written is ready or failed; an agent that names a set that failed,
+//     or is not ready when WaitTimeout passes, is not sent (its result
+//     says why), since the API would refuse it or run it without its
+//     values;
 //   - deleting (prune.secretSets) comes after the agent deletes.
 //
 // Values are read from Options.SecretValue when they are sent; they are
@@ -62,19 +63,16 @@ func (r *runner) setEvent(it *setItem, state, detail string) {
 // for the ones the agents (or Options.Wait) need. It returns the items of
 // those changes and of the set deletes, which deleteSets sends later.
 func (r *runner) secretSets(ctx context.Context, p *plan.Plan, agents []*item) (writes, deletes []*setItem) {
-	needed := map[string]bool{}
-	for _, it := range agents {
-		for _, name := range setsOf(it.c) {
-			needed[name] = true
-		}
-	}
 	for _, c := range p.SecretSets {
 		it := &setItem{c: c, res: SecretSetResult{Name: c.Name, Action: c.Action}}
 		switch c.Action {
 		case plan.Delete:
 			deletes = append(deletes, it)
 		case plan.Create, plan.Update, plan.Replace:
-			it.waited = r.o.Wait || needed[c.Name]
+			// Before any agent is deployed, every set written is waited
+			// for, not only those the agent changes name: an agent whose
+			// plan leaves secretSet unmanaged still binds its live set.
+			it.waited = r.o.Wait || len(agents) > 0
 			writes = append(writes, it)
 		}
 	}
@@ -123,9 +121,9 @@ func (r *runner) writeSet(ctx context.Context, it *setItem) {
 		if it.waited {
 			r.setEvent(it, "waiting", "provisioning")
 		} else {
-			// No agent of this run binds it: readiness is not this run's
-			// concern unless --wait asks.
-			it.res.Note = joinNote(it.res.Note, "provisioning; not waited for (no agent of this run needs it; --wait waits)")
+			// No agent is deployed: readiness is not this run's concern
+			// unless --wait asks.
+			it.res.Note = joinNote(it.res.Note, "provisioning; not waited for (no agent to deploy; --wait waits)")
 			r.setEvent(it, "done", it.res.Note)
 		}
 		r.finished(false)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -294,8 +295,8 @@ func diffSet(file string, s schema.SecretSet, sum *cloud.SecretSetSummary, d *cl
 	// deploy one, the organization. (The sandbox's key, "sandbox", is no
 	// credential and shorter than any real key.)
 	if key := o.FingerprintKey; len(key) >= 8 {
-		for env, v := range values {
-			if v == key {
+		for _, env := range slices.Sorted(maps.Keys(values)) {
+			if values[env] == key {
 				findings = append(findings, sourceFinding(file, s, env, "the value of %s is the Pipecat API key (PIPECAT_API_KEY); a secret set must not carry it to every agent", env))
 			}
 		}
