@@ -32,11 +32,11 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
-	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready; it also bounds the wait for written secret sets to be ready, before agents are deployed")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
@@ -99,11 +99,12 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// The plan to execute: made now, or a saved one checked against the
 	// live state it was made from.
 	if p == nil {
-		opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+		opts := o.decisions.options(e, &o.api, e.repoPath(o.file))
 		opts.Progress = progress.Refresh
 		p, err = plan.Make(ctx, cfg, client, opts)
 	} else {
-		err = plan.Recheck(ctx, p, client, o.api.parallelism, progress.Refresh)
+		err = plan.Recheck(ctx, p, client, plan.Options{Parallelism: o.api.parallelism, Progress: progress.Refresh,
+			SecretValue: e.lookup, FingerprintKey: o.api.fingerprintKey(e)})
 	}
 	progress.End()
 	if err != nil {
@@ -138,6 +139,10 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		WaitTimeout: o.waitTimeout,
 		Progress:    progress.Event,
 		Status:      progress.Apply,
+		// The values of the plan's secret sets, read again here: a saved
+		// plan holds none.
+		SecretValue:    e.lookup,
+		FingerprintKey: o.api.fingerprintKey(e),
 	})
 	progress.End()
 	if err != nil {
@@ -190,20 +195,20 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	}
 	switch {
 	case res.Cancelled:
-		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, len(res.Results))
+		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, res.Changes())
 		if n := res.Outcomes(apply.Unknown); n > 0 {
 			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run plan to see where they stand", plural(n, "change")))
 		}
 		return err
 	case failed > 0:
-		return fmt.Errorf("apply: %d of %d changes failed", failed, len(res.Results))
+		return fmt.Errorf("apply: %d of %d changes failed", failed, res.Changes())
 	}
 	return nil
 }
 
 var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
-	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents changed since it was made.",
+	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, or when the environment holds other values for a secret set than the plan was made with. Secret sets are written first; an agent is deployed once the sets it uses are ready.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "every change was applied, or there was nothing to change"},

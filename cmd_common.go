@@ -94,6 +94,16 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 	return client, closeFn, nil
 }
 
+// fingerprintKey is the key of the fingerprints of secret set values:
+// the API key the command uses (as the client trims it), "sandbox" with
+// --sandbox.
+func (f *apiFlags) fingerprintKey(e *env) string {
+	if f.sandbox != "" {
+		return "sandbox"
+	}
+	return strings.TrimSpace(e.getenv("PIPECAT_API_KEY"))
+}
+
 // startSandbox serves the emulator on a loopback port for one command.
 func startSandbox(statePath string) (url string, stop func(), err error) {
 	sb, err := sandbox.New(sandbox.Options{StatePath: statePath, SecretSets: sandbox.ExampleSecretSets})
@@ -198,8 +208,11 @@ func gitTopLevel(dir string) string {
 func (e *env) annotateFindings(p *plan.Plan) {
 	for _, f := range p.Findings {
 		a := github.Annotation{Level: f.Severity.String(), Title: "pipecat-gitops preflight", Message: f.Message}
-		if f.Agent != "" {
+		switch {
+		case f.Agent != "":
 			a.Message = fmt.Sprintf("agent %s: %s: %s", f.Agent, f.Field, f.Message)
+		case f.Field != "":
+			a.Message = f.Field + ": " + f.Message
 		}
 		if f.File != "" {
 			a.File, a.Line, a.Col = p.Config, f.Line, f.Col

@@ -29,27 +29,34 @@ type planOptions struct {
 // decisionFlags are the flags that change what a plan does; plan and apply
 // -f take them, and they are recorded in the plan.
 type decisionFlags struct {
-	allowReplace   bool
-	redeployBuilds bool
-	targets        []string
+	allowReplace           bool
+	redeployBuilds         bool
+	updateImagePullSecrets bool
+	targets                []string
 }
 
 func (f *decisionFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "plan the replacement (delete, then create) of agents whose region changes; without it such a change is an error")
 	fs.BoolVar(&f.redeployBuilds, "redeploy-builds", false, "plan an update of every buildId agent, also unchanged ones (the API cannot tell which build runs)")
+	fs.BoolVar(&f.updateImagePullSecrets, "update-image-pull-secrets", false, "plan sending the credentials of every declared image pull secret set again (the API cannot return them, so no plan sees them change)")
 	fs.StringArrayVar(&f.targets, "target", nil, "limit the plan to this agent name or glob (repeatable); prune considers only those")
 }
 
 // decisionFlagNames are the flags decisionFlags registers.
-var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "target"}
+var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "update-image-pull-secrets", "target"}
 
-func (f decisionFlags) options(config string, parallelism int) plan.Options {
-	return plan.Options{Config: config, Parallelism: parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds, Targets: f.targets}
+// options are the plan options of the flags. The values of declared
+// secret sets are read from the environment, and their fingerprints are
+// keyed with the API key the command uses.
+func (f decisionFlags) options(e *env, api *apiFlags, config string) plan.Options {
+	return plan.Options{Config: config, Parallelism: api.parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds,
+		UpdateImagePullSecrets: f.updateImagePullSecrets, Targets: f.targets,
+		SecretValue: e.lookup, FingerprintKey: api.fingerprintKey(e)}
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var o planOptions
-	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--parallelism N]")
+	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--parallelism N]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file")
 	fs.StringVar(&o.out, "out", "", "save the plan (JSON, with live-state fingerprints) for apply")
 	fs.StringVar(&o.format, "format", "text", "output format: text, markdown or json")
@@ -119,7 +126,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 		return nil, err
 	}
 	defer closeAPI()
-	opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
+	opts := o.decisions.options(e, &o.api, e.repoPath(o.file))
 	opts.Progress = progress.Refresh
 	p, err := plan.Make(ctx, cfg, client, opts)
 	progress.End()
@@ -163,7 +170,7 @@ func plural(n int, noun string) string {
 
 var planDoc = commandDoc{
 	summary: "Show what apply would change, without changing anything.",
-	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
+	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. Each declared secret set too: its keys by name, and whether its values changed (read from the environment, never shown). With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},

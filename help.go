@@ -49,8 +49,12 @@ var (
 	exitSuccess = exitDoc{0, "success"}
 )
 
+// envSecretSets is read by plan and apply only: validate checks the
+// names, never the values.
+var envSecretSets = envDoc{"fromEnv of secretSets", "the value of each key of a declared secret set (set and not empty), read by plan and, again, by apply; never shown, and fingerprinted with PIPECAT_API_KEY (\"sandbox\" with --sandbox)"}
+
 // envPlanning is what plan and apply read.
-var envPlanning = append(append(append([]envDoc{}, envAPI...), envConfig, envColor), envRun...)
+var envPlanning = append(append(append([]envDoc{}, envAPI...), envConfig, envSecretSets, envColor), envRun...)
 
 // helpDoc documents help itself, which is in the command table so that it
 // is listed and suggested like any command.

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
@@ -42,6 +46,7 @@ func TestScripts(t *testing.T) {
 			"ghcomments": cmdGHComments,
 			"droplines":  cmdDropLines,
 			"ghload":     cmdGHLoad,
+			"leakscan":   cmdLeakScan,
 		},
 	})
 }
@@ -49,6 +54,7 @@ func TestScripts(t *testing.T) {
 type (
 	sandboxKey struct{}
 	githubKey  struct{}
+	leaksKey   struct{}
 )
 
 func scriptSetup(env *testscript.Env) error {
@@ -59,6 +65,7 @@ func scriptSetup(env *testscript.Env) error {
 	gh := githubtest.NewServer()
 	env.Defer(gh.Close)
 	env.Values[githubKey{}] = gh
+	env.Values[leaksKey{}] = &leaks{}
 	env.Setenv("GITHUB_API_URL", gh.URL)
 	env.Setenv("GITHUB_REPOSITORY", gh.Repo)
 	return startScriptSandbox(env)
@@ -155,12 +162,13 @@ func cmdRequests(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) > 1 || (len(args) == 1 && args[0] != "writes") {
 		ts.Fatalf("usage: requests [writes]")
 	}
+	out := ts.Stdout() // asked first, so no requests is an empty stdout
 	sb := ts.Value(sandboxKey{}).(*sandbox.Server)
 	for _, r := range sb.Requests() {
 		if len(args) == 1 && r.Method == http.MethodGet {
 			continue
 		}
-		fmt.Fprintf(ts.Stdout(), "%s %s %d\n", r.Method, r.Path, r.Status)
+		fmt.Fprintf(out, "%s %s %d\n", r.Method, r.Path, r.Status)
 	}
 }
 
@@ -217,4 +225,66 @@ func cmdGHLoad(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	gh := ts.Value(githubKey{}).(*githubtest.Server)
 	ts.Check(gh.Load([]byte(ts.ReadFile(args[0]))))
+}
+
+// leaks are the secrets a script must never show: what leakscan collected
+// from its sandbox so far (values that are gone by now included).
+type leaks struct{ secrets map[string]string } // text -> what it is
+
+func (l *leaks) add(text, what string) {
+	if l.secrets == nil {
+		l.secrets = map[string]string{}
+	}
+	if text != "" {
+		l.secrets[text] = what
+	}
+}
+
+// cmdLeakScan fails when a file, or the last exec's stdout or stderr,
+// shows a secret:
+//
+//	leakscan FILE|stdout|stderr...
+//
+// The secrets are the API key, the word SECRETVALUE (which every value
+// of the scripts carries), every value the script's sandbox holds in a
+// secret set or held at an earlier leakscan, the SHA-256 of each, and
+// every fingerprint key of a set, whole and its key id and digest apart.
+func cmdLeakScan(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: leakscan FILE|stdout|stderr...")
+	}
+	l := ts.Value(leaksKey{}).(*leaks)
+	l.add(scriptAPIKey, "the API key")
+	l.add("SECRETVALUE", "a secret value")
+	sb := ts.Value(sandboxKey{}).(*sandbox.Server)
+	ts.Check(sb.Mutate(func(st *sandbox.State) error {
+		for name, set := range st.SecretSets {
+			values := maps.Values(set.Values)
+			if set.Value != "" {
+				values = func(yield func(string) bool) { yield(set.Value) }
+			}
+			for v := range values {
+				l.add(v, "a value of secret set "+name)
+				sum := sha256.Sum256([]byte(v))
+				l.add(hex.EncodeToString(sum[:]), "the SHA-256 of a value of secret set "+name)
+			}
+			for _, k := range set.Keys {
+				if rest, ok := strings.CutPrefix(k, plan.MarkerPrefix); ok {
+					keyID, digest, _ := strings.Cut(rest, "_")
+					l.add(k, "the fingerprint key of secret set "+name)
+					l.add(keyID, "the key id of a fingerprint")
+					l.add(digest, "the digest of a fingerprint")
+				}
+			}
+		}
+		return nil
+	}))
+	for _, f := range args {
+		text := ts.ReadFile(f)
+		for secret, what := range l.secrets {
+			if strings.Contains(strings.ToLower(text), strings.ToLower(secret)) {
+				ts.Fatalf("%s shows %s", f, what)
+			}
+		}
+	}
 }

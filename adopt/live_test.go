@@ -161,6 +161,10 @@ func (r *reader) ListSecretSets(context.Context) ([]cloud.SecretSetSummary, erro
 	return nil, errors.New("not used")
 }
 
+func (r *reader) GetSecretSet(context.Context, string) (*cloud.SecretSetDetails, error) {
+	return nil, errors.New("not used")
+}
+
 func (r *reader) ListRegions(context.Context) ([]cloud.Region, error) {
 	return nil, errors.New("not used")
 }

@@ -13,7 +13,9 @@
 // N); send the deletes; and check every changed agent still holds what
 // this run sent: one list shows which ones someone deployed after us, and
 // only those are read and compared (the last poll of --wait is that read).
-// One agent's failure never stops the others.
+// One agent's failure never stops the others. Secret sets (secretsets.go)
+// are written before the agents, and an agent is sent only once the sets
+// of this run it uses are ready; prune deletes sets after the agents.
 //
 // Retries of single requests are the cloud client's job; apply adds the
 // recoveries that need the plan's knowledge: a create answered "already
@@ -47,6 +49,11 @@ type API interface {
 	CreateAgent(ctx context.Context, req *cloud.CreateServiceRequest) (*cloud.ServiceDetails, error)
 	UpdateAgent(ctx context.Context, name string, req *cloud.UpdateServiceRequest) (*cloud.ServiceDetails, error)
 	DeleteAgent(ctx context.Context, name string) error
+	ListSecretSets(ctx context.Context) ([]cloud.SecretSetSummary, error)
+	GetSecretSet(ctx context.Context, name string) (*cloud.SecretSetDetails, error)
+	PutSecretSet(ctx context.Context, name string, req *cloud.SecretSetRequest) (*cloud.SecretSetAccepted, error)
+	DeleteSecretSet(ctx context.Context, name string) error
+	DeleteSecretKey(ctx context.Context, name, key string) error
 }
 
 // Options tune a run. The zero value applies with parallelism 8 and does
@@ -66,17 +73,25 @@ type Options struct {
 	// Status, when set, is called when a stage starts and whenever its
 	// counts change. Calls are serialized.
 	Status func(Status)
+	// SecretValue reads the value of a fromEnv variable of the plan's
+	// secret sets (a plan holds only their names); FingerprintKey keys
+	// their fingerprints, as plan.Options does.
+	SecretValue    func(name string) (string, bool)
+	FingerprintKey string
 }
 
-// Event is one change of state of one agent, for progress display.
+// Event is one change of state of one agent or secret set, for progress
+// display.
 type Event struct {
+	// Agent names the agent, or the set as "secret set NAME".
 	Agent  string
 	Action plan.Action
 	State  string // "creating", "updating", "deleting", "waiting", "done", "failed", "unknown"
 	Detail string
 }
 
-// Stages of a run, in order. Empty stages are not announced.
+// Stages of a run, in order. Empty stages are not announced. The secret
+// set stages (secretsets.go) come first and last.
 const (
 	StageApplying  = "applying"  // sending creates, updates and replaces
 	StageWaiting   = "waiting"   // --wait: polling until ready
@@ -122,20 +137,29 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 			first = append(first, it)
 		}
 	}
-	r.send(ctx, StageApplying, first)
+	// Secret sets first: an agent binding a set that is not ready is
+	// refused, and one redeployed for new values must find them.
+	sets, setDeletes := r.secretSets(ctx, p, first)
+	send := r.blockOnSets(first, sets)
+	r.send(ctx, StageApplying, send)
 	if o.Wait {
-		r.waitReady(ctx, first)
+		r.waitReady(ctx, send)
 	}
 	// Deletes go last, so a rename never leaves a gap (with --wait: not
 	// before the new agent is ready).
 	r.send(ctx, StageDeleting, deletes)
-	r.verify(ctx, first)
+	r.deleteSets(ctx, setDeletes)
+	r.verify(ctx, send)
 
 	res := &Result{Config: p.Config, Cancelled: r.interrupted}
 	for _, it := range append(first, deletes...) {
 		res.Results = append(res.Results, it.res)
 	}
 	sort.SliceStable(res.Results, func(i, j int) bool { return res.Results[i].Agent < res.Results[j].Agent })
+	for _, it := range append(sets, setDeletes...) {
+		res.SecretSets = append(res.SecretSets, it.res)
+	}
+	sort.SliceStable(res.SecretSets, func(i, j int) bool { return res.SecretSets[i].Name < res.SecretSets[j].Name })
 	return res, nil
 }
 
@@ -204,7 +228,13 @@ func (r *runner) event(c plan.Change, state, detail string) {
 // each runs fn for every item, at most Parallelism at a time. Items not
 // started when ctx is done go to notStarted (if not nil) instead.
 func (r *runner) each(ctx context.Context, items []*item, fn, notStarted func(*item)) {
-	sem := make(chan struct{}, r.o.Parallelism)
+	parallel(ctx, r.o.Parallelism, items, fn, notStarted)
+}
+
+// parallel runs fn for every item, at most n at a time; the items not
+// started when ctx is done go to notStarted (if not nil) instead.
+func parallel[T any](ctx context.Context, n int, items []T, fn, notStarted func(T)) {
+	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
 	for _, it := range items {
 		select {
@@ -282,19 +312,26 @@ func interrupted(ctx context.Context, err error) bool {
 // it is an API error, the local code of a wait or conflict error.
 func (r *runner) fail(it *item, err error) {
 	it.res.Outcome = Failed
-	it.res.Error = err.Error()
+	it.res.ErrorCode, it.res.Error = describeError(err)
+	r.event(it.c, "failed", it.res.Error)
+}
+
+// describeError is the code and message of a failure: the API's, or the
+// local ones of an *Error, else the error's text.
+func describeError(err error) (code, msg string) {
+	msg = err.Error()
 	var ae *cloud.Error
 	if errors.As(err, &ae) {
-		it.res.ErrorCode, it.res.Error = ae.Code, ae.Message
-		if it.res.Error == "" {
-			it.res.Error = err.Error()
+		code = ae.Code
+		if ae.Message != "" {
+			msg = ae.Message
 		}
 	}
 	var le *Error
 	if errors.As(err, &le) {
-		it.res.ErrorCode, it.res.Error = le.Code, le.Msg
+		code, msg = le.Code, le.Msg
 	}
-	r.event(it.c, "failed", it.res.Error)
+	return code, msg
 }
 
 // change sends the requests of one change and returns the agent's details
@@ -307,7 +344,11 @@ func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, s
 		return r.create(ctx, c)
 	case plan.Update:
 		r.event(c, "updating", "")
-		d, err := r.api.UpdateAgent(ctx, c.Agent, plan.UpdateRequest(c.Desired))
+		req := plan.UpdateRequest(c.Desired)
+		// New values of its secret set reach the agent only in a new
+		// deployment.
+		req.ForceRedeploy = c.RestartFor != ""
+		d, err := r.api.UpdateAgent(ctx, c.Agent, req)
 		if cloud.IsNotFound(err) {
 			return nil, "", fmt.Errorf("update %s: the agent no longer exists; run plan again: %w", c.Agent, err)
 		}
@@ -427,17 +468,22 @@ func (r *runner) waitReady(ctx context.Context, items []*item) {
 			}
 			return
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-wctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
-		// Growing by half rather than doubling, a deployment is seen ready
-		// at most about half its readiness time late (doubling: as late
-		// again), for a few more reads.
-		pause = min(pause+pause/2, max(maxPoll, r.o.PollInterval))
+		pause = r.pause(wctx, pause)
 	}
+}
+
+// pause waits d (or until ctx is done) between two poll rounds and
+// returns the next pause. Growing by half rather than doubling, a
+// deployment is seen ready at most about half its readiness time late
+// (doubling: as late again), for a few more reads.
+func (r *runner) pause(ctx context.Context, d time.Duration) time.Duration {
+	t := time.NewTimer(d)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+	case <-t.C:
+	}
+	return min(d+d/2, max(maxPoll, r.o.PollInterval))
 }
 
 func unsettled(items []*item) []*item {

@@ -43,6 +43,12 @@ const (
 	// fail, or not become ready in time.
 	CodeDeploymentFailed = "DEPLOYMENT_FAILED"
 	CodeWaitTimeout      = "WAIT_TIMEOUT"
+	// CodeSecretSetFailed: a secret set failed to provision (its
+	// errorMessage is the error).
+	CodeSecretSetFailed = "SECRET_SET_FAILED"
+	// CodeSecretSetNotReady: an agent was not sent because a secret set
+	// it needs from this run failed or is not ready.
+	CodeSecretSetNotReady = "SECRET_SET_NOT_READY"
 )
 
 // UnknownMessage is the error of an Unknown outcome.
@@ -70,18 +76,35 @@ type AgentResult struct {
 	ReadinessUnknown bool `json:"readiness_unknown,omitempty"`
 }
 
+// SecretSetResult is what happened to one secret set's change. It names
+// the set, never a value.
+type SecretSetResult struct {
+	Name      string      `json:"name"`
+	Action    plan.Action `json:"action"`
+	Outcome   Outcome     `json:"outcome"`
+	ErrorCode string      `json:"error_code,omitempty"`
+	Error     string      `json:"error,omitempty"`
+	Note      string      `json:"note,omitempty"`
+	// Ready is set when the run saw the set become ready.
+	Ready    bool          `json:"ready,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
 // Result is the outcome of applying one plan, in agent-name order. No-op
 // changes are not listed.
 type Result struct {
 	Config  string        `json:"config"`
 	Results []AgentResult `json:"results"`
+	// SecretSets are the secret set changes, in name order; absent when
+	// the plan has none.
+	SecretSets []SecretSetResult `json:"secret_sets,omitempty"`
 	// Cancelled is set when the run was interrupted before every change
 	// (and, with --wait, every wait) finished.
 	Cancelled bool `json:"cancelled,omitempty"`
 }
 
-// Failed counts the changes that did not succeed (failed, skipped or
-// unknown).
+// Failed counts the changes, of agents and secret sets, that did not
+// succeed (failed, skipped or unknown).
 func (r *Result) Failed() int {
 	n := 0
 	for _, a := range r.Results {
@@ -89,10 +112,16 @@ func (r *Result) Failed() int {
 			n++
 		}
 	}
+	for _, s := range r.SecretSets {
+		if s.Outcome != Succeeded {
+			n++
+		}
+	}
 	return n
 }
 
-// Outcomes counts the changes that ended with o.
+// Outcomes counts the changes, of agents and secret sets, that ended
+// with o.
 func (r *Result) Outcomes(o Outcome) int {
 	n := 0
 	for _, a := range r.Results {
@@ -100,8 +129,16 @@ func (r *Result) Outcomes(o Outcome) int {
 			n++
 		}
 	}
+	for _, s := range r.SecretSets {
+		if s.Outcome == o {
+			n++
+		}
+	}
 	return n
 }
+
+// Changes counts the changes of agents and secret sets.
+func (r *Result) Changes() int { return len(r.Results) + len(r.SecretSets) }
 
 // Count returns how many changes of the given action succeeded.
 func (r *Result) Count(a plan.Action) int {

@@ -10,7 +10,8 @@
 //     as an HTTP date, capped by Options.MaxRetryAfter) and 500/502/503/504,
 //     with exponential backoff and full jitter, a bounded number of attempts
 //     and a timeout per attempt (the rules of internal/httpcore, shared
-//     with package github). Other statuses are not retried.
+//     with package github). A PUT of a secret set answered 409 is retried
+//     too: the spec says so. Other statuses are not retried.
 //     Options.OnRetry hears of every wait; nothing here prints.
 //   - Options.MaxInFlight bounds the requests in flight across all
 //     goroutines using one client and adapts to 429s (halved on one,
@@ -321,6 +322,36 @@ func (c *Client) PutSecretSet(ctx context.Context, name string, req *SecretSetRe
 	return &out, nil
 }
 
+// DeleteSecretSet deletes a secret set and its values (DELETE
+// /v1/secrets/{name}). A retry after a lost response answers 404; callers
+// treat IsNotFound as done.
+func (c *Client) DeleteSecretSet(ctx context.Context, name string) error {
+	p, err := segmentPath("/v1/secrets/", name)
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, http.MethodDelete, p, nil, nil)
+}
+
+// DeleteSecretKey deletes one key, and its value, from a secret set of
+// type secret (DELETE /v1/secrets/{name}/{key}). A retry after a lost
+// response answers 404; callers treat IsNotFound as done. Logs, retry
+// events and errors show the path as /v1/secrets/{name}/{key}: a key's
+// name may carry a fingerprint of the set's values, which pipecat-gitops
+// never prints.
+func (c *Client) DeleteSecretKey(ctx context.Context, name, key string) error {
+	set, err := segmentPath("/v1/secrets/", name)
+	if err != nil {
+		return err
+	}
+	p, err := segmentPath(set+"/", key)
+	if err != nil {
+		return err
+	}
+	_, err = c.send(ctx, http.MethodDelete, p, set+"/{key}", nil)
+	return err
+}
+
 // ListRegions lists the region codes agents can run in (GET /v1/regions).
 // An answer without the list is an error.
 func (c *Client) ListRegions(ctx context.Context) ([]Region, error) {
@@ -396,12 +427,17 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 // call sends one call with retries and returns the body of its 2xx answer.
 func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte, error) {
-	req := &httpcore.Request{Method: method, URL: c.base + path, Path: path, Header: http.Header{}}
+	return c.send(ctx, method, path, path, in)
+}
+
+// send is call with the path as logs and errors show it (display).
+func (c *Client) send(ctx context.Context, method, path, display string, in any) ([]byte, error) {
+	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{}}
 	if in != nil {
 		var err error
 		// Marshalled once so every attempt re-sends the same bytes.
 		if req.Body, err = json.Marshal(in); err != nil {
-			return nil, fmt.Errorf("%s %s: encode request: %w", method, path, err)
+			return nil, fmt.Errorf("%s %s: encode request: %w", method, display, err)
 		}
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -425,6 +461,12 @@ func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpco
 	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		v.Retry = true
+	case http.StatusConflict:
+		// The spec's answer to a PUT of a secret set that another request
+		// is modifying: "Retry the request." A 409 elsewhere (a deploy
+		// binding a set that is not ready) is not retried: waiting for
+		// readiness is the caller's job.
+		v.Retry = req.Method == http.MethodPut && strings.HasPrefix(req.Path, "/v1/secrets/")
 	}
 	v.RateLimited = resp.Status == http.StatusTooManyRequests
 	return v

@@ -367,6 +367,24 @@ func TestRoundTrip(t *testing.T) {
 			want:     &cloud.SecretSetAccepted{Status: "OK", Region: "us-west"},
 		},
 		{
+			name: "delete secret set",
+			call: func(ctx context.Context, c *cloud.Client) (any, error) {
+				return nil, c.DeleteSecretSet(ctx, "app.secrets")
+			},
+			status:     200,
+			respBody:   `{"status":"OK"}`,
+			wantMethod: "DELETE", wantURI: "/v1/secrets/app.secrets",
+		},
+		{
+			name: "delete secret key",
+			call: func(ctx context.Context, c *cloud.Client) (any, error) {
+				return nil, c.DeleteSecretKey(ctx, "s1", "OLD_KEY")
+			},
+			status:     200,
+			respBody:   `{"status":"OK"}`,
+			wantMethod: "DELETE", wantURI: "/v1/secrets/s1/OLD_KEY",
+		},
+		{
 			name:       "list regions",
 			call:       func(ctx context.Context, c *cloud.Client) (any, error) { return c.ListRegions(ctx) },
 			status:     200,
@@ -432,6 +450,12 @@ func TestInvalidNamesAreNotSent(t *testing.T) {
 		}
 		if err := c.DeleteAgent(t.Context(), name); err == nil {
 			t.Errorf("DeleteAgent(%q) succeeded", name)
+		}
+		if err := c.DeleteSecretSet(t.Context(), name); err == nil {
+			t.Errorf("DeleteSecretSet(%q) succeeded", name)
+		}
+		if err := c.DeleteSecretKey(t.Context(), "s1", name); err == nil {
+			t.Errorf("DeleteSecretKey(s1, %q) succeeded", name)
 		}
 	}
 	if n := srv.hits(); n != 0 {
@@ -700,6 +724,78 @@ func TestBadRequestNotRetried(t *testing.T) {
 	}
 	if n := srv.hits(); n != 1 {
 		t.Errorf("server saw %d requests, want 1", n)
+	}
+}
+
+// TestConflictRetriedOnlyForSecretSetPuts: the spec answers a PUT of a
+// secret set that another request is modifying with 409 and "Retry the
+// request"; a deploy binding a set that is not ready also answers 409,
+// which a retry within seconds would not fix.
+func TestConflictRetriedOnlyForSecretSetPuts(t *testing.T) {
+	tests := []struct {
+		name     string
+		call     func(ctx context.Context, c *cloud.Client) error
+		wantHits int
+	}{
+		{"put secret set", func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.PutSecretSet(ctx, "s1", &cloud.SecretSetRequest{Secrets: []cloud.SecretKeyValue{{SecretKey: "K", SecretValue: "v"}}})
+			return err
+		}, 2},
+		{"update agent", func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.UpdateAgent(ctx, "a1", &cloud.UpdateServiceRequest{Image: "a/b:1"})
+			return err
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+				if hit == 1 {
+					reply(w, 409, `{"error":"Secret set 's1' was modified concurrently. Please retry.","code":"CONFLICT"}`)
+					return
+				}
+				reply(w, 202, `{"status":"OK","region":"us-west"}`)
+			})
+			err := tt.call(t.Context(), newClient(t, fastOptions(srv.URL)))
+			if got := srv.hits(); got != tt.wantHits {
+				t.Errorf("server saw %d requests, want %d", got, tt.wantHits)
+			}
+			if (err != nil) != (tt.wantHits == 1) {
+				t.Errorf("error = %v", err)
+			}
+		})
+	}
+}
+
+// TestSecretKeyNameNeverLogged: a key's name may carry the fingerprint of
+// a set's values; logs, retry events and errors show {key} instead.
+func TestSecretKeyNameNeverLogged(t *testing.T) {
+	const key = "PIPECAT_GITOPS_FP_0123abcd_00112233445566778899aabbccddeeff"
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
+		reply(w, 503, `{"error":"overloaded","code":"UNAVAILABLE"}`)
+	})
+	var shown []string
+	opts := fastOptions(srv.URL)
+	opts.MaxAttempts = 2
+	opts.Logger = func(l cloud.RequestLog) { shown = append(shown, l.String()) }
+	opts.OnRetry = func(ev cloud.RetryEvent) { shown = append(shown, ev.String()) }
+	err := newClient(t, opts).DeleteSecretKey(t.Context(), "app-secrets", key)
+	if err == nil {
+		t.Fatal("delete succeeded")
+	}
+	shown = append(shown, err.Error())
+	if got := srv.requests()[0].URI; got != "/v1/secrets/app-secrets/"+key {
+		t.Errorf("request URI %s, want the key's", got)
+	}
+	for _, s := range shown {
+		if strings.Contains(s, key[18:]) {
+			t.Errorf("the key's name is shown: %s", s)
+		}
+		if !strings.Contains(s, "/v1/secrets/app-secrets/{key}") {
+			t.Errorf("%q does not show the path with {key}", s)
+		}
+	}
+	if len(shown) != 4 { // two attempts, one retry, the error
+		t.Errorf("shown %d lines, want 4: %q", len(shown), shown)
 	}
 }
 

@@ -31,17 +31,17 @@ func TestActionRunStep(t *testing.T) {
 		},
 		{
 			name: "decisions go to plan too", event: "pull_request",
-			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true"},
-			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --out DIR/plan.json --format text",
+			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true", "inputs.update-image-pull-secrets": "true"},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --update-image-pull-secrets --out DIR/plan.json --format text",
 		},
 		{
 			name: "and to apply", event: "push",
-			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true"},
-			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --auto-approve",
+			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true", "inputs.update-image-pull-secrets": "true"},
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --update-image-pull-secrets --auto-approve",
 		},
 		{
 			name: "apply of a saved plan takes no decision flags", event: "push",
-			inputs:   map[string]string{"inputs.plan-file": "reviewed/plan.json", "inputs.allow-replace": "true"},
+			inputs:   map[string]string{"inputs.plan-file": "reviewed/plan.json", "inputs.allow-replace": "true", "inputs.update-image-pull-secrets": "true"},
 			wantArgs: "apply reviewed/plan.json --parallelism 8 --summary-file DIR/summary.md --auto-approve",
 		},
 		{
@@ -69,7 +69,7 @@ func TestActionRunStep(t *testing.T) {
 			values := map[string]string{
 				"inputs.working-directory": t.TempDir(), "inputs.api-key": "pk_test", "inputs.command": "auto",
 				"inputs.config": "pipecat.yaml", "inputs.api-url": "", "inputs.parallelism": "8", "inputs.wait": "false",
-				"inputs.wait-timeout": "5m", "inputs.allow-replace": "false", "inputs.redeploy-builds": "false", "inputs.plan-file": "",
+				"inputs.wait-timeout": "5m", "inputs.allow-replace": "false", "inputs.redeploy-builds": "false", "inputs.update-image-pull-secrets": "false", "inputs.plan-file": "",
 			}
 			for k, v := range tt.inputs {
 				values[k] = v

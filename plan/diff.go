@@ -23,6 +23,10 @@ type Live struct {
 	SecretsErr error
 	Regions    []cloud.Region
 	RegionsErr error
+	// SecretKeys holds GET /v1/secrets/{name} (key names, never values)
+	// for every declared set of type secret that exists, and for every
+	// live one when prune.secretSets is on.
+	SecretKeys map[string]*cloud.SecretSetDetails
 }
 
 // Reasons of changes that are decisions rather than field differences.
@@ -65,6 +69,11 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	p.Findings = preflight(&scoped, live)
 	p.Findings = append(p.Findings, health(&scoped, live)...)
 	p.Findings = append(p.Findings, refusals(&scoped, p.Changes, o)...)
+	var setFindings []Finding
+	p.SecretSets, setFindings = diffSecretSets(cfg, live, o)
+	restarts(cfg, p.Changes, p.SecretSets, live)
+	p.Findings = append(p.Findings, setFindings...)
+	p.Findings = append(p.Findings, setRefusals(cfg, p.SecretSets, p.Changes, live, o)...)
 	if len(o.Targets) > 0 {
 		p.Target, p.Findings = target(cfg, live, o, p.Findings)
 	}

@@ -18,4 +18,11 @@
 // A saved plan carries, per agent, a fingerprint of the live state it was
 // computed against; Recheck refuses a plan whose fingerprints no longer
 // match, so apply never acts on a state nobody reviewed.
+//
+// Secret sets declared in the config are planned too (secretsets.go):
+// create, keys added and removed by name, a values update told by a keyed
+// fingerprint the set holds as a key name, replace, prune. Their values
+// come from Options.SecretValue and stay in memory: a Plan holds variable
+// names and key names, never a value, a hash or length of one, or the
+// fingerprint key.
 package plan

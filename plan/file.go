@@ -15,7 +15,10 @@ import (
 // maxPlanFile bounds what ReadFile accepts; a 3,000-agent plan is ~3 MiB.
 const maxPlanFile = 64 << 20
 
-var fingerprint = regexp.MustCompile(`^(absent|sha256:[0-9a-f]{64})$`)
+var (
+	fingerprint        = regexp.MustCompile(`^(absent|sha256:[0-9a-f]{64})$`)
+	valuesCheckPattern = regexp.MustCompile(`^hmac-sha256:[0-9a-f]{64}$`)
+)
 
 // ReadFile reads a saved plan (the --format json document written by plan
 // --out) and validates it, so a hand-edited or truncated file is refused
@@ -79,6 +82,51 @@ func Decode(data []byte) (*Plan, error) {
 			for _, msg := range schema.ValidateSpec(c.Desired) {
 				problems = append(problems, fmt.Sprintf("%s: desired: %s", at, msg))
 			}
+		}
+	}
+	seenSets := map[string]bool{}
+	for i, c := range p.SecretSets {
+		at := fmt.Sprintf("secret_sets[%d] (%s)", i, c.Name)
+		if seenSets[c.Name] {
+			problems = append(problems, fmt.Sprintf("%s: secret set listed twice", at))
+		}
+		seenSets[c.Name] = true
+		if !fingerprint.MatchString(c.Fingerprint) {
+			problems = append(problems, fmt.Sprintf("%s: invalid fingerprint", at))
+		}
+		if (c.Action == Create) != (c.Fingerprint == "absent") {
+			problems = append(problems, fmt.Sprintf("%s: fingerprint does not match action %s", at, c.Action))
+		}
+		if c.ValuesCheck != "" && !valuesCheckPattern.MatchString(c.ValuesCheck) {
+			problems = append(problems, fmt.Sprintf("%s: invalid values_check", at))
+		}
+		switch c.Values {
+		case "", ValuesChanged, ValuesUnchanged, ValuesUnknown:
+		default:
+			problems = append(problems, fmt.Sprintf("%s: invalid values %q", at, c.Values))
+		}
+		if c.Desired != nil && c.Type != c.Desired.Type() {
+			problems = append(problems, fmt.Sprintf("%s: type %q is not the desired set's (%s)", at, c.Type, c.Desired.Type()))
+		}
+		switch {
+		case c.Action == Delete && c.Desired != nil:
+			problems = append(problems, fmt.Sprintf("%s: a delete has no desired set", at))
+		case c.Action != Delete && c.Desired == nil:
+			problems = append(problems, fmt.Sprintf("%s: desired set missing", at))
+		case c.Desired != nil:
+			// A hand-edited plan must not point a set at the API key.
+			for _, msg := range schema.ValidateSecretSet(c.Name, c.Desired) {
+				problems = append(problems, fmt.Sprintf("%s: desired: %s", at, msg))
+			}
+		}
+	}
+	for i, c := range p.Changes {
+		switch {
+		case c.RestartFor == "":
+		case c.Action != Update:
+			problems = append(problems, fmt.Sprintf("changes[%d] (%s): restart_for on a %s", i, c.Agent, c.Action))
+		case !seenSets[c.RestartFor]:
+			problems = append(problems, fmt.Sprintf("changes[%d] (%s): restart_for names no secret set of the plan", i, c.Agent))
 		}
 	}
 	want := p.Summary

@@ -54,13 +54,13 @@ func TestCheckStale(t *testing.T) {
 		schema.Agent{Name: "upd", Spec: schema.Spec{Image: sp("x:2")}})
 	live := liveOf(liveAgent("same", fullLive("x:1")), liveAgent("upd", fullLive("x:1")), liveAgent("gone", fullLive("x:1")))
 	p := Diff(cfg, live, Options{})
-	if err := CheckStale(p, live); err != nil {
+	if err := CheckStale(p, live, Options{}); err != nil {
 		t.Fatalf("fresh plan is stale: %v", err)
 	}
 	// Someone creates "new", changes "same" and deletes "gone" behind the
 	// plan's back.
 	later := liveOf(liveAgent("new", fullLive("x:1")), liveAgent("same", fullLive("x:9")), liveAgent("upd", fullLive("x:1")))
-	err := CheckStale(p, later)
+	err := CheckStale(p, later, Options{})
 	var stale *StaleError
 	if !errors.As(err, &stale) {
 		t.Fatalf("CheckStale = %v, want *StaleError", err)

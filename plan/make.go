@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 
@@ -28,6 +29,18 @@ type Options struct {
 	// Targets, when set, limit the plan to the agents whose names match
 	// one of these path.Match globs; prune considers only those.
 	Targets []string `json:"targets,omitempty"`
+	// UpdateImagePullSecrets plans an update of every declared image pull
+	// secret set that would otherwise be unchanged: the API cannot return
+	// their credentials, so no plan sees them change.
+	UpdateImagePullSecrets bool `json:"update_image_pull_secrets,omitempty"`
+
+	// SecretValue reads the value of a fromEnv variable (the caller's
+	// environment); nil: none is set. Values never leave plan and apply.
+	SecretValue func(name string) (string, bool) `json:"-"`
+	// FingerprintKey keys the fingerprints of secret set values: the API
+	// key (the sandbox's "sandbox"). Required when the config declares
+	// secret sets.
+	FingerprintKey string `json:"-"`
 }
 
 // targeted reports whether the plan covers the agent name.
@@ -38,12 +51,17 @@ func (o Options) targeted(name string) bool {
 // recorded is what a saved plan keeps of o: the decisions, not how the
 // plan was read.
 func (o Options) recorded() Options {
-	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets}
+	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets,
+		UpdateImagePullSecrets: o.UpdateImagePullSecrets}
 }
 
 // maxGlobs bounds each list of globs (targets here; prune.ignore and
 // replace.allowed in the schema): every agent is matched against each.
 const maxGlobs = 1000
+
+// errNoFingerprintKey refuses to plan secret sets without a key for their
+// fingerprints: every set would read "unknown".
+var errNoFingerprintKey = errors.New("plan: secret sets need Options.FingerprintKey (the API key)")
 
 // Make reads the live state cfg needs and diffs it: the plan of `plan` and
 // of `apply -f`.
@@ -56,13 +74,22 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 			return nil, fmt.Errorf("--target %q: %w", t, err)
 		}
 	}
-	var names []string
+	if len(cfg.SecretSets) > 0 && o.FingerprintKey == "" {
+		return nil, errNoFingerprintKey
+	}
+	var names, sets []string
 	for _, a := range cfg.Agents {
 		names = append(names, a.Name)
 	}
+	for _, s := range setsInScope(cfg, o) {
+		sets = append(sets, s.Name)
+	}
+	// Pruning sets reads every agent, so that no set in use is deleted,
+	// and every set's keys, to fingerprint the ones deleted.
+	pruneSets := cfg.Prune.SecretSets && len(o.Targets) == 0
 	live, err := Refresh(ctx, r, RefreshOptions{
-		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: o.Parallelism,
-		Filter: o.targeted, Progress: o.Progress,
+		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
+		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
 	})
 	if err != nil {
 		return nil, err
@@ -70,17 +97,26 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	return Diff(cfg, live, o), nil
 }
 
-// Recheck re-reads the live state of every agent a saved plan names and
-// returns a *StaleError when any of it moved since the plan was made.
-// progress may be nil (see RefreshOptions.Progress).
-func Recheck(ctx context.Context, saved *Plan, r Reader, parallelism int, progress func(done, total int)) error {
+// Recheck re-reads the live state of every agent and secret set a saved
+// plan names and returns a *StaleError when any of it moved since the plan
+// was made, or when the environment now holds other values for a set
+// than the plan was made with. It uses o's Parallelism, Progress,
+// SecretValue and FingerprintKey; the decisions are the saved plan's.
+func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	names := make([]string, len(saved.Changes))
 	for i, c := range saved.Changes {
 		names[i] = c.Agent
 	}
-	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: parallelism, Progress: progress})
+	sets := make([]string, len(saved.SecretSets))
+	for i, c := range saved.SecretSets {
+		sets[i] = c.Name
+	}
+	if len(sets) > 0 && o.FingerprintKey == "" {
+		return errNoFingerprintKey
+	}
+	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets})
 	if err != nil {
 		return err
 	}
-	return CheckStale(saved, live)
+	return CheckStale(saved, live, o)
 }

@@ -26,6 +26,10 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 	for _, s := range live.Secrets {
 		sets[s.Name] = s
 	}
+	declared := make(map[string]schema.SecretSet, len(cfg.SecretSets))
+	for _, s := range cfg.SecretSets {
+		declared[s.Name] = s
+	}
 	regions := make(map[string]bool, len(live.Regions))
 	var codes []string
 	for _, r := range live.Regions {
@@ -48,12 +52,20 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 		if a.Spec.Region != nil && live.RegionsErr == nil && !regions[*a.Spec.Region] {
 			at(Error, "region", "region %q is not available (available: %s)", *a.Spec.Region, strings.Join(codes, ", "))
 		}
-		if live.SecretsErr == nil {
-			if a.Spec.SecretSet != nil {
-				checkSet(at, sets, "secretSet", *a.Spec.SecretSet, cloud.SecretTypeSecret, "secret set", region)
-			}
-			if a.Spec.ImagePullSecretSet != nil {
-				checkSet(at, sets, "imagePullSecretSet", *a.Spec.ImagePullSecretSet, cloud.SecretTypeImagePullSecret, "image pull secret set", region)
+		for _, ref := range []struct {
+			field, kind, wantType string
+			name                  *string
+		}{
+			{"secretSet", "secret set", cloud.SecretTypeSecret, a.Spec.SecretSet},
+			{"imagePullSecretSet", "image pull secret set", cloud.SecretTypeImagePullSecret, a.Spec.ImagePullSecretSet},
+		} {
+			switch d, ok := declared[deref(ref.name)]; {
+			case ref.name == nil:
+			case ok:
+				// Declared in the file: apply makes it before the agent.
+				checkDeclaredSet(at, ref.field, d, ref.wantType, ref.kind, region)
+			case live.SecretsErr == nil:
+				checkSet(at, sets, ref.field, *ref.name, ref.wantType, ref.kind, region)
 			}
 		}
 		if a.Spec.BuildID != nil {
@@ -82,6 +94,17 @@ func checkSet(at func(Severity, string, string, ...any), sets map[string]cloud.S
 		at(Error, fieldPath, "%s %q failed to provision: %s", kind, name, msg)
 	case s.Status == cloud.SecretStatusPending:
 		at(Warning, fieldPath, "%s %q is still provisioning (pending); a deploy that binds it is rejected until it is ready", kind, name)
+	}
+}
+
+// checkDeclaredSet checks a reference to a set declared in the config
+// against its declaration, not the live set (apply writes it first).
+func checkDeclaredSet(at func(Severity, string, string, ...any), fieldPath string, s schema.SecretSet, wantType, kind, region string) {
+	switch {
+	case s.Spec.Type() != wantType:
+		at(Error, fieldPath, "%q is declared under secretSets with type %s, not %s", s.Name, s.Spec.Type(), wantType)
+	case s.Spec.Region != region:
+		at(Error, fieldPath, "%s %q is declared in region %s but the agent is in %s; they must be in the same region", kind, s.Name, s.Spec.Region, region)
 	}
 }
 

@@ -15,6 +15,7 @@ type Reader interface {
 	ListAgents(ctx context.Context) ([]cloud.ServiceListItem, error)
 	GetAgent(ctx context.Context, name string) (*cloud.ServiceDetails, error)
 	ListSecretSets(ctx context.Context) ([]cloud.SecretSetSummary, error)
+	GetSecretSet(ctx context.Context, name string) (*cloud.SecretSetDetails, error)
 	ListRegions(ctx context.Context) ([]cloud.Region, error)
 }
 
@@ -33,6 +34,13 @@ type RefreshOptions struct {
 	// Filter, when set, limits the details read (Names and AllDetails
 	// alike) to the agents it accepts: a targeted plan reads no others.
 	Filter func(name string) bool
+	// SecretSets are the sets whose key names are read when they exist
+	// with type secret (the declared ones). Naming any makes the list of
+	// sets necessary: its failure is then an error, not a warning.
+	SecretSets []string
+	// AllSecretSets reads the key names of every live set of type secret
+	// (prune.secretSets fingerprints the ones it deletes).
+	AllSecretSets bool
 	// Progress, when set, is called with the detail reads done and to do:
 	// once when the list is read (0 done), then after every read. Calls
 	// are serialized.
@@ -47,10 +55,13 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 	if n < 1 {
 		n = 8
 	}
-	live := &Live{Details: map[string]*cloud.ServiceDetails{}}
+	live := &Live{Details: map[string]*cloud.ServiceDetails{}, SecretKeys: map[string]*cloud.SecretSetDetails{}}
 	var wg sync.WaitGroup
+	var setsErr error
+	if o.Preflight || len(o.SecretSets) > 0 || o.AllSecretSets {
+		wg.Go(func() { setsErr = readSecretSets(ctx, api, o, n, live) })
+	}
 	if o.Preflight {
-		wg.Go(func() { live.Secrets, live.SecretsErr = api.ListSecretSets(ctx) })
 		wg.Go(func() { live.Regions, live.RegionsErr = api.ListRegions(ctx) })
 	}
 	agents, err := api.ListAgents(ctx)
@@ -106,6 +117,9 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 		})
 	}
 	wg.Wait()
+	if setsErr != nil {
+		errs = append(errs, setsErr)
+	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return nil, errors.Join(errs...)
@@ -116,4 +130,69 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 		}
 	}
 	return live, nil
+}
+
+// readSecretSets lists the secret sets and reads the key names of the ones
+// o names (all, with AllSecretSets) that exist with type secret, at most
+// n at a time. The list may fail when it only feeds preflight (live
+// records the error); when sets are declared it may not, nor may a read.
+// A set deleted between list and read is taken as absent.
+func readSecretSets(ctx context.Context, api Reader, o RefreshOptions, n int, live *Live) error {
+	sets, err := api.ListSecretSets(ctx)
+	if err != nil {
+		if len(o.SecretSets) > 0 || o.AllSecretSets {
+			return fmt.Errorf("list secret sets: %w", err)
+		}
+		live.SecretsErr = err
+		return nil
+	}
+	want := map[string]bool{}
+	for _, name := range o.SecretSets {
+		want[name] = true
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		gone = map[string]bool{}
+		sem  = make(chan struct{}, n)
+	)
+	for _, s := range sets {
+		if s.Type != cloud.SecretTypeSecret || !(o.AllSecretSets || want[s.Name]) {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("read secret set %s: %w", s.Name, ctx.Err()))
+				mu.Unlock()
+				return
+			}
+			defer func() { <-sem }()
+			d, err := api.GetSecretSet(ctx, s.Name)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case cloud.IsNotFound(err):
+				gone[s.Name] = true
+			case err != nil:
+				errs = append(errs, fmt.Errorf("read secret set %s: %w", s.Name, err))
+			default:
+				live.SecretKeys[s.Name] = d
+			}
+		})
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+		return errors.Join(errs...)
+	}
+	for _, s := range sets {
+		if !gone[s.Name] {
+			live.Secrets = append(live.Secrets, s)
+		}
+	}
+	return nil
 }

@@ -61,6 +61,10 @@ func (f *fakeReader) ListSecretSets(context.Context) ([]cloud.SecretSetSummary, 
 	return nil, errors.New("secrets down")
 }
 
+func (f *fakeReader) GetSecretSet(context.Context, string) (*cloud.SecretSetDetails, error) {
+	return nil, errors.New("secrets down")
+}
+
 func (f *fakeReader) ListRegions(context.Context) ([]cloud.Region, error) {
 	return []cloud.Region{{Code: "us-west"}}, nil
 }

@@ -157,6 +157,12 @@ type Change struct {
 	Fields []FieldChange `json:"fields,omitempty"`
 	// Desired is the spec apply sends; nil for delete.
 	Desired *schema.Spec `json:"desired,omitempty"`
+	// RestartFor names the declared secret set, used by the agent, whose
+	// values or keys change and which asks for a restart
+	// (restartOnChange): apply waits until the set is ready, then
+	// redeploys the agent even when its spec is unchanged
+	// (forceRedeploy), since a running agent keeps its old environment.
+	RestartFor string `json:"restart_for,omitempty"`
 	// Fingerprint identifies the live state this change was planned
 	// against (existence plus normalized managed fields); apply of a saved
 	// plan refuses to run when it no longer matches.
@@ -211,12 +217,27 @@ type Summary struct {
 	// Unhealthy counts the managed agents that are not ready or whose
 	// revision failed (findings of KindHealth).
 	Unhealthy int `json:"unhealthy"`
+	// SecretSets counts the secret set changes; absent from the JSON of
+	// a plan without any.
+	SecretSets SetCounts `json:"secret_sets,omitzero"`
 }
+
+// SetCounts counts the secret set changes by action.
+type SetCounts struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Replace int `json:"replace"`
+	Delete  int `json:"delete"`
+	NoOp    int `json:"no_op"`
+}
+
+// HasChanges reports whether the counts hold a change.
+func (c SetCounts) HasChanges() bool { return c.Create+c.Update+c.Replace+c.Delete > 0 }
 
 // HasChanges reports whether applying would change anything. Unmanaged
 // agents and findings are not changes.
 func (s Summary) HasChanges() bool {
-	return s.Create+s.Update+s.Replace+s.Delete > 0
+	return s.Create+s.Update+s.Replace+s.Delete > 0 || s.SecretSets.HasChanges()
 }
 
 // Plan is plain data: what to do to every declared agent and every agent to
@@ -236,6 +257,9 @@ type Plan struct {
 	Changes   []Change  `json:"changes"`
 	Unmanaged []string  `json:"unmanaged"`
 	Findings  []Finding `json:"findings"`
+	// SecretSets are the declared secret sets (and those to prune), in
+	// name order; absent from the JSON of a config without any.
+	SecretSets []SecretSetChange `json:"secret_sets,omitempty"`
 }
 
 // HasErrors reports whether any finding is an error.
@@ -257,6 +281,20 @@ func (p *Plan) Summarize() {
 			s.Delete++
 		default:
 			s.NoOp++
+		}
+	}
+	for _, c := range p.SecretSets {
+		switch c.Action {
+		case Create:
+			s.SecretSets.Create++
+		case Update:
+			s.SecretSets.Update++
+		case Replace:
+			s.SecretSets.Replace++
+		case Delete:
+			s.SecretSets.Delete++
+		default:
+			s.SecretSets.NoOp++
 		}
 	}
 	for _, f := range p.Findings {

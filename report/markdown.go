@@ -105,14 +105,18 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	if line := runLine("Planned", m); line != "" {
 		top.WriteString(line + "\n\n")
 	}
+	if line := setCounts(p); line != "" {
+		top.WriteString(line + ".\n\n")
+	}
 	if line := targetLine(p); line != "" {
 		top.WriteString(mdEscape(line) + "\n\n")
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 && len(changedSets(p)) == 0 {
 		top.WriteString("No changes. Live agents match " + mdCode(config) + ".\n\n")
 	}
 	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
 	top.WriteString(cautionAlert(dels, reps, pick(big, "all listed below", "all in the table below")))
+	top.WriteString(setCaution(p))
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "plan"}
 	if big {
@@ -167,7 +171,18 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		findings.add(findingMarkdown(f, p.Config), pick(f.Severity == plan.Error, errorLabel, warningLabel))
 	}
 
-	d.sections = append(append([]*section{table}, details...), findings)
+	// The secret sets, after the agents' table; a delete or replace is
+	// never cut (the caution alert names it too).
+	sets := &section{head: "| Secret set | Action | Keys and values |\n| --- | --- | --- |\n", tail: "\n"}
+	for _, c := range changedSets(p) {
+		label := setRowLabel
+		if c.Action == plan.Delete || c.Action == plan.Replace {
+			label = nil
+		}
+		sets.add(setRow(c), label)
+	}
+
+	d.sections = append(append([]*section{table, sets}, details...), findings)
 	d.noteAfter = details[len(details)-1]
 	// The budget goes to destructive changes and errors first, creates
 	// next, updates last: cut in the opposite order.
@@ -180,6 +195,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	cutDiffs(plan.Create)
 	d.cutOrder(findings, warningLabel)
 	d.cutOrder(table, tableRowLabel)
+	d.cutOrder(sets, setRowLabel)
 	cutDiffs(plan.Replace)
 	d.cutOrder(findings, errorLabel)
 
@@ -201,6 +217,7 @@ var (
 	}
 	diffHeadings  = map[plan.Action]string{plan.Create: "Creates", plan.Update: "Updates", plan.Replace: "Replaces"}
 	tableRowLabel = &noun{"table row", "table rows"}
+	setRowLabel   = &noun{"secret set row", "secret set rows"}
 	warningLabel  = &noun{"warning", "warnings"}
 	errorLabel    = &noun{"error", "errors"}
 	resultLabel   = &noun{"row of a succeeded change", "rows of succeeded changes"}
@@ -403,8 +420,9 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		config = p.Config
 	}
 	c := countResult(r)
+	sc := setResultCounts(r)
 	icon := "✅"
-	if c.notDone() > 0 {
+	if c.notDone()+sc.notDone() > 0 {
 		icon = "❌"
 	}
 	var top strings.Builder
@@ -423,11 +441,14 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	if line := runLine("Applied", m); line != "" {
 		top.WriteString(line + "\n\n")
 	}
-	if len(r.Results) == 0 {
+	if len(r.SecretSets) > 0 {
+		top.WriteString(setLabel + ": " + sc.String() + ".\n\n")
+	}
+	if len(r.Results)+len(r.SecretSets) == 0 {
 		top.WriteString("No changes to apply.\n\n")
 	}
 	if r.Cancelled {
-		top.WriteString("> [!WARNING]\n> " + interruptedNote(c) + "\n\n")
+		top.WriteString("> [!WARNING]\n> " + interruptedNote(withSets(c, r)) + "\n\n")
 	}
 
 	changes := map[string]plan.Change{}
@@ -437,6 +458,11 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		}
 	}
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "result"}
+	// The secret sets first, as apply wrote them first.
+	sets := &section{head: "| | Secret set | Action | Result |\n| --- | --- | --- | --- |\n", tail: "\n"}
+	for _, a := range setsAsAgents(r) {
+		sets.add(setResultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
+	}
 	table := &section{head: "| | Agent | Action | Changed | Result |\n| --- | --- | --- | --- | --- |\n", tail: "\n"}
 	details := &section{}
 	for _, a := range r.Results {
@@ -446,13 +472,15 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 			details.add(planDetails(ch), appliedDiffLabel)
 		}
 	}
-	d.sections = []*section{table, details}
+	d.sections = []*section{sets, table, details}
 	d.noteAfter = details
 	// The diffs go first, then successes: the failures are what the
 	// reader needs.
 	d.cutOrder(details, appliedDiffLabel)
 	d.cutOrder(table, resultLabel)
+	d.cutOrder(sets, resultLabel)
 	d.cutOrder(table, failureLabel)
+	d.cutOrder(sets, failureLabel)
 	d.bottom = footer(config, m)
 	return d.render()
 }
@@ -544,8 +572,22 @@ func findingMarkdown(f plan.Finding, config string) string {
 	return b.String() + "\n"
 }
 
+// resultRow is one agent's row of the apply comment: what it changed
+// (from the plan) and how it ended.
 func resultRow(a apply.AgentResult, c plan.Change) string {
-	icon := "✅"
+	icon, result := resultCells(a)
+	return "| " + icon + " | " + cell(mdCode(a.Agent)) + " | " + a.Action.String() + " | " + cell(changedFields(c)) + " | " + cell(result) + " |\n"
+}
+
+// setResultRow is one secret set's row of the apply comment.
+func setResultRow(a apply.AgentResult) string {
+	icon, result := resultCells(a)
+	return "| " + icon + " | " + cell(mdCode(a.Agent)) + " | " + a.Action.String() + " | " + cell(result) + " |\n"
+}
+
+// resultCells are the icon and the result text of one outcome.
+func resultCells(a apply.AgentResult) (icon, result string) {
+	icon = "✅"
 	switch a.Outcome {
 	case apply.Unknown:
 		icon = "❔"
@@ -584,7 +626,7 @@ func resultRow(a apply.AgentResult, c plan.Change) string {
 	if a.Outcome != apply.Skipped {
 		parts = append(parts, durationText(a.Duration))
 	}
-	return "| " + icon + " | " + cell(mdCode(a.Agent)) + " | " + a.Action.String() + " | " + cell(changedFields(c)) + " | " + cell(strings.Join(parts, " · ")) + " |\n"
+	return icon, strings.Join(parts, " · ")
 }
 
 // footer names the config, the commit, the time and the run, when known.

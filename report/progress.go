@@ -208,7 +208,7 @@ func (p *Progress) statusLocked() string {
 // 40/200, 2 failed", "waiting 14/200 ready, 3m12s left".
 func (p *Progress) statusText() string {
 	s := fmt.Sprintf("%s %d/%d", p.stage, p.done, p.total)
-	if p.stage == apply.StageWaiting {
+	if p.stage == apply.StageWaiting || p.stage == apply.StageWaitingSecretSets {
 		s = fmt.Sprintf("%s %d/%d ready", p.stage, p.done-p.failed, p.total)
 	}
 	if p.failed > 0 {

@@ -11,7 +11,9 @@
 //     MaxCommentSize bytes, and always keeps its headline counts and the
 //     name of every agent to be deleted or replaced (see PlanMarkdown for
 //     the one case where that is physically impossible).
-//   - No-op agents are counted, never listed one by one.
+//   - No-op agents are counted, never listed one by one; so are no-op
+//     secret sets. Secret sets are shown by key name only: a plan holds no
+//     value to show (secretsets.go).
 //   - Agent names, values and messages come from user files and the API;
 //     they are escaped wherever the output format could interpret them
 //     (escape.go): in Markdown they make no markup, HTML, mention,

@@ -82,7 +82,7 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	if line := targetLine(p); line != "" {
 		bw.WriteString(line + "\n\n")
 	}
-	if len(changes) == 0 {
+	if len(changes) == 0 && len(changedSets(p)) == 0 {
 		config := terminalLine(p.Config)
 		if config == "" {
 			config = "the config"
@@ -110,6 +110,10 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		}
 	}
 
+	var sets strings.Builder
+	setsText(&sets, p, pt, len(changes) > 0)
+	bw.WriteString(sets.String())
+
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
 	}
@@ -122,6 +126,9 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	}
 
 	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Plan:"), planCounts(summarize(p)))
+	if line := setCounts(p); line != "" {
+		bw.WriteString(line + ".\n")
+	}
 	return bw.Flush()
 }
 
@@ -176,16 +183,37 @@ const (
 func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
-	names := make([]string, len(r.Results))
+	if len(r.Results)+len(r.SecretSets) == 0 {
+		bw.WriteString("No changes to apply.\n")
+	}
+	// The secret sets first, as apply wrote them first, in the same
+	// columns as the agents.
+	var lines []apply.AgentResult
+	for _, s := range setsAsAgents(r) {
+		s.Agent = "secret set " + s.Agent
+		lines = append(lines, s)
+	}
+	resultLines(bw, append(lines, r.Results...), pt)
+	counts := countResult(r)
+	if r.Cancelled {
+		bw.WriteString("\n" + interruptedNote(withSets(counts, r)) + "\n")
+	}
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), counts)
+	if len(r.SecretSets) > 0 {
+		fmt.Fprintf(bw, "%s: %s.\n", setLabel, setResultCounts(r))
+	}
+	return bw.Flush()
+}
+
+// resultLines writes one line per result: status, name, action, detail.
+func resultLines(bw *bufio.Writer, results []apply.AgentResult, pt painter) {
+	names := make([]string, len(results))
 	width := 0
-	for i, a := range r.Results {
+	for i, a := range results {
 		names[i] = terminalLine(a.Agent)
 		width = max(width, len(names[i]))
 	}
-	if len(r.Results) == 0 {
-		bw.WriteString("No changes to apply.\n")
-	}
-	for i, a := range r.Results {
+	for i, a := range results {
 		status, color := statusOK, ansiGreen
 		switch a.Outcome {
 		case apply.Failed:
@@ -198,12 +226,6 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 		fmt.Fprintf(bw, "%s%s  %-*s  %-7s  %s\n", pt.paint(color, status), strings.Repeat(" ", 7-len(status)),
 			width, names[i], a.Action, terminalLines(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
 	}
-	counts := countResult(r)
-	if r.Cancelled {
-		bw.WriteString("\n" + interruptedNote(counts) + "\n")
-	}
-	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), counts)
-	return bw.Flush()
 }
 
 // resultDetail is what happened to one agent, in one line: the error for a

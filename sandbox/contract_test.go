@@ -573,6 +573,12 @@ func TestContract(t *testing.T) {
 			return err
 		}
 	}
+	deleteSet := func(name string) func(context.Context, *cloud.Client) error {
+		return func(ctx context.Context, c *cloud.Client) error { return c.DeleteSecretSet(ctx, name) }
+	}
+	deleteKey := func(name, key string) func(context.Context, *cloud.Client) error {
+		return func(ctx context.Context, c *cloud.Client) error { return c.DeleteSecretKey(ctx, name, key) }
+	}
 	const bad, notFound, conflict = "GENERIC_BAD_REQUEST", "NOT_FOUND", "CONFLICT"
 
 	// Builds: contexts go to the upload endpoint (not the API) with a
@@ -768,13 +774,13 @@ func TestContract(t *testing.T) {
 		{name: "put with no secrets", call: putSet("empty-set", cloud.SecretSetRequest{}), wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "put image pull without host", call: putSet("new-pull", cloud.SecretSetRequest{IsImagePullSecret: true, SecretValue: "t"}), wantStatus: 400, wantCode: bad, specRejects: true},
 
-		{name: "delete a key", call: rc.op("DELETE", "/v1/secrets/app-secrets/API_KEY", nil, nil)},
-		{name: "delete an unknown key", call: rc.op("DELETE", "/v1/secrets/app-secrets/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
-		{name: "delete a key of an unknown set", call: rc.op("DELETE", "/v1/secrets/nope/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
-		{name: "delete a key of an image pull set", call: rc.op("DELETE", "/v1/secrets/ghcr/API_KEY", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key", call: deleteKey("app-secrets", "API_KEY")},
+		{name: "delete an unknown key", call: deleteKey("app-secrets", "API_KEY"), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key of an unknown set", call: deleteKey("nope", "API_KEY"), wantStatus: 404, wantCode: notFound},
+		{name: "delete a key of an image pull set", call: deleteKey("ghcr", "API_KEY"), wantStatus: 404, wantCode: notFound},
 		{name: "delete a key with an invalid set name", call: rc.op("DELETE", "/v1/secrets/My_Set/K", nil, nil), wantStatus: 404, wantCode: notFound, specRejects: true},
-		{name: "delete a set", call: rc.op("DELETE", "/v1/secrets/ghcr", nil, nil)},
-		{name: "delete an unknown set", call: rc.op("DELETE", "/v1/secrets/ghcr", nil, nil), wantStatus: 404, wantCode: notFound},
+		{name: "delete a set", call: deleteSet("ghcr")},
+		{name: "delete an unknown set", call: deleteSet("ghcr"), wantStatus: 404, wantCode: notFound},
 
 		{name: "list regions", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.ListRegions(ctx)
@@ -823,8 +829,8 @@ func everyOperation(rc raw, status int, code string, specRejects bool) []contrac
 			return err
 		}},
 		{"list regions", func(ctx context.Context, c *cloud.Client) error { _, err := c.ListRegions(ctx); return err }},
-		{"delete secret set", rc.op("DELETE", "/v1/secrets/abc", nil, nil)},
-		{"delete secret key", rc.op("DELETE", "/v1/secrets/abc/K", nil, nil)},
+		{"delete secret set", func(ctx context.Context, c *cloud.Client) error { return c.DeleteSecretSet(ctx, "abc") }},
+		{"delete secret key", func(ctx context.Context, c *cloud.Client) error { return c.DeleteSecretKey(ctx, "abc", "K") }},
 		{"upload URL", rc.op("POST", "/v1/builds/upload-url", cloud.UploadURLRequest{Region: "us-west"}, nil)},
 		{"create build", rc.op("POST", "/v1/builds", cloud.CreateBuildRequest{UploadID: "123e4567-e89b-12d3-a456-426614174000", Region: "us-west"}, nil)},
 		{"list builds", rc.op("GET", "/v1/builds", nil, nil)},

@@ -69,6 +69,10 @@ func (l *loader) build(tree any) *Config {
 		if n, ok := intValue(p["maxDeletes"]); ok {
 			cfg.Prune.MaxDeletes = &n
 		}
+		cfg.Prune.SecretSets, _ = p["secretSets"].(bool)
+	}
+	if sets, ok := top["secretSets"].(map[string]any); ok {
+		cfg.SecretSets = l.buildSecretSets(sets)
 	}
 	if r, ok := top["replace"].(map[string]any); ok {
 		cfg.Replace.Allowed = l.globs(r["allowed"], "replace", "allowed")

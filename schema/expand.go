@@ -33,6 +33,9 @@ var errSpent = errors.New("expansion budget spent")
 type expander struct {
 	lookup  func(string) (string, bool)
 	secrets secrets
+	// sources maps the fromEnv variables of the file's secret sets to
+	// their set: never expanded.
+	sources map[string]string
 	// used counts the bytes of expanded values so far.
 	used  int
 	spent bool
@@ -75,6 +78,9 @@ func (x *expander) expand(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if err := x.checkSources(parts); err != nil {
+		return "", err
+	}
 	// Resolve to pieces (variable values are not copied), counting, and
 	// build the value only once its size is known to be within bounds.
 	r := resolver{x: x}
@@ -93,6 +99,23 @@ func (x *expander) expand(s string) (string, error) {
 		return "", &expandError{fmt.Sprintf("the expanded value holds the value of %s; credentials never go into the config", c), credentialHint}
 	}
 	return out, nil
+}
+
+// checkSources refuses a reference, even in a default never used, to a
+// variable that holds a value of one of the file's secret sets.
+func (x *expander) checkSources(parts []part) error {
+	for _, p := range parts {
+		if p.ref == nil {
+			continue
+		}
+		if set, ok := x.sources[p.ref.name]; ok {
+			return &expandError{fmt.Sprintf("${%s} holds a value of secret set %s (fromEnv); it is never expanded", p.ref.name, set), credentialHint}
+		}
+		if err := x.checkSources(p.ref.def); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // maxDefaultDepth is how deep references nest: a default (depth 1) may

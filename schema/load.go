@@ -253,9 +253,13 @@ func parse(ctx context.Context, file string, data []byte, lookupEnv func(string)
 		return nil, Errors{{File: file, Line: n.Line, Col: n.Column,
 			Msg: fmt.Sprintf("more than %d YAML values; refusing to process the file", maxNodes)}}, nil
 	}
-	l := &loader{ctx: ctx, file: file, exp: &expander{lookup: lookupEnv, secrets: ss},
+	// The variables that hold secret set values are secrets too: never
+	// expanded, by name or by value (see secretsets.go).
+	sources, values := secretSources(root, lookupEnv)
+	l := &loader{ctx: ctx, file: file, exp: &expander{lookup: lookupEnv, secrets: append(ss, values...), sources: sources},
 		nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{},
 		display: map[string]string{}, bad: map[string]bool{}}
+	defer func() { values.redactErrors(l.errs) }()
 	l.root = root
 	l.lastLine, l.lastCol = position(data, len(bytes.TrimRight(data, "\r\n")))
 	tree, ok := l.convert(root, nil, "", 0)

@@ -1,5 +1,7 @@
 package schema
 
+import "sort"
+
 // Config is a loaded, validated pipecat.yaml with defaults merged into every
 // agent.
 type Config struct {
@@ -7,9 +9,11 @@ type Config struct {
 	File    string
 	Version int
 	// Agents are sorted by name.
-	Agents  []Agent
-	Prune   Prune
-	Replace Replace
+	Agents []Agent
+	// SecretSets are sorted by name.
+	SecretSets []SecretSet
+	Prune      Prune
+	Replace    Replace
 }
 
 // Prune says whether live agents missing from the file are deleted.
@@ -19,11 +23,15 @@ type Prune struct {
 	Ignore []string
 	// MaxDeletes, when set, is the most deletes one plan may hold.
 	MaxDeletes *int
+	// SecretSets deletes live secret sets not declared under secretSets;
+	// separate from Enabled, and off by default.
+	SecretSets bool
 }
 
-// Replace says which agents may be replaced when their region changes.
+// Replace says which agents and secret sets may be replaced when their
+// region (or a set's type) changes.
 type Replace struct {
-	// Allowed holds path.Match globs of agent names.
+	// Allowed holds path.Match globs of agent and secret set names.
 	Allowed []string
 }
 
@@ -90,4 +98,70 @@ type KrispViva struct {
 type Position struct {
 	Line int `json:"line"`
 	Col  int `json:"col"`
+}
+
+// Secret set types, as the API names them.
+const (
+	SecretTypeSecret          = "secret"
+	SecretTypeImagePullSecret = "imagePullSecret"
+)
+
+// SecretSet is one declared secret set: its name, its desired
+// SecretSetSpec, and where each of its keys was written.
+type SecretSet struct {
+	Name string
+	Spec SecretSetSpec
+	// Pos is where the set's key is in the file.
+	Pos Position
+	// FieldPos maps a path relative to the set ("region",
+	// "secrets.OPENAI_API_KEY.fromEnv", "imagePull.fromEnv") to the
+	// position of its value; a key's own path ("secrets.OPENAI_API_KEY")
+	// maps to the position of the key. Findings use it.
+	FieldPos map[string]Position
+}
+
+// SecretSetSpec is a secret set as the config declares it: names of
+// environment variables, never values. Its JSON names are the config's;
+// a saved plan holds it as written here.
+type SecretSetSpec struct {
+	Region string `json:"region"`
+	// Secrets maps each key of a set of type secret to the variable
+	// holding its value; nil for an image pull set.
+	Secrets map[string]SecretSource `json:"secrets,omitempty"`
+	// ImagePull is set for a set of type imagePullSecret.
+	ImagePull *ImagePull `json:"imagePull,omitempty"`
+	// RestartOnChange redeploys the agents using the set when its values
+	// change.
+	RestartOnChange bool `json:"restartOnChange,omitempty"`
+}
+
+// SecretSource names the environment variable holding one value.
+type SecretSource struct {
+	FromEnv string `json:"fromEnv"`
+}
+
+// ImagePull is the registry credential of an image pull secret set.
+type ImagePull struct {
+	Host    string `json:"host"`
+	FromEnv string `json:"fromEnv"`
+}
+
+// Type is the set's API type: SecretTypeImagePullSecret when ImagePull is
+// set, else SecretTypeSecret.
+func (s *SecretSetSpec) Type() string {
+	if s.ImagePull != nil {
+		return SecretTypeImagePullSecret
+	}
+	return SecretTypeSecret
+}
+
+// Keys returns the keys of a set of type secret, sorted (nil for an
+// image pull set).
+func (s *SecretSetSpec) Keys() []string {
+	var keys []string
+	for k := range s.Secrets {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

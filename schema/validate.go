@@ -139,13 +139,19 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 	}
 	value := at(tree, inst)
 
-	if len(kw) >= 2 && kw[len(kw)-2] == "agentName" {
-		// The instance is the key itself.
-		if kn := l.keys[k]; kn != nil {
-			node = kn
+	if len(kw) >= 2 {
+		if what, ok := keyNames[kw[len(kw)-2]]; ok {
+			// The instance is the key itself.
+			if kn := l.keys[k]; kn != nil {
+				node = kn
+			}
+			l.errorAt(node, disp, "", "invalid %s %s: %s", what[0], quote(inst[len(inst)-1]), what[1])
+			return
 		}
-		l.errorAt(node, disp, "", "invalid agent name %s: a name is 2 to 54 lowercase letters, digits and hyphens, starting and ending with a letter or digit", quote(inst[len(inst)-1]))
-		return
+		if kw[len(kw)-2] == "fromEnv" && keyword == "pattern" {
+			l.errorAt(node, disp, "", "%s is not an environment variable name: letters, digits and underscores, not starting with a digit", show(value))
+			return
+		}
 	}
 
 	switch keyword {
@@ -187,6 +193,17 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 			}
 			l.errorAt(node, disp, hint, "missing required key %q", name)
 		}
+	case "oneOf":
+		// Point at the key of the mapping ("both-set:"), not its first entry.
+		if kn := l.keys[k]; kn != nil {
+			node = kn
+		}
+		msg, _ := describe(keyword, subMap, value, inst)
+		hint := ""
+		if len(inst) == 2 && inst[0] == "secretSets" {
+			hint = "write secrets: for a set of keys (type secret), or imagePull: for registry credentials (type imagePullSecret)"
+		}
+		l.errorAt(node, disp, hint, "%s", msg)
 	default:
 		if keyword == "type" && len(inst) == 2 && inst[0] == "agents" {
 			if msg, hint, ok := l.misplacedAgent(inst[1], value); ok {
@@ -203,6 +220,14 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 		}
 		l.errorAt(node, disp, hint, "%s", msg)
 	}
+}
+
+// keyNames words an invalid map key by the $defs entry its propertyNames
+// refers to: what it names, and what a valid one is.
+var keyNames = map[string][2]string{
+	"agentName": {"agent name", "a name is 2 to 54 lowercase letters, digits and hyphens, starting and ending with a letter or digit"},
+	"setName":   {"secret set name", "a name is 3 to 63 lowercase letters, digits and hyphens, in dot-separated parts that start and end with a letter or digit"},
+	"secretKey": {"secret key", "a key is 1 to 64 letters, digits, underscores and hyphens"},
 }
 
 // describe words a failed schema keyword for a person: sub is the schema
@@ -238,7 +263,13 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 	case "maximum":
 		return fmt.Sprintf("%s is greater than the maximum (%s)", show(value), show(sub["maximum"])), ""
 	case "minLength":
+		if n, _ := value.(string); n != "" {
+			return fmt.Sprintf("%d characters long; the minimum is %s", utf8.RuneCountInString(n), show(sub["minLength"])), ""
+		}
 		return "must not be empty", ""
+	case "minProperties":
+		m, _ := value.(map[string]any)
+		return fmt.Sprintf("has %d keys; at least %s is required", len(m), show(sub["minProperties"])), ""
 	case "maxLength":
 		n, _ := value.(string)
 		return fmt.Sprintf("%d characters long; the maximum is %s", utf8.RuneCountInString(n), show(sub["maxLength"])), ""
@@ -250,8 +281,11 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		return fmt.Sprintf("%s does not match %s", show(value), show(sub["pattern"])), ""
 	case "format":
 		format, _ := sub["format"].(string)
-		if format == "uuid" {
+		switch format {
+		case "uuid":
 			format = "UUID"
+		case "uri":
+			return fmt.Sprintf("%s is not a URL with a scheme", show(value)), "write the registry URL in full, e.g. https://ghcr.io or https://index.docker.io/v1/"
 		}
 		return fmt.Sprintf("%s is not a valid %s", show(value), format), ""
 	case "not":
