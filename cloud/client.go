@@ -425,9 +425,15 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	return nil
 }
 
-// call sends one call with retries and returns the body of its 2xx answer.
+// call sends one call with retries and returns the body of its 2xx answer,
+// with the API key scrubbed from it: an answer that echoes the key (in an
+// agent's image, say) must not carry it into a plan or a comment.
 func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte, error) {
-	return c.send(ctx, method, path, path, in)
+	body, err := c.send(ctx, method, path, path, in)
+	if err != nil || len(body) == 0 {
+		return body, err
+	}
+	return []byte(c.redactor.Redact(string(body))), nil
 }
 
 // send is call with the path as logs and errors show it (display).
@@ -476,15 +482,16 @@ func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpco
 // the body when it is not the API's {"error","code"} JSON.
 func (c *Client) apiError(method, path string, status int, data []byte) *Error {
 	e := &Error{Method: method, Path: path, Status: status}
+	// A server (or a proxy in front of it) may echo the request: the key
+	// is scrubbed from the whole body before any of it is cut or read, so
+	// a cut cannot fall inside the key and keep its start.
+	data = []byte(c.redactor.Redact(string(data)))
 	var er ErrorResponse
 	if json.Unmarshal(data, &er) == nil && (er.Error != "" || er.Code != "") {
 		e.Code, e.Message = er.Code, er.Error
 	} else {
 		e.Message = snippet(data)
 	}
-	// A server (or a proxy in front of it) may echo the request; the key
-	// must not travel on in an error message.
-	e.Code, e.Message = c.redactor.Redact(e.Code), c.redactor.Redact(e.Message)
 	return e
 }
 

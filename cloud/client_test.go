@@ -1245,3 +1245,43 @@ func TestRetryAfter429(t *testing.T) {
 		t.Errorf("stats (-want +got):\n%s", diff)
 	}
 }
+
+// TestKeyNeverCutIntoAnError: a non-JSON error body is cut to a snippet;
+// the key is scrubbed before the cut, so a cut inside the key cannot keep
+// its start (a server answered 170 bytes of text, then the header).
+func TestKeyNeverCutIntoAnError(t *testing.T) {
+	for pad := 150; pad <= 200; pad++ {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, strings.Repeat("x", pad)+" "+r.Header.Get("Authorization"))
+		})
+		c := newClient(t, fastOptions(srv.URL))
+		_, err := c.ListAgents(t.Context())
+		if err == nil {
+			t.Fatal("ListAgents succeeded")
+		}
+		// Any 6 characters of the key in a row are a leak.
+		for i := 0; i+6 <= len(testKey); i++ {
+			if strings.Contains(err.Error(), testKey[i:i+6]) {
+				t.Fatalf("pad %d: error %q holds %q of the key", pad, err, testKey[i:i+6])
+			}
+		}
+	}
+}
+
+// TestKeyScrubbedFromAnswers: an answer that carries the key (an agent's
+// image a server filled with it) reaches the caller without it.
+func TestKeyScrubbedFromAnswers(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		reply(w, 200, fmt.Sprintf(`{"name":"bot","deployment":{"manifest":{"spec":{"image":"acme/%s:1"}}}}`, strings.ToLower(testKey)))
+	})
+	c := newClient(t, fastOptions(srv.URL))
+	d, err := c.GetAgent(t.Context(), "bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Deployment.Manifest.Spec.Image; got != "acme/REDACTED:1" {
+		t.Errorf("image = %q, want the key scrubbed", got)
+	}
+}
