@@ -70,9 +70,20 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 }
 
 func runApply(ctx context.Context, e *env, o applyOptions) error {
+	// Until there is a result, a failure is the summary: the merged pull
+	// request hears that nothing was applied, and why.
+	var p *plan.Plan
+	fail := func(err error, details ...string) error {
+		config := e.repoPath(o.file)
+		if p != nil {
+			config = p.Config
+		}
+		e.reportFailure("apply", config, o.summaryFile, err, details...)
+		return err
+	}
+
 	// Read everything local before the first request.
 	var (
-		p   *plan.Plan
 		cfg *schema.Config
 		err error
 	)
@@ -86,13 +97,13 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		cfg, err = e.loadConfig(ctx, o.file)
 	}
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	progress := e.progress()
 	defer progress.Stop()
 	client, closeAPI, err := e.connect(&o.api, progress)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer closeAPI()
 
@@ -108,7 +119,7 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	}
 	progress.End()
 	if err != nil {
-		return apiHint(err)
+		return fail(apiHint(err))
 	}
 
 	show := e.stdout
@@ -119,8 +130,9 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		return err
 	}
 	if p.HasErrors() {
-		return withHint(fmt.Errorf("the plan has %s; nothing was applied", plural(p.Summary.Errors, "error")),
-			"fix the errors above (create the missing secret sets, fix regions, or plan with --allow-replace), then run apply again")
+		return fail(withHint(fmt.Errorf("the plan has %s; nothing was applied", plural(p.Summary.Errors, "error")),
+			"fix the errors above (create the missing secret sets, fix regions, or plan with --allow-replace), then run apply again"),
+			report.ErrorLines(p)...)
 	}
 	if !p.Summary.HasChanges() {
 		return e.finishApply(&apply.Result{Config: p.Config}, p, o)
@@ -146,7 +158,7 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	})
 	progress.End()
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	return e.finishApply(res, p, o)
 }

@@ -248,10 +248,11 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 // would have gone (--summary-file and the job summary), errors first, as
 // printError words them: the PR comment then shows the failure at this
 // commit instead of keeping an older plan up.
-func (e *env) reportFailure(subject, config, summaryFile string, err error) {
+func (e *env) reportFailure(subject, config, summaryFile string, err error, details ...string) {
 	var b strings.Builder
 	printError(&b, err)
-	md := report.FailureMarkdown(subject, strings.Split(strings.TrimRight(b.String(), "\n"), "\n"), e.meta(config))
+	lines := append(details, strings.Split(strings.TrimRight(b.String(), "\n"), "\n")...)
+	md := report.FailureMarkdown(subject, lines, e.meta(config))
 	if summaryFile != "" {
 		if werr := os.WriteFile(summaryFile, []byte(md), 0o644); werr != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %v\n", werr)

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
 )
 
 // ValidationMarkdown is the job summary of a successful validate: the
@@ -12,6 +14,18 @@ func ValidationMarkdown(config string, agents int) string {
 		fmt.Sprintf("### ✅ pipecat-gitops validate: %s, %s valid\n", mdCode(config), plural(agents, "agent"))
 }
 
+// ErrorLines are the plan's errors as the terminal shows them, one line
+// each ("error: agent bot: region: replace needs --allow-replace ...").
+func ErrorLines(p *plan.Plan) []string {
+	var out []string
+	for _, f := range sortedFindings(p.Findings) {
+		if f.Severity == plan.Error {
+			out = append(out, findingText(f, p.Config, painter(false)))
+		}
+	}
+	return out
+}
+
 // FailureMarkdown is the summary of a plan or apply that failed before it
 // had a result (an invalid config, an API failure): the marker, a headline
 // that says so, the error lines in a code block (errors first, each with
@@ -19,7 +33,15 @@ func ValidationMarkdown(config string, agents int) string {
 // escaped) and the footer naming the commit.
 func FailureMarkdown(subject string, errLines []string, m Meta) string {
 	var b strings.Builder
-	b.WriteString(Marker(m.Config) + "\n")
+	if subject == "apply" {
+		// An apply's comment stands beside the plan's, never over it.
+		b.WriteString(ApplyMarker(m.Config) + "\n")
+		if IsFullSHA(m.Commit) {
+			b.WriteString(CommitMarker(m.Commit) + "\n")
+		}
+	} else {
+		b.WriteString(Marker(m.Config) + "\n")
+	}
 	fmt.Fprintf(&b, "### ❌ pipecat-gitops %s failed", subject)
 	if m.Commit != "" {
 		fmt.Fprintf(&b, " at commit %s", mdCode(shortSHA(m.Commit)))
