@@ -121,6 +121,11 @@ func TestRedactor(t *testing.T) {
 			}
 		})
 	}
+	// A short key is matched as a whole word only, so it cannot eat words.
+	short := NewRedactor("k")
+	if got := short.Redact(`{"krispViva":{"k":"k"}} key=k`); got != `{"krispViva":{"REDACTED":"REDACTED"}} key=REDACTED` {
+		t.Errorf("short key: %q", got)
+	}
 	if got := NewRedactor("").Redact("anything"); got != "anything" {
 		t.Errorf("empty secret redacted: %q", got)
 	}

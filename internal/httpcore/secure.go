@@ -64,7 +64,13 @@ type Redactor struct{ re *regexp.Regexp }
 func NewRedactor(secrets ...string) *Redactor {
 	var alts []string
 	for _, s := range secrets {
-		if s != "" {
+		switch {
+		case s == "":
+		case len(s) < minSubstringSecret:
+			// A short test or sandbox key ("k", "sandbox") would eat
+			// ordinary words ("krispViva") if matched inside them.
+			alts = append(alts, `\b`+secretPattern(s)+`\b`)
+		default:
 			alts = append(alts, secretPattern(s))
 		}
 	}
@@ -73,6 +79,11 @@ func NewRedactor(secrets ...string) *Redactor {
 	}
 	return &Redactor{re: regexp.MustCompile("(?i)" + strings.Join(alts, "|"))}
 }
+
+// minSubstringSecret is the shortest secret matched inside other text;
+// shorter ones are matched as whole words only. Real API keys and tokens
+// are far longer.
+const minSubstringSecret = 8
 
 // secretPattern matches s with each character either as itself or as its
 // UTF-8 bytes percent-encoded ((?i) covers letter case and hex digits).
