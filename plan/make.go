@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 
@@ -28,6 +29,15 @@ type Options struct {
 	// Targets, when set, limit the plan to the agents whose names match
 	// one of these path.Match globs; prune considers only those.
 	Targets []string `json:"targets,omitempty"`
+	// Base is the git revision the write-only inputs (build, buildId,
+	// managedKeys) were compared with, as given (--base); BaseCommit is
+	// the commit it named, when it could be read.
+	Base       string `json:"base,omitempty"`
+	BaseCommit string `json:"base_commit,omitempty"`
+	// Sources are the packed build contexts and the base revision
+	// (ReadSources); nil when the config has no build agent and no base
+	// was asked for.
+	Sources *Sources `json:"-"`
 }
 
 // targeted reports whether the plan covers the agent name.
@@ -38,7 +48,11 @@ func (o Options) targeted(name string) bool {
 // recorded is what a saved plan keeps of o: the decisions, not how the
 // plan was read.
 func (o Options) recorded() Options {
-	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets}
+	r := Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets, Base: o.Base}
+	if o.Sources.comparable() {
+		r.BaseCommit = o.Sources.Base.Commit
+	}
+	return r
 }
 
 // Make reads the live state cfg needs and diffs it: the plan of `plan` and
@@ -53,12 +67,27 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	for _, a := range cfg.Agents {
 		names = append(names, a.Name)
 	}
+	for _, a := range cfg.Agents {
+		if a.Spec.Build != nil && o.Sources.pack(a.Name) == nil {
+			return nil, fmt.Errorf("plan: agent %s: its build context was not packed (see ReadSources)", a.Name)
+		}
+	}
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if keys := buildKeys(cfg, live, o); len(keys) > 0 {
+		br, ok := r.(BuildReader)
+		if !ok {
+			return nil, errors.New("plan: the config has build agents, and the reader cannot list builds")
+		}
+		live.CachedBuilds, live.BuildsErr = LookupBuilds(ctx, br, keys, o.Parallelism)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("look up builds: %w", err)
+		}
 	}
 	return Diff(cfg, live, o), nil
 }

@@ -155,8 +155,11 @@ type Change struct {
 	// create, the differing ones on update and replace, none on delete and
 	// no-op.
 	Fields []FieldChange `json:"fields,omitempty"`
-	// Desired is the spec apply sends; nil for delete.
+	// Desired is the spec apply sends; nil for delete. A build is sent as
+	// the buildId apply gets for it.
 	Desired *schema.Spec `json:"desired,omitempty"`
+	// Build is the agent's cloud build, when it is built from a context.
+	Build *BuildPlan `json:"build,omitempty"`
 	// Fingerprint identifies the live state this change was planned
 	// against (existence plus normalized managed fields); apply of a saved
 	// plan refuses to run when it no longer matches.
@@ -211,6 +214,10 @@ type Summary struct {
 	// Unhealthy counts the managed agents that are not ready or whose
 	// revision failed (findings of KindHealth).
 	Unhealthy int `json:"unhealthy"`
+	// Builds counts the cloud builds apply will run: distinct contexts,
+	// Dockerfiles and regions of the agents it deploys, without an
+	// existing build to reuse.
+	Builds int `json:"builds,omitempty"`
 }
 
 // HasChanges reports whether applying would change anything. Unmanaged
@@ -259,6 +266,13 @@ func (p *Plan) Summarize() {
 			s.NoOp++
 		}
 	}
+	builds := map[BuildKey]bool{}
+	for _, c := range p.Changes {
+		if c.Build != nil && deploys(c.Action) && c.Build.CachedBuildID == "" {
+			builds[c.Build.Key()] = true
+		}
+	}
+	s.Builds = len(builds)
 	for _, f := range p.Findings {
 		if f.Kind == KindHealth {
 			s.Unhealthy++
