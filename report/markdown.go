@@ -164,8 +164,9 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		findings.add(findingMarkdown(f, p.Config), pick(f.Severity == plan.Error, errorLabel, warningLabel))
 	}
 
-	d.sections = append(append([]*section{table}, details...), findings)
-	d.noteAfter = details[len(details)-1]
+	builds := buildsSection(p)
+	d.sections = append(append([]*section{table}, details...), builds, findings)
+	d.noteAfter = builds
 	// The budget goes to destructive changes and errors first, creates
 	// next, updates last: cut in the opposite order.
 	cutDiffs := func(a plan.Action) {
@@ -174,6 +175,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		}
 	}
 	cutDiffs(plan.Update)
+	d.cutOrder(builds, buildRowLabel)
 	cutDiffs(plan.Create)
 	d.cutOrder(findings, warningLabel)
 	d.cutOrder(table, tableRowLabel)
@@ -421,10 +423,12 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	for _, a := range r.Results {
 		table.add(resultRow(a), pick(a.Outcome == apply.Succeeded, resultLabel, failureLabel))
 	}
-	d.sections = []*section{table}
-	d.noteAfter = table
+	logs := buildLogsSection(r)
+	d.sections = []*section{table, logs}
+	d.noteAfter = logs
 	// Successes are cut first: the failures are what the reader needs.
 	d.cutOrder(table, resultLabel)
+	d.cutOrder(logs, buildLogLabel)
 	d.cutOrder(table, failureLabel)
 	d.bottom = footer(config, m)
 	return d.render()
@@ -513,6 +517,9 @@ func resultRow(a apply.AgentResult) string {
 		if a.ReadinessUnknown {
 			parts = append(parts, "readiness unknown (interrupted while waiting)")
 		}
+		if b := resultBuild(a); b != "" {
+			parts = append(parts, mdMessage(b))
+		}
 	case apply.Failed:
 		parts = append(parts, "**failed**")
 	case apply.Skipped:
@@ -529,6 +536,11 @@ func resultRow(a apply.AgentResult) string {
 	}
 	if a.Note != "" {
 		parts = append(parts, mdMessage(a.Note))
+	}
+	if b := a.Build; b != nil && a.Outcome == apply.Failed {
+		if u := mdURL(b.LogsURL); u != "" {
+			parts = append(parts, "[build log]("+u+")")
+		}
 	}
 	if a.Outcome != apply.Skipped {
 		parts = append(parts, durationText(a.Duration))

@@ -110,6 +110,10 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		}
 	}
 
+	var builds strings.Builder
+	buildsText(&builds, p)
+	bw.WriteString(builds.String())
+
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
 	}
@@ -198,6 +202,9 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 		fmt.Fprintf(bw, "%s%s  %-*s  %-7s  %s\n", pt.paint(color, status), strings.Repeat(" ", 7-len(status)),
 			width, names[i], a.Action, terminalLines(resultDetail(a), strings.Repeat(" ", 7+2+width+2+7+2)))
 	}
+	var logs strings.Builder
+	buildLogsText(&logs, r)
+	bw.WriteString(logs.String())
 	counts := countResult(r)
 	if r.Cancelled {
 		bw.WriteString("\n" + interruptedNote(counts) + "\n")
@@ -220,6 +227,9 @@ func resultDetail(a apply.AgentResult) string {
 		}
 		if a.ReadinessUnknown {
 			parts = append(parts, "readiness unknown (interrupted while waiting)")
+		}
+		if b := resultBuild(a); b != "" {
+			parts = append(parts, b)
 		}
 	case apply.Skipped:
 		parts = append(parts, "not started")
