@@ -22,8 +22,9 @@ type applyOptions struct {
 	file        string
 	planFile    string // a saved plan to apply instead of planning -f now
 	autoApprove bool
-	wait        bool
-	waitTimeout time.Duration
+	wait         bool
+	waitTimeout  time.Duration
+	buildTimeout time.Duration
 	format      string
 	summaryFile string
 	decisions   decisionFlags
@@ -32,11 +33,12 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready")
+	fs.DurationVar(&o.buildTimeout, "build-timeout", 10*time.Minute, "how long each cloud build may take, from its start; an agent whose build takes longer fails")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
@@ -56,6 +58,9 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	if o.waitTimeout <= 0 {
 		return fmt.Errorf("--wait-timeout must be positive, not %s", o.waitTimeout)
 	}
+	if o.buildTimeout <= 0 {
+		return fmt.Errorf("--build-timeout must be positive, not %s", o.buildTimeout)
+	}
 	o.planFile = fs.Arg(0)
 	if o.planFile != "" && fs.Changed("file") {
 		return errors.New("apply: give either -f FILE or a PLANFILE, not both")
@@ -72,18 +77,23 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// Read everything local before the first request.
 	var (
-		p   *plan.Plan
-		cfg *schema.Config
-		err error
+		p        *plan.Plan
+		cfg      *schema.Config
+		sources  *plan.Sources
+		contexts map[string][]byte
+		err      error
 	)
 	if o.planFile != "" {
 		if p, err = plan.ReadFile(o.planFile); err != nil {
 			if cerr := configArgument("apply", o.planFile); cerr != nil {
 				err = cerr
 			}
+		} else {
+			// The contexts it builds must still be what was planned.
+			contexts, err = plan.Repack(ctx, p, savedPlanRoot(p))
 		}
-	} else {
-		cfg, err = e.loadConfig(ctx, o.file)
+	} else if cfg, err = e.loadConfig(ctx, o.file); err == nil {
+		sources, err = e.readSources(ctx, cfg, o.decisions.base, true)
 	}
 	if err != nil {
 		return err
@@ -100,8 +110,10 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// live state it was made from.
 	if p == nil {
 		opts := o.decisions.options(e.repoPath(o.file), o.api.parallelism)
-		opts.Progress = progress.Refresh
-		p, err = plan.Make(ctx, cfg, client, opts)
+		opts.Progress, opts.Sources = progress.Refresh, sources
+		if p, err = plan.Make(ctx, cfg, client, opts); err == nil && sources != nil {
+			contexts = sources.Archives(p)
+		}
 	} else {
 		err = plan.Recheck(ctx, p, client, o.api.parallelism, progress.Refresh)
 	}
@@ -133,11 +145,13 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	}
 
 	res, err := apply.Run(ctx, client, p, apply.Options{
-		Parallelism: o.api.parallelism,
-		Wait:        o.wait,
-		WaitTimeout: o.waitTimeout,
-		Progress:    progress.Event,
-		Status:      progress.Apply,
+		Parallelism:  o.api.parallelism,
+		Wait:         o.wait,
+		WaitTimeout:  o.waitTimeout,
+		BuildTimeout: o.buildTimeout,
+		Contexts:     contexts,
+		Progress:     progress.Event,
+		Status:       progress.Apply,
 	})
 	progress.End()
 	if err != nil {
@@ -203,7 +217,8 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 
 var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
-	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents changed since it was made.",
+	about: "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or a build context it deploys changed since it was made. " +
+		"Cloud builds run first, in parallel, once per distinct context, Dockerfile and region, reusing an existing build when there is one; an agent whose build fails (or takes longer than --build-timeout) fails alone, with the build's error and the end of its log.",
 	env:     envPlanning,
 	exits: []exitDoc{
 		{0, "every change was applied, or there was nothing to change"},
