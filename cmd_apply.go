@@ -19,16 +19,16 @@ import (
 
 // applyOptions are the flags of apply.
 type applyOptions struct {
-	file        string
-	planFile    string // a saved plan to apply instead of planning -f now
-	autoApprove bool
+	file         string
+	planFile     string // a saved plan to apply instead of planning -f now
+	autoApprove  bool
 	wait         bool
 	waitTimeout  time.Duration
 	buildTimeout time.Duration
-	format      string
-	summaryFile string
-	decisions   decisionFlags
-	api         apiFlags
+	format       string
+	summaryFile  string
+	decisions    decisionFlags
+	api          apiFlags
 }
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
@@ -219,7 +219,7 @@ var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
 	about: "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or a build context it deploys changed since it was made. " +
 		"Cloud builds run first, in parallel, once per distinct context, Dockerfile and region, reusing an existing build when there is one; an agent whose build fails (or takes longer than --build-timeout) fails alone, with the build's error and the end of its log.",
-	env:     envPlanning,
+	env: envPlanning,
 	exits: []exitDoc{
 		{0, "every change was applied, or there was nothing to change"},
 		{1, "any error: invalid config, wrong flag, API failure, a change that failed or was interrupted (even one), a stale saved plan, an error in the plan (nothing is sent then), a refused confirmation"},

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
@@ -228,7 +228,6 @@ func (e *env) repoPath(path string) string {
 	}
 	return github.ConfigPathForMarker(path, root, cwd)
 }
-
 
 // annotateFindings writes the plan's preflight findings as annotations.
 // A finding's file is always the plan's config, whose repository path

@@ -171,7 +171,7 @@ var planDoc = commandDoc{
 	summary: "Show what apply would change, without changing anything.",
 	about: "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'. " +
 		"Agents built from a directory (build:) have their context packed and looked up in the cloud's build cache; with --base REF their build input, buildId and managedKeys (which the API never returns) are compared with those at that git revision, and without it they are shown as not comparable. The Action passes the pull request's base commit.",
-	env:     envPlanning,
+	env: envPlanning,
 	exits: []exitDoc{
 		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},
 		{1, "any error: invalid config, wrong flag, API failure, or an error in the plan (a preflight error, a refused replace, a guard, a target matching nothing)"},

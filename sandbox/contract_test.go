@@ -627,7 +627,10 @@ func TestContract(t *testing.T) {
 		{name: "failing build", call: build("us-west", failing, false, &failed)},
 		{name: "get build", call: getBuild(&usw)},
 		{name: "get failed build", call: getBuild(&failed)},
-		{name: "build logs", call: func(ctx context.Context, c *cloud.Client) error { _, err := c.GetBuildLogs(ctx, failed.Build.ID, 5); return err }},
+		{name: "build logs", call: func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.GetBuildLogs(ctx, failed.Build.ID, 5)
+			return err
+		}},
 		{name: "cache lookup", call: listBuilds(func() cloud.BuildQuery {
 			return cloud.BuildQuery{ContextHash: usw.ContextHash, DockerfilePath: "Dockerfile", Region: "us-west", Status: cloud.BuildStatusSuccess, Limit: 1}
 		})},
@@ -636,7 +639,10 @@ func TestContract(t *testing.T) {
 		{name: "logs of unknown build", call: rc.op("GET", "/v1/builds/123e4567-e89b-12d3-a456-426614174000/logs", nil, nil), wantStatus: 404, wantCode: notFound},
 		{name: "get build by a malformed ID", call: rc.op("GET", "/v1/builds/build-1", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "logs by a malformed ID", call: rc.op("GET", "/v1/builds/build-1/logs", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
-		{name: "logs with limit 0", call: func(ctx context.Context, c *cloud.Client) error { _, err := c.GetBuildLogs(ctx, usw.Build.ID, 0); return err }, wantStatus: 400, wantCode: bad, specRejects: true},
+		{name: "logs with limit 0", call: func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.GetBuildLogs(ctx, usw.Build.ID, 0)
+			return err
+		}, wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "list with limit 101", call: rc.op("GET", "/v1/builds?limit=101", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "list with an unknown status", call: rc.op("GET", "/v1/builds?status=done", nil, nil), wantStatus: 400, wantCode: bad, specRejects: true},
 		{name: "build from an unknown upload", call: rc.op("POST", "/v1/builds", cloud.CreateBuildRequest{UploadID: "123e4567-e89b-12d3-a456-426614174000", Region: "us-west"}, nil), wantStatus: 400, wantCode: bad},
@@ -840,7 +846,10 @@ func everyOperation(rc raw, status int, code string, specRejects bool) []contrac
 			_, err := c.CreateBuild(ctx, &cloud.CreateBuildRequest{UploadID: "123e4567-e89b-12d3-a456-426614174000", Region: "us-west"})
 			return err
 		}},
-		{"list builds", func(ctx context.Context, c *cloud.Client) error { _, err := c.ListBuilds(ctx, cloud.BuildQuery{}); return err }},
+		{"list builds", func(ctx context.Context, c *cloud.Client) error {
+			_, err := c.ListBuilds(ctx, cloud.BuildQuery{})
+			return err
+		}},
 		{"get build", func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.GetBuild(ctx, "123e4567-e89b-12d3-a456-426614174000")
 			return err
