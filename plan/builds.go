@@ -654,7 +654,7 @@ func writeOnlyFindings(cfg *schema.Config, o Options) []Finding {
 				"plan with --base REF to compare it with a revision, or use image: with the build's imageUri (GET /v1/builds/%s)", *id, *id)
 		}
 		if k := a.Spec.ManagedKeys; k != nil {
-			at("managedKeys", "managedKeys: %v: the API does not report it, so this plan cannot show a change of it; "+
+			at("managedKeys", "set to %v, which the API does not report, so this plan cannot show a change of it; "+
 				"apply sends it when it creates or updates this agent; plan with --base REF to compare it with a revision", *k)
 		}
 	}
