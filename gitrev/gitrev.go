@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -62,7 +63,9 @@ type Repo struct {
 // git runs one git command in the repository, with env added to the
 // process's environment; stdin may be nil.
 func (r Repo) git(ctx context.Context, env []string, stdin io.Reader, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-c", "core.quotepath=off"}, args...)...)
+	// Paths are names, never patterns: a directory called "a*" is that
+	// directory.
+	cmd := exec.CommandContext(ctx, "git", append([]string{"--literal-pathspecs", "-c", "core.quotepath=off"}, args...)...)
 	cmd.Dir = r.Dir
 	cmd.Stdin = stdin
 	if env != nil {
@@ -116,17 +119,16 @@ type entry struct {
 	mode, typ, oid, path string
 }
 
-// list lists the entries at or under p (a path relative to the top level,
-// '/'-separated; "." or "" for the whole tree) in commit, recursively.
-func (r Repo) list(ctx context.Context, commit, p string, recursive bool) ([]entry, error) {
+// list lists the entries at paths (relative to the top level,
+// '/'-separated; none for the top level) in commit, and with recursive
+// everything under them.
+func (r Repo) list(ctx context.Context, commit string, paths []string, recursive bool) ([]entry, error) {
 	args := []string{"ls-tree", "-z", "--full-tree"}
 	if recursive {
 		args = append(args, "-r")
 	}
-	args = append(args, commit)
-	if p != "" && p != "." {
-		args = append(args, "--", p)
-	}
+	args = append(args, commit, "--")
+	args = append(args, paths...)
 	out, err := r.git(ctx, nil, nil, args...)
 	if err != nil {
 		return nil, err
@@ -150,7 +152,7 @@ func (r Repo) list(ctx context.Context, commit, p string, recursive bool) ([]ent
 // '/'-separated) in commit, as stored, or an error wrapping ErrNotExist.
 func (r Repo) Show(ctx context.Context, commit, p string) ([]byte, error) {
 	p = path.Clean(p)
-	es, err := r.list(ctx, commit, p, false)
+	es, err := r.list(ctx, commit, []string{p}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -162,61 +164,96 @@ func (r Repo) Show(ctx context.Context, commit, p string) ([]byte, error) {
 	return nil, fmt.Errorf("%s at %s: %w", p, short(commit), ErrNotExist)
 }
 
-// Extract checks out the directory dir (relative to the top level,
-// '/'-separated; "." for the whole tree) as it is in commit, under
-// scratch, an empty directory, and returns where it is. It uses a
-// temporary index and git checkout-index, so the files are exactly those
-// a checkout of commit writes, filters applied, and the repository's own
-// index and work tree are not touched. A dir that is no directory in
-// commit is an error wrapping ErrNotExist.
+// Extract is Checkout of one directory: where it is, or an error
+// wrapping ErrNotExist when it is no directory in commit.
 func (r Repo) Extract(ctx context.Context, commit, dir, scratch string) (string, error) {
-	dir = path.Clean(dir)
-	if dir != "." {
-		// The directory itself must be a tree: a file or a link of that
-		// name is not a context.
-		es, err := r.list(ctx, commit, dir, false)
-		if err != nil {
-			return "", err
-		}
-		if len(es) != 1 || es[0].path != dir || es[0].typ != "tree" {
-			return "", fmt.Errorf("directory %s at %s: %w", dir, short(commit), ErrNotExist)
-		}
-	}
-	index := []string{"GIT_INDEX_FILE=" + filepath.Join(scratch, ".index")}
-	if _, err := r.git(ctx, index, nil, "read-tree", commit); err != nil {
-		return "", err
-	}
-	args := []string{"ls-files", "-z", "--cached"}
-	if dir != "." {
-		args = append(args, "--", dir+"/")
-	}
-	files, err := r.git(ctx, index, nil, args...)
+	got, err := r.Checkout(ctx, commit, []string{dir}, scratch)
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(scratch, "tree")
-	if err := os.Mkdir(out, 0o700); err != nil {
-		return "", err
+	p, ok := got[path.Clean(dir)]
+	if !ok {
+		return "", fmt.Errorf("directory %s at %s: %w", path.Clean(dir), short(commit), ErrNotExist)
+	}
+	return p, nil
+}
+
+// Checkout checks out the directories dirs (relative to the top level,
+// '/'-separated; "." for the whole tree) as they are in commit, under
+// scratch, an empty directory, and returns where each one is, by its
+// cleaned name. A dir that is no directory in commit (absent, a file, a
+// link) is not in the map. It uses one temporary index and one git
+// checkout-index for all of them, so the files are exactly those a
+// checkout of commit writes, filters applied, and the repository's own
+// index and work tree are not touched.
+func (r Repo) Checkout(ctx context.Context, commit string, dirs []string, scratch string) (map[string]string, error) {
+	var want []string
+	whole := false
+	for _, d := range dirs {
+		d = path.Clean(d)
+		whole = whole || d == "."
+		if d != "." && !slices.Contains(want, d) {
+			want = append(want, d)
+		}
+	}
+	found := map[string]bool{}
+	if len(want) > 0 {
+		// Each directory itself must be a tree.
+		es, err := r.list(ctx, commit, want, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if e.typ == "tree" && slices.Contains(want, e.path) {
+				found[e.path] = true
+			}
+		}
+	}
+	out := map[string]string{}
+	if !whole && len(found) == 0 {
+		return out, nil
+	}
+	index := []string{"GIT_INDEX_FILE=" + filepath.Join(scratch, ".index")}
+	if _, err := r.git(ctx, index, nil, "read-tree", commit); err != nil {
+		return nil, err
+	}
+	args := []string{"ls-files", "-z", "--cached"}
+	if !whole {
+		args = append(args, "--")
+		for d := range found {
+			args = append(args, d+"/")
+		}
+	}
+	files, err := r.git(ctx, index, nil, args...)
+	if err != nil {
+		return nil, err
+	}
+	tree := filepath.Join(scratch, "tree")
+	if err := os.Mkdir(tree, 0o700); err != nil {
+		return nil, err
 	}
 	// checkout-index skips submodules (gitlinks): their content is
 	// another repository's.
-	prefix := out + string(filepath.Separator)
+	prefix := tree + string(filepath.Separator)
 	if _, err := r.git(ctx, index, bytes.NewReader(files), "checkout-index", "-z", "--stdin", "-f", "--prefix="+prefix); err != nil {
-		return "", err
+		return nil, err
 	}
 	if err := os.Remove(filepath.Join(scratch, ".index")); err != nil {
-		return "", err
+		return nil, err
 	}
-	if dir == "." {
-		return out, nil
+	if whole {
+		out["."] = tree
 	}
-	got := filepath.Join(out, filepath.FromSlash(dir))
-	// A directory of submodules only, or of nothing git tracks, has no
-	// file to write; it is still the (empty) context.
-	if err := os.MkdirAll(got, 0o755); err != nil {
-		return "", err
+	for d := range found {
+		p := filepath.Join(tree, filepath.FromSlash(d))
+		// A directory of submodules only has no file to write; it is
+		// still the (empty) directory.
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return nil, err
+		}
+		out[d] = p
 	}
-	return got, nil
+	return out, nil
 }
 
 func short(commit string) string {

@@ -192,6 +192,31 @@ func TestFiltersApply(t *testing.T) {
 	}
 }
 
+// TestCheckoutMany checks out several directories with one index: each
+// is where the map says, a name with pattern characters is that name,
+// and a directory the commit lacks is not in the map.
+func TestCheckoutMany(t *testing.T) {
+	ctx := context.Background()
+	r := newRepo(t)
+	r.write("a/x", "a\n", 0o644)
+	r.write("a*/y", "star\n", 0o644)
+	r.write("ab/z", "ab\n", 0o644)
+	commit := r.commit("one")
+	got, err := (gitrev.Repo{Dir: r.dir}).Checkout(ctx, commit, []string{"a*", "a/", "gone"}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("Checkout = %v; want a and a*", got)
+	}
+	if diff := cmp.Diff(map[string]string{"y": "star\n"}, tree(t, got["a*"])); diff != "" {
+		t.Errorf("a* (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]string{"x": "a\n"}, tree(t, got["a"])); diff != "" {
+		t.Errorf("a (-want +got):\n%s", diff)
+	}
+}
+
 func TestMissing(t *testing.T) {
 	ctx := context.Background()
 	r := newRepo(t)

@@ -360,44 +360,75 @@ func readBase(ctx context.Context, cfg *schema.Config, configDir, root string, o
 		}
 		return nil, err
 	}
+	// The contexts to pack at base: those of agents built from a
+	// context both there and now. All are checked out at once.
 	type input struct {
-		hash string
-		err  error
+		dir, dockerfile string
+		hash            string
+		err             error
 	}
-	packed := map[string]input{}
+	inputs := map[string]*input{} // by directory and Dockerfile
+	of := map[string]*input{}     // by agent
+	var dirs []string
 	for _, a := range old.Agents {
 		b := BaseAgent{Spec: a.Spec}
-		now := packs[a.Name]
-		if a.Spec.Build != nil && a.Spec.Build.Context != nil && now != nil {
+		if a.Spec.Build != nil && a.Spec.Build.Context != nil && packs[a.Name] != nil {
 			b.Dockerfile = cmp.Or(deref(a.Spec.Build.Dockerfile), build.DefaultDockerfile)
 			dir := path.Join(path.Dir(configRel), filepath.ToSlash(*a.Spec.Build.Context))
 			key := dir + "\x00" + b.Dockerfile
-			in, done := packed[key]
-			if !done {
-				in.hash, in.err = packAt(ctx, repo, commit, dir, b.Dockerfile)
-				packed[key] = in
+			if inputs[key] == nil {
+				inputs[key] = &input{dir: dir, dockerfile: b.Dockerfile}
+				dirs = append(dirs, dir)
 			}
-			b.ContextHash, b.ContextErr = in.hash, in.err
+			of[a.Name] = inputs[key]
 		}
 		base.Agents[a.Name] = b
+	}
+	if len(inputs) == 0 {
+		return base, nil
+	}
+	scratch, err := os.MkdirTemp("", "pipecat-gitops-base-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	var inside []string
+	for _, d := range dirs {
+		if d == "." || filepath.IsLocal(filepath.FromSlash(d)) {
+			inside = append(inside, d)
+		}
+	}
+	trees, err := repo.Checkout(ctx, commit, inside, scratch)
+	if err != nil {
+		return nil, err
+	}
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, in := range inputs {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			in.hash, in.err = packAt(ctx, trees, short(commit), in.dir, in.dockerfile)
+		})
+	}
+	wg.Wait()
+	for name, in := range of {
+		b := base.Agents[name]
+		b.ContextHash, b.ContextErr = in.hash, in.err
+		base.Agents[name] = b
 	}
 	return base, nil
 }
 
-// packAt packs the directory dir (relative to the top level) as it is in
-// commit.
-func packAt(ctx context.Context, repo gitrev.Repo, commit, dir, dockerfile string) (string, error) {
-	if !filepath.IsLocal(filepath.FromSlash(dir)) && dir != "." {
-		return "", fmt.Errorf("%s is outside the repository", dir)
-	}
-	scratch, err := os.MkdirTemp("", "pipecat-gitops-base-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(scratch)
-	tree, err := repo.Extract(ctx, commit, dir, scratch)
-	if err != nil {
-		return "", err
+// packAt packs the context dir (relative to the top level) as checked
+// out in trees; at names the commit in messages.
+func packAt(ctx context.Context, trees map[string]string, at, dir, dockerfile string) (string, error) {
+	tree, ok := trees[dir]
+	if !ok {
+		if dir != "." && !filepath.IsLocal(filepath.FromSlash(dir)) {
+			return "", fmt.Errorf("%s is outside the repository", dir)
+		}
+		return "", fmt.Errorf("directory %s at %s: %w", dir, at, gitrev.ErrNotExist)
 	}
 	a, err := build.Pack(ctx, tree, build.Options{Dockerfile: dockerfile})
 	if err != nil {
