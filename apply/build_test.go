@@ -65,6 +65,7 @@ const buildConfig = `version: 1
 agents:
   one:
     build: {context: agents/shared}
+    managedKeys: true
   two:
     build: {context: agents/shared}
   europe:
@@ -76,8 +77,9 @@ agents:
 
 // TestBuildOncePerContext: agents with the same context, Dockerfile and
 // region share one build (one upload, one POST /v1/builds); another region
-// is another build; each agent is created with its build's ID, and a
-// second apply finds the builds in the cache and uploads nothing.
+// is another build; each agent is created with its build's ID (and
+// managedKeys as enableIntegratedKeysProxy), and a second apply finds the
+// builds in the cache and uploads nothing.
 func TestBuildOncePerContext(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	cfg, root := buildRepo(t, map[string]string{
@@ -122,12 +124,15 @@ func TestBuildOncePerContext(t *testing.T) {
 	if ids["one"] == "" || ids["one"] != ids["two"] || ids["europe"] == ids["one"] || ids["europe"] == "" || ids["plain"] != "" {
 		t.Errorf("build ids: %v; want one and two sharing one, europe its own, plain none", ids)
 	}
-	// Each agent runs its build.
+	// Each agent runs its build, and managed keys reached the API.
 	e.sb.Mutate(func(st *sandbox.State) error {
 		for name, id := range ids {
 			if got := st.Agents[name].Spec.BuildID; got != id {
 				t.Errorf("%s runs build %q, want %q", name, got, id)
 			}
+		}
+		if !st.Agents["one"].Spec.IntegratedKeysProxy || st.Agents["two"].Spec.IntegratedKeysProxy {
+			t.Error("managed keys: want on for one only")
 		}
 		return nil
 	})

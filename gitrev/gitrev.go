@@ -74,17 +74,20 @@ func (r Repo) git(ctx context.Context, env []string, stdin io.Reader, args ...st
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		msg := strings.TrimSpace(stderr.String())
-		if msg == "" {
-			msg = err.Error()
-		}
-		return nil, &Error{Args: args, Msg: msg, Err: err}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case !errors.As(err, &exit):
+		return nil, fmt.Errorf("run git: %w", err) // not installed, say
 	}
-	return out, nil
+	msg := strings.TrimSpace(stderr.String())
+	if msg == "" {
+		msg = err.Error()
+	}
+	return nil, &Error{Args: args, Msg: msg, Err: err}
 }
 
 // Error is a git command that failed, with git's message.
@@ -104,8 +107,11 @@ func (r Repo) Resolve(ctx context.Context, rev string) (string, error) {
 		return "", fmt.Errorf("revision %q: %w", rev, ErrNoCommit)
 	}
 	out, err := r.git(ctx, nil, nil, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
-	var ge *Error
-	if errors.As(err, &ge) {
+	// --quiet: a revision that names no commit exits 1 and says nothing;
+	// anything else (not a repository, an unsafe directory) is git's own
+	// error, with its message.
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
 		return "", fmt.Errorf("revision %s: %w", rev, ErrNoCommit)
 	}
 	if err != nil {
