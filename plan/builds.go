@@ -214,6 +214,7 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 		return nil, fmt.Errorf("build contexts: %w", err)
 	}
 	for _, j := range jobs {
+		nameContext(j.err, j.pack.Context)
 		for _, a := range j.agents {
 			if j.err != nil {
 				errs = append(errs, packError(cfg.File, a, j.err))
@@ -300,6 +301,27 @@ func packError(file string, a schema.Agent, err error) *schema.Error {
 		hint = "a build context must not reach outside itself"
 	}
 	return configError(file, a, field, hint, "%v", err)
+}
+
+// nameContext names the context in a packing error as the plan names it
+// (relative to the repository), rather than by the absolute path packed.
+func nameContext(err error, name string) {
+	var (
+		pe *build.PathError
+		se *build.SymlinkError
+		ie *build.IgnoreError
+		te *build.TooLargeError
+	)
+	switch {
+	case errors.As(err, &pe):
+		pe.Context = name
+	case errors.As(err, &se):
+		se.Context = name
+	case errors.As(err, &ie):
+		ie.Context = name
+	case errors.As(err, &te):
+		te.Context = name
+	}
 }
 
 func unwrapPath(err error) error {
@@ -433,7 +455,8 @@ func packAt(ctx context.Context, trees map[string]string, at, dir, dockerfile st
 	a, err := build.Pack(ctx, tree, build.Options{Dockerfile: dockerfile})
 	if err != nil {
 		// The error names the scratch directory; name the context instead.
-		return "", errors.New(strings.ReplaceAll(err.Error(), tree, dir))
+		nameContext(err, dir)
+		return "", err
 	}
 	return a.ContextHash, nil
 }

@@ -104,11 +104,11 @@ agents:
 		file + `:4:22: agents.absolute.build.context: /etc is an absolute path; a build context is relative to the config file`,
 		file + `:6:22: agents.missing.build.context: directory nope does not exist`,
 		file + `:8:22: agents.not-dir.build.context: file is not a directory`,
-		file + `:10:22: agents.no-dockerfile.build.context: build context ` + filepath.Join(dir, "nodocker") + `: Dockerfile: Dockerfile not found in the context`,
-		file + `:12:38: agents.wrong-dockerfile.build.dockerfile: build context ` + filepath.Join(dir, "ok") + `: prod.Dockerfile: Dockerfile not found in the context`,
+		file + `:10:22: agents.no-dockerfile.build.context: build context nodocker: Dockerfile: Dockerfile not found in the context`,
+		file + `:12:38: agents.wrong-dockerfile.build.dockerfile: build context ok: prod.Dockerfile: Dockerfile not found in the context`,
 		file + `:14:38: agents.escaping-dockerfile.build.dockerfile: ../outside/Dockerfile is not a path inside the context`,
 		file + `:16:22: agents.linked.build.context: link is outside the repository (` + dir + `)`,
-		file + `:18:22: agents.leaky.build.context: build context ` + filepath.Join(dir, "leaky") + `: passwd: symlink to /etc/passwd points outside the context; copy the file in or exclude the link in .dockerignore`,
+		file + `:18:22: agents.leaky.build.context: build context leaky: passwd: symlink to /etc/passwd points outside the context; copy the file in or exclude the link in .dockerignore`,
 	}
 	var got []string
 	for _, e := range errs {
