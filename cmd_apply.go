@@ -19,24 +19,26 @@ import (
 
 // applyOptions are the flags of apply.
 type applyOptions struct {
-	file        string
-	planFile    string // a saved plan to apply instead of planning -f now
-	autoApprove bool
-	wait        bool
-	waitTimeout time.Duration
-	format      string
-	summaryFile string
-	decisions   decisionFlags
-	api         apiFlags
+	file         string
+	planFile     string // a saved plan to apply instead of planning -f now
+	autoApprove  bool
+	wait         bool
+	waitTimeout  time.Duration
+	buildTimeout time.Duration
+	format       string
+	summaryFile  string
+	decisions    decisionFlags
+	api          apiFlags
 }
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready; it also bounds the wait for written secret sets to be ready, before agents are deployed")
+	fs.DurationVar(&o.buildTimeout, "build-timeout", 10*time.Minute, "how long each cloud build may take, from its start; an agent whose build takes longer fails")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
@@ -55,6 +57,9 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	}
 	if o.waitTimeout <= 0 {
 		return fmt.Errorf("--wait-timeout must be positive, not %s", o.waitTimeout)
+	}
+	if o.buildTimeout <= 0 {
+		return fmt.Errorf("--build-timeout must be positive, not %s", o.buildTimeout)
 	}
 	o.planFile = fs.Arg(0)
 	if o.planFile != "" && fs.Changed("file") {
@@ -84,17 +89,22 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 
 	// Read everything local before the first request.
 	var (
-		cfg *schema.Config
-		err error
+		cfg      *schema.Config
+		sources  *plan.Sources
+		contexts map[string][]byte
+		err      error
 	)
 	if o.planFile != "" {
 		if p, err = plan.ReadFile(o.planFile); err != nil {
 			if cerr := configArgument("apply", o.planFile); cerr != nil {
 				err = cerr
 			}
+		} else {
+			// The contexts it builds must still be what was planned.
+			contexts, err = plan.Repack(ctx, p, savedPlanRoot(p))
 		}
-	} else {
-		cfg, err = e.loadConfig(ctx, o.file)
+	} else if cfg, err = e.loadConfig(ctx, o.file); err == nil {
+		sources, err = e.readSources(ctx, cfg, o.decisions.base, true)
 	}
 	if err != nil {
 		return fail(err)
@@ -111,8 +121,10 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	// live state it was made from.
 	if p == nil {
 		opts := o.decisions.options(e, &o.api, e.repoPath(o.file))
-		opts.Progress = progress.Refresh
-		p, err = plan.Make(ctx, cfg, client, opts)
+		opts.Progress, opts.Sources = progress.Refresh, sources
+		if p, err = plan.Make(ctx, cfg, client, opts); err == nil && sources != nil {
+			contexts = sources.Archives(p)
+		}
 	} else {
 		err = plan.Recheck(ctx, p, client, plan.Options{Parallelism: o.api.parallelism, Progress: progress.Refresh,
 			SecretValue: e.lookup, FingerprintKey: o.api.fingerprintKey(e)})
@@ -146,11 +158,13 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	}
 
 	res, err := apply.Run(ctx, client, p, apply.Options{
-		Parallelism: o.api.parallelism,
-		Wait:        o.wait,
-		WaitTimeout: o.waitTimeout,
-		Progress:    progress.Event,
-		Status:      progress.Apply,
+		Parallelism:  o.api.parallelism,
+		Wait:         o.wait,
+		WaitTimeout:  o.waitTimeout,
+		BuildTimeout: o.buildTimeout,
+		Contexts:     contexts,
+		Progress:     progress.Event,
+		Status:       progress.Apply,
 		// The values of the plan's secret sets, read again here: a saved
 		// plan holds none.
 		SecretValue:    e.lookup,
@@ -220,8 +234,9 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 
 var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
-	about:   "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, or when the environment holds other values for a secret set than the plan was made with. Secret sets are written first; an agent is deployed once the sets it uses are ready.",
-	env:     envPlanning,
+	about: "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, when the environment holds other values for a secret set than the plan was made with, or when a build context it deploys changed. " +
+		"Secret sets are written first; an agent is deployed once the sets it uses are ready. Cloud builds run next, in parallel, once per distinct context, Dockerfile and region, reusing an existing build when there is one; an agent whose build fails (or takes longer than --build-timeout) fails alone, with the build's error and the end of its log.",
+	env: envPlanning,
 	exits: []exitDoc{
 		{0, "every change was applied, or there was nothing to change"},
 		{1, "any error: invalid config, wrong flag, API failure, a change that failed or was interrupted (even one), a stale saved plan, an error in the plan (nothing is sent then), a refused confirmation"},

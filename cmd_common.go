@@ -16,6 +16,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
@@ -152,18 +153,66 @@ func (e *env) loadOptions() schema.LoadOptions {
 func (e *env) loadConfig(ctx context.Context, path string) (*schema.Config, error) {
 	cfg, err := schema.Load(ctx, path, e.loadOptions())
 	if err != nil {
-		var list schema.Errors
-		if e.gh.enabled && errors.As(err, &list) {
-			// Every error is in the one file loaded: resolve its path once.
-			file := e.repoPath(path)
-			for _, v := range list {
-				e.annotate(github.Annotation{Level: "error", File: file, Line: v.Line, Col: v.Col,
-					Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
-			}
-		}
+		e.annotateConfigErrors(path, err)
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// annotateConfigErrors writes the located errors of the config at path
+// as annotations, inside GitHub Actions.
+func (e *env) annotateConfigErrors(path string, err error) {
+	var list schema.Errors
+	if e.gh.enabled && errors.As(err, &list) {
+		// Every error is in the one file loaded: resolve its path once.
+		file := e.repoPath(path)
+		for _, v := range list {
+			e.annotate(github.Annotation{Level: "error", File: file, Line: v.Line, Col: v.Col,
+				Title: "pipecat.yaml", Message: v.Path + ": " + v.Msg})
+		}
+	}
+}
+
+// readSources packs the build contexts of cfg and reads the base
+// revision, when the config has build agents or a base is asked for; nil
+// otherwise. Build contexts must be inside the git repository of the
+// config (or its directory, without one). keep keeps the archives for
+// apply to upload.
+func (e *env) readSources(ctx context.Context, cfg *schema.Config, base string, keep bool) (*plan.Sources, error) {
+	builds := false
+	for _, a := range cfg.Agents {
+		builds = builds || a.Spec.Build != nil
+	}
+	if !builds && base == "" {
+		return nil, nil
+	}
+	dir, err := filepath.Abs(filepath.Dir(cfg.File))
+	if err != nil {
+		return nil, err
+	}
+	root := gitrev.TopLevel(dir)
+	if root == "" {
+		root = dir
+	}
+	s, err := plan.ReadSources(ctx, cfg, plan.SourceOptions{Root: root, Base: base, Load: e.loadOptions(), KeepArchives: keep})
+	if err != nil {
+		e.annotateConfigErrors(cfg.File, err)
+		return nil, err
+	}
+	return s, nil
+}
+
+// savedPlanRoot is where the build contexts of a saved plan are: the git
+// repository apply runs in, or, without one, the directory of the plan's
+// config as the plan names it.
+func savedPlanRoot(p *plan.Plan) string {
+	cwd, err := os.Getwd()
+	if err == nil {
+		if root := gitrev.TopLevel(cwd); root != "" {
+			return root
+		}
+	}
+	return filepath.Dir(filepath.FromSlash(p.Config))
 }
 
 func (e *env) annotate(a github.Annotation) {
@@ -185,21 +234,9 @@ func (e *env) repoPath(path string) string {
 	}
 	root := e.gh.workspace
 	if root == "" {
-		root = gitTopLevel(cwd)
+		root = gitrev.TopLevel(cwd)
 	}
 	return github.ConfigPathForMarker(path, root, cwd)
-}
-
-// gitTopLevel finds the nearest directory at or above dir holding .git.
-func gitTopLevel(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 // annotateFindings writes the plan's preflight findings as annotations.

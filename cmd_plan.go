@@ -33,30 +33,32 @@ type decisionFlags struct {
 	redeployBuilds         bool
 	updateImagePullSecrets bool
 	targets                []string
+	base                   string
 }
 
 func (f *decisionFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "plan the replacement (delete, then create) of agents whose region changes; without it such a change is an error")
-	fs.BoolVar(&f.redeployBuilds, "redeploy-builds", false, "plan an update of every buildId agent, also unchanged ones (the API cannot tell which build runs)")
+	fs.BoolVar(&f.redeployBuilds, "redeploy-builds", false, "plan an update of every agent deployed from a build (build or buildId), also unchanged ones (the API cannot tell which build runs)")
 	fs.BoolVar(&f.updateImagePullSecrets, "update-image-pull-secrets", false, "plan sending the credentials of every declared image pull secret set again (the API cannot return them, so no plan sees them change)")
 	fs.StringArrayVar(&f.targets, "target", nil, "limit the plan to this agent name or glob (repeatable); prune considers only those")
+	fs.StringVar(&f.base, "base", "", "compare build, buildId and managedKeys, which the API never returns, with the config and build contexts at this git `REF` (what its apply deployed)")
 }
 
 // decisionFlagNames are the flags decisionFlags registers.
-var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "update-image-pull-secrets", "target"}
+var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "update-image-pull-secrets", "target", "base"}
 
 // options are the plan options of the flags. The values of declared
 // secret sets are read from the environment, and their fingerprints are
 // keyed with the API key the command uses.
 func (f decisionFlags) options(e *env, api *apiFlags, config string) plan.Options {
 	return plan.Options{Config: config, Parallelism: api.parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds,
-		UpdateImagePullSecrets: f.updateImagePullSecrets, Targets: f.targets,
+		UpdateImagePullSecrets: f.updateImagePullSecrets, Targets: f.targets, Base: f.base,
 		SecretValue: e.lookup, FingerprintKey: api.fingerprintKey(e)}
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var o planOptions
-	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--parallelism N]")
+	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--parallelism N]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file")
 	fs.StringVar(&o.out, "out", "", "save the plan (JSON, with live-state fingerprints) for apply")
 	fs.StringVar(&o.format, "format", "text", "output format: text, markdown or json")
@@ -119,6 +121,10 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	sources, err := e.readSources(ctx, cfg, o.decisions.base, false)
+	if err != nil {
+		return nil, err
+	}
 	progress := e.progress()
 	defer progress.Stop()
 	client, closeAPI, err := e.connect(&o.api, progress)
@@ -127,7 +133,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	}
 	defer closeAPI()
 	opts := o.decisions.options(e, &o.api, e.repoPath(o.file))
-	opts.Progress = progress.Refresh
+	opts.Progress, opts.Sources = progress.Refresh, sources
 	p, err := plan.Make(ctx, cfg, client, opts)
 	progress.End()
 	if err != nil {
@@ -170,8 +176,9 @@ func plural(n int, noun string) string {
 
 var planDoc = commandDoc{
 	summary: "Show what apply would change, without changing anything.",
-	about:   "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. Each declared secret set too: its keys by name, and whether its values changed (read from the environment, never shown). With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'.",
-	env:     envPlanning,
+	about: "Each agent is a create, update, replace, delete or no-op; only the fields the file sets are compared. Each declared secret set too: its keys by name, and whether its values changed (read from the environment, never shown). With --out the plan is saved for 'pipecat-gitops apply PLANFILE' and 'pipecat-gitops show PLANFILE'. " +
+		"Agents built from a directory (build:) have their context packed and looked up in the cloud's build cache; with --base REF their build input, buildId and managedKeys (which the API never returns) are compared with those at that git revision, and without it they are shown as not comparable. The Action passes the pull request's base commit.",
+	env: envPlanning,
 	exits: []exitDoc{
 		{0, "the plan was made, with or without changes (see --detailed-exitcode)"},
 		{1, "any error: invalid config, wrong flag, API failure, or an error in the plan (a preflight error, a refused replace, a guard, a target matching nothing)"},

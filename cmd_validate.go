@@ -26,6 +26,11 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		return withHint(fmt.Errorf("validate: unexpected argument %q", fs.Arg(0)), "use -f FILE to name the config file")
 	}
 	cfg, err := e.loadConfig(ctx, *file)
+	if err == nil {
+		// Build contexts are part of the config: a missing one is an
+		// error at its line here too.
+		_, err = e.readSources(ctx, cfg, "", false)
+	}
 	if err != nil {
 		err = loadHint(err)
 		e.reportFailure("validate", e.repoPath(*file), "", err)
@@ -52,7 +57,7 @@ func loadHint(err error) error {
 
 var validateDoc = commandDoc{
 	summary: "Check pipecat.yaml against its schema and rules; no API calls.",
-	about:   "Every error is printed at once, as FILE:LINE:COL: PATH: MESSAGE, with a hint where one helps.",
+	about:   "Every error is printed at once, as FILE:LINE:COL: PATH: MESSAGE, with a hint where one helps. The build contexts of agents built from a directory are packed too, so a missing context or Dockerfile is one of those errors.",
 	env: []envDoc{
 		envConfig,
 		{"GITHUB_ACTIONS", "\"true\": also write each error as an annotation on the file, and the result to the job summary ($GITHUB_STEP_SUMMARY)"},

@@ -7,7 +7,12 @@
 // findings or changes the plan's options refused) before sending anything.
 //
 // A run has stages, each with at most Options.Parallelism requests in
-// flight: send the creates, updates and replaces; with Options.Wait, poll
+// flight: run the cloud builds of the agents built from a context (one
+// per distinct context hash, Dockerfile and region; an existing
+// successful build is reused without an upload; an agent whose build
+// fails fails alone, with the build's error and the end of its log, and
+// is not sent); send the creates, updates and replaces, a build agent's
+// with the buildId of its build; with Options.Wait, poll
 // every one of them until it is ready (a wait holds no slot between polls,
 // so N agents take about the slowest readiness plus the sending, whatever
 // N); send the deletes; and check every changed agent still holds what
@@ -40,6 +45,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // API is the part of the cloud client apply needs.
@@ -54,6 +60,13 @@ type API interface {
 	PutSecretSet(ctx context.Context, name string, req *cloud.SecretSetRequest) (*cloud.SecretSetAccepted, error)
 	DeleteSecretSet(ctx context.Context, name string) error
 	DeleteSecretKey(ctx context.Context, name, key string) error
+	// The build API, for agents built from a context.
+	ListBuilds(ctx context.Context, q cloud.BuildQuery) ([]cloud.Build, error)
+	UploadURL(ctx context.Context, region string) (*cloud.UploadURLResponse, error)
+	Upload(ctx context.Context, u *cloud.UploadURLResponse, data []byte) error
+	CreateBuild(ctx context.Context, req *cloud.CreateBuildRequest) (*cloud.CreateBuildResponse, error)
+	GetBuild(ctx context.Context, id string) (*cloud.Build, error)
+	GetBuildLogs(ctx context.Context, id string, limit int) ([]string, error)
 }
 
 // Options tune a run. The zero value applies with parallelism 8 and does
@@ -78,21 +91,33 @@ type Options struct {
 	// their fingerprints, as plan.Options does.
 	SecretValue    func(name string) (string, bool)
 	FingerprintKey string
+	// BuildTimeout bounds each cloud build, from its start to its end;
+	// < 1 means 10m.
+	BuildTimeout time.Duration
+	// Contexts holds, by context hash, the archive to upload for each
+	// build the plan needs (plan.Sources.Archives, or plan.Repack for a
+	// saved plan).
+	Contexts map[string][]byte
 }
 
-// Event is one change of state of one agent or secret set, for progress
-// display.
+// Event is one change of state of one agent, secret set or cloud build,
+// for progress display.
 type Event struct {
-	// Agent names the agent, or the set as "secret set NAME".
+	// Agent names the agent; a set as "secret set NAME"; for a build, the
+	// agents it is for, joined with ", ".
 	Agent  string
 	Action plan.Action
-	State  string // "creating", "updating", "deleting", "waiting", "done", "failed", "unknown"
+	State  string // "creating", "updating", "deleting", "waiting", "uploading", "building", "done", "failed", "unknown"
 	Detail string
+	// Build names the build of a build's event: its context and hash,
+	// "agents/bot (a1b2c3d4)"; empty for an agent's event.
+	Build string
 }
 
 // Stages of a run, in order. Empty stages are not announced. The secret
 // set stages (secretsets.go) come first and last.
 const (
+	StageBuilding  = "building"  // cloud builds of the agents built from a context
 	StageApplying  = "applying"  // sending creates, updates and replaces
 	StageWaiting   = "waiting"   // --wait: polling until ready
 	StageDeleting  = "deleting"  // sending deletes
@@ -107,6 +132,9 @@ type Status struct {
 	Done, Total, Failed int
 	// Deadline is when StageWaiting gives up; zero for other stages.
 	Deadline time.Time
+	// Started is when StageBuilding began (its elapsed time is shown);
+	// zero for other stages.
+	Started time.Time
 }
 
 // Run applies p and returns what happened to each change. Cancelling ctx
@@ -126,10 +154,13 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 	if o.PollInterval < 1 {
 		o.PollInterval = 250 * time.Millisecond
 	}
+	if o.BuildTimeout < 1 {
+		o.BuildTimeout = 10 * time.Minute
+	}
 	r := &runner{api: api, o: o}
 	var first, deletes []*item
 	for _, c := range p.Changes {
-		it := &item{c: c, res: AgentResult{Agent: c.Agent, Action: c.Action}}
+		it := &item{c: c, spec: c.Desired, res: AgentResult{Agent: c.Agent, Action: c.Action}}
 		switch c.Action {
 		case plan.Delete:
 			deletes = append(deletes, it)
@@ -138,9 +169,10 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 		}
 	}
 	// Secret sets first: an agent binding a set that is not ready is
-	// refused, and one redeployed for new values must find them.
+	// refused, and one redeployed for new values must find them. Then
+	// the builds; an agent whose build failed is not sent either.
 	sets, setDeletes := r.secretSets(ctx, p, first)
-	send := r.blockOnSets(first, sets)
+	send := r.blockOnSets(r.builds(ctx, first), sets)
 	r.send(ctx, StageApplying, send)
 	if o.Wait {
 		r.waitReady(ctx, send)
@@ -166,7 +198,9 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 // item is one change on its way through the stages. Stages run one after
 // the other and touch an item from one goroutine at a time.
 type item struct {
-	c     plan.Change
+	c plan.Change
+	// spec is what is sent: c.Desired, with the buildId of its build.
+	spec  *schema.Spec
 	res   AgentResult
 	start time.Time
 	// sent: every request of the change succeeded.
@@ -341,10 +375,10 @@ func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, s
 	switch c.Action {
 	case plan.Create:
 		r.event(c, "creating", "")
-		return r.create(ctx, c)
+		return r.create(ctx, c.Agent, it.spec)
 	case plan.Update:
 		r.event(c, "updating", "")
-		req := plan.UpdateRequest(c.Desired)
+		req := plan.UpdateRequest(it.spec)
 		// New values of its secret set reach the agent only in a new
 		// deployment.
 		req.ForceRedeploy = c.RestartFor != ""
@@ -360,7 +394,7 @@ func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, s
 		}
 		it.deleted = true
 		r.event(c, "creating", "replace: create")
-		d, note, err := r.create(ctx, c)
+		d, note, err := r.create(ctx, c.Agent, it.spec)
 		if err != nil {
 			return nil, note, fmt.Errorf("replace %s: deleted, but create: %w", c.Agent, err)
 		}
@@ -381,25 +415,27 @@ func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, s
 // try's response was lost or someone raced us: read the agent back and
 // finish as a no-op or an update, so a retried create never fails on its
 // own success.
-func (r *runner) create(ctx context.Context, c plan.Change) (*cloud.ServiceDetails, string, error) {
-	d, err := r.api.CreateAgent(ctx, plan.CreateRequest(c.Agent, c.Desired))
+func (r *runner) create(ctx context.Context, name string, spec *schema.Spec) (*cloud.ServiceDetails, string, error) {
+	d, err := r.api.CreateAgent(ctx, plan.CreateRequest(name, spec))
 	if err == nil || !cloud.IsAlreadyExists(err) {
 		return d, "", err
 	}
-	d, err = r.api.GetAgent(ctx, c.Agent)
+	d, err = r.api.GetAgent(ctx, name)
 	if err != nil {
-		return nil, "", fmt.Errorf("create %s: it already exists, and reading it back: %w", c.Agent, err)
+		return nil, "", fmt.Errorf("create %s: it already exists, and reading it back: %w", name, err)
 	}
-	if c.Desired.Region != nil && d.Region != *c.Desired.Region {
-		return nil, "", fmt.Errorf("create %s: an agent of that name already exists in region %s", c.Agent, d.Region)
+	if spec.Region != nil && d.Region != *spec.Region {
+		return nil, "", fmt.Errorf("create %s: an agent of that name already exists in region %s", name, d.Region)
 	}
-	changed := plan.DiffLive(c.Desired, d)
-	if len(changed) == 0 && c.Desired.BuildID == nil {
+	// Write-only fields (a build, managed keys) cannot be read back:
+	// send them.
+	changed := plan.DiffLive(spec, d)
+	if len(changed) == 0 && !plan.HasWriteOnly(spec) {
 		return d, "already existed with the desired spec", nil
 	}
-	d, err = r.api.UpdateAgent(ctx, c.Agent, plan.UpdateRequest(c.Desired))
+	d, err = r.api.UpdateAgent(ctx, name, plan.UpdateRequest(spec))
 	if err != nil {
-		return nil, "", fmt.Errorf("create %s: it already exists, and updating it: %w", c.Agent, err)
+		return nil, "", fmt.Errorf("create %s: it already exists, and updating it: %w", name, err)
 	}
 	return d, "already existed; updated to the desired spec", nil
 }

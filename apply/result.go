@@ -49,7 +49,29 @@ const (
 	// CodeSecretSetNotReady: an agent was not sent because a secret set
 	// it needs from this run failed or is not ready.
 	CodeSecretSetNotReady = "SECRET_SET_NOT_READY"
+	// CodeBuildFailed: the agent's cloud build failed or did not end in
+	// time; the agent was not sent.
+	CodeBuildFailed = "BUILD_FAILED"
 )
+
+// BuildResult is what happened to the cloud build of an agent built from
+// a context; agents sharing a build carry the same.
+type BuildResult struct {
+	// ID is the build's; empty when none was made (an upload failed).
+	ID          string `json:"id,omitempty"`
+	ContextHash string `json:"context_hash"`
+	// Status is the build's last known status: success, failed, timeout,
+	// or pending or building when it did not end in time.
+	Status string `json:"status,omitempty"`
+	// Cached is set when an existing successful build was reused.
+	Cached  bool   `json:"cached,omitempty"`
+	LogsURL string `json:"logs_url,omitempty"`
+	// ErrorMessage is the build's, and Logs the last lines of its log,
+	// when it failed.
+	ErrorMessage string        `json:"error_message,omitempty"`
+	Logs         []string      `json:"logs,omitempty"`
+	Duration     time.Duration `json:"duration_ns"`
+}
 
 // UnknownMessage is the error of an Unknown outcome.
 const UnknownMessage = "may have been applied; run plan"
@@ -74,6 +96,8 @@ type AgentResult struct {
 	// interrupted while --wait waited for it: it succeeded, but whether
 	// it became ready is not known.
 	ReadinessUnknown bool `json:"readiness_unknown,omitempty"`
+	// Build is the agent's cloud build, for an agent built from a context.
+	Build *BuildResult `json:"build,omitempty"`
 }
 
 // SecretSetResult is what happened to one secret set's change. It names

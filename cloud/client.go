@@ -1,5 +1,7 @@
 // Package cloud is a client for the Pipecat Cloud private REST API (/v1):
-// agents, secret sets and regions, as design section 2 lists them.
+// agents, secret sets and regions, as design section 2 lists them, and
+// cloud builds (builds.go), whose contexts are uploaded to the storage URL
+// the API hands out, never with the API key.
 //
 // Contract:
 //   - Requests and responses have different shapes (a create says
@@ -125,6 +127,9 @@ type Client struct {
 	userAgent string
 	redactor  *httpcore.Redactor
 	core      *httpcore.Client
+	// upload sends build contexts to the storage an upload URL names:
+	// the same rules, a longer timeout, storage errors, no API key.
+	upload *httpcore.Client
 }
 
 // New returns a client for opts. It fails if the base URL is not acceptable
@@ -167,6 +172,11 @@ func New(opts Options) (*Client, error) {
 	if opts.Logger != nil {
 		c.core.OnAttempt = func(a httpcore.Attempt) { opts.Logger(RequestLog(a)) }
 	}
+	c.upload = &httpcore.Client{
+		HTTP: c.core.HTTP, Policy: c.core.Policy, Classify: c.classifyUpload,
+		OnAttempt: c.core.OnAttempt, OnRetry: c.core.OnRetry, Limiter: c.core.Limiter,
+	}
+	c.upload.Policy.RequestTimeout = max(c.upload.Policy.RequestTimeout, uploadTimeout)
 	return c, nil
 }
 

@@ -34,6 +34,9 @@ type CreateServiceRequest struct {
 	// EnableKrisp is the legacy Krisp switch. The API accepts it although no
 	// request schema in the spec lists it (see the contract test allowlist).
 	EnableKrisp *bool `json:"enableKrisp,omitempty"`
+	// EnableIntegratedKeysProxy turns managed keys on or off. The official
+	// deploy action sends it (enable-managed-keys); the spec omits it.
+	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy,omitempty"`
 }
 
 // UpdateServiceRequest is the body of POST /v1/agents/{name}. The spec has
@@ -51,6 +54,8 @@ type UpdateServiceRequest struct {
 	ForceRedeploy      bool                `json:"forceRedeploy,omitempty"`
 	MaxSessionDuration *int                `json:"maxSessionDuration,omitempty"`
 	EnableKrisp        *bool               `json:"enableKrisp,omitempty"`
+	// EnableIntegratedKeysProxy: see CreateServiceRequest.
+	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy,omitempty"`
 }
 
 // ReplicaScaling is the autoScaling object of responses.
@@ -335,6 +340,18 @@ type Build struct {
 // GetBuildResponse is the body of GET /v1/builds/{buildId}.
 type GetBuildResponse struct {
 	Build *Build `json:"build,omitempty"`
+}
+
+// BuildQuery filters GET /v1/builds; zero fields are not sent.
+// DockerfilePath is not in the spec; the official deploy action sends it
+// for its cache lookup.
+type BuildQuery struct {
+	ContextHash    string
+	DockerfilePath string
+	Region         string
+	Status         string
+	Limit          int
+	Offset         int
 }
 
 // GetBuildLogsResponse is the body of GET /v1/builds/{buildId}/logs.

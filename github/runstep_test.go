@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,20 +15,80 @@ import (
 // runs, and that the plan's decisions reach plan and apply alike.
 func TestActionRunStep(t *testing.T) {
 	step := actionStep(t, "Run pipecat-gitops")
+	// A repository with two commits, and a shallow clone of it that has
+	// only the second: the base of a pull request must be fetched there.
+	origin := t.TempDir()
+	gitIn(t, origin, "init", "-q")
+	gitIn(t, origin, "commit", "-q", "--allow-empty", "-m", "one")
+	first := gitIn(t, origin, "rev-parse", "HEAD")
+	gitIn(t, origin, "commit", "-q", "--allow-empty", "-m", "two")
+	second := gitIn(t, origin, "rev-parse", "HEAD")
+	// GitHub serves any commit by id; a local repository must be told to.
+	gitIn(t, origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+	shallow := func(t *testing.T) string {
+		dir := t.TempDir()
+		gitIn(t, dir, "clone", "-q", "--depth=1", "file://"+origin, ".")
+		if exec.Command("git", "-C", dir, "cat-file", "-e", first+"^{commit}").Run() == nil {
+			t.Fatal("the shallow clone has the first commit")
+		}
+		return dir
+	}
+	const zeros = "0000000000000000000000000000000000000000"
 	tests := []struct {
 		name     string
 		event    string
 		inputs   map[string]string
-		wantArgs string // "" when the step must fail before running the binary
-		wantOut  string // a line the step must print
+		workdir  func(t *testing.T) string // default: an empty directory
+		wantArgs string                    // "" when the step must fail before running the binary
+		wantOut  string                    // a line the step must print
+		check    func(t *testing.T, workdir string)
 	}{
+		{
+			name: "a pull request is compared with its base commit", event: "pull_request", workdir: shallow,
+			inputs:   map[string]string{"github.event.pull_request.base.sha": second},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --base " + second + " --out DIR/plan.json --format text",
+		},
+		{
+			name: "a base a shallow checkout lacks is fetched", event: "pull_request", workdir: shallow,
+			inputs:   map[string]string{"github.event.pull_request.base.sha": first},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --base " + first + " --out DIR/plan.json --format text",
+			check: func(t *testing.T, dir string) {
+				gitIn(t, dir, "cat-file", "-e", first+"^{commit}")
+			},
+		},
+		{
+			name: "a base that cannot be fetched is a warning, not a failure", event: "pull_request",
+			inputs:   map[string]string{"github.event.pull_request.base.sha": first},
+			wantOut:  "::warning title=pipecat-gitops::could not fetch the base commit; build inputs will not be compared with it",
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --base " + first + " --out DIR/plan.json --format text",
+		},
+		{
+			name: "a push is compared with the commit before it", event: "push", workdir: shallow,
+			inputs:   map[string]string{"github.event.before": second},
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --base " + second + " --auto-approve --build-timeout 10m",
+		},
+		{
+			name: "the push that creates a branch has no base", event: "push",
+			inputs:   map[string]string{"github.event.before": zeros},
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --auto-approve --build-timeout 10m",
+		},
+		{
+			name: "the base input wins", event: "pull_request", workdir: shallow,
+			inputs:   map[string]string{"inputs.base": second, "github.event.pull_request.base.sha": first},
+			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --base " + second + " --out DIR/plan.json --format text",
+		},
+		{
+			name: "a saved plan carries its own base", event: "push",
+			inputs:   map[string]string{"inputs.plan-file": "reviewed/plan.json", "github.event.before": second, "inputs.build-timeout": "30m"},
+			wantArgs: "apply reviewed/plan.json --parallelism 8 --summary-file DIR/summary.md --auto-approve --build-timeout 30m",
+		},
 		{
 			name: "auto plans a pull request", event: "pull_request",
 			wantArgs: "plan -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --out DIR/plan.json --format text",
 		},
 		{
 			name: "auto applies a push, waiting", event: "push", inputs: map[string]string{"inputs.wait": "true"},
-			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --auto-approve --wait --wait-timeout 5m",
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --auto-approve --build-timeout 10m --wait --wait-timeout 5m",
 		},
 		{
 			name: "decisions go to plan too", event: "pull_request",
@@ -37,12 +98,12 @@ func TestActionRunStep(t *testing.T) {
 		{
 			name: "and to apply", event: "push",
 			inputs:   map[string]string{"inputs.allow-replace": "true", "inputs.redeploy-builds": "true", "inputs.update-image-pull-secrets": "true"},
-			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --update-image-pull-secrets --auto-approve",
+			wantArgs: "apply -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --allow-replace --redeploy-builds --update-image-pull-secrets --auto-approve --build-timeout 10m",
 		},
 		{
 			name: "apply of a saved plan takes no decision flags", event: "push",
 			inputs:   map[string]string{"inputs.plan-file": "reviewed/plan.json", "inputs.allow-replace": "true", "inputs.update-image-pull-secrets": "true"},
-			wantArgs: "apply reviewed/plan.json --parallelism 8 --summary-file DIR/summary.md --auto-approve",
+			wantArgs: "apply reviewed/plan.json --parallelism 8 --summary-file DIR/summary.md --auto-approve --build-timeout 10m",
 		},
 		{
 			name: "auto refuses pull_request_target with the reason", event: "pull_request_target",
@@ -66,10 +127,15 @@ func TestActionRunStep(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(temp, "pipecat-gitops"), []byte(stub), 0o755); err != nil {
 				t.Fatal(err)
 			}
+			workdir := t.TempDir()
+			if tt.workdir != nil {
+				workdir = tt.workdir(t)
+			}
 			values := map[string]string{
-				"inputs.working-directory": t.TempDir(), "inputs.api-key": "pk_test", "inputs.command": "auto",
+				"inputs.working-directory": workdir, "inputs.api-key": "pk_test", "inputs.command": "auto",
 				"inputs.config": "pipecat.yaml", "inputs.api-url": "", "inputs.parallelism": "8", "inputs.wait": "false",
 				"inputs.wait-timeout": "5m", "inputs.allow-replace": "false", "inputs.redeploy-builds": "false", "inputs.update-image-pull-secrets": "false", "inputs.plan-file": "",
+				"inputs.base": "", "inputs.build-timeout": "10m", "github.event.pull_request.base.sha": "", "github.event.before": "",
 			}
 			for k, v := range tt.inputs {
 				values[k] = v
@@ -96,8 +162,28 @@ func TestActionRunStep(t *testing.T) {
 			if diff := cmp.Diff(tt.wantArgs, got); diff != "" {
 				t.Errorf("binary arguments (-want +got):\n%s", diff)
 			}
+			if tt.check != nil {
+				tt.check(t, workdir)
+			}
 		})
 	}
+}
+
+// gitIn runs git in dir with a fixed identity and returns its output.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // TestActionCommentStep runs action.yml's "Comment on the pull request"

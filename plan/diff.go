@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -27,6 +28,10 @@ type Live struct {
 	// for every declared set of type secret that exists, and for every
 	// live one when prune.secretSets is on.
 	SecretKeys map[string]*cloud.SecretSetDetails
+	// CachedBuilds maps each build the plan needs to the successful
+	// build found for it (LookupBuilds); BuildsErr says a lookup failed.
+	CachedBuilds map[BuildKey]string
+	BuildsErr    error
 }
 
 // Reasons of changes that are decisions rather than field differences.
@@ -49,7 +54,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 		declared[a.Name] = true
 		if o.targeted(a.Name) {
 			agents = append(agents, a)
-			p.Changes = append(p.Changes, diffAgent(a, live.Details[a.Name], o))
+			p.Changes = append(p.Changes, diffAgent(a, live, o))
 		}
 	}
 	for _, item := range live.Agents {
@@ -74,6 +79,11 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	restarts(cfg, p.Changes, p.SecretSets, live)
 	p.Findings = append(p.Findings, setFindings...)
 	p.Findings = append(p.Findings, setRefusals(cfg, p.SecretSets, p.Changes, live, o)...)
+	p.Findings = append(p.Findings, writeOnlyFindings(&scoped, o)...)
+	if live.BuildsErr != nil {
+		p.Findings = append(p.Findings, Finding{Severity: Warning, Message: fmt.Sprintf(
+			"the build cache could not be read, so this plan does not say which builds exist (apply looks again): %v", live.BuildsErr)})
+	}
 	if len(o.Targets) > 0 {
 		p.Target, p.Findings = target(cfg, live, o, p.Findings)
 	}
@@ -81,9 +91,12 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	return p
 }
 
-func diffAgent(a schema.Agent, d *cloud.ServiceDetails, o Options) Change {
+func diffAgent(a schema.Agent, l *Live, o Options) Change {
+	d := l.Details[a.Name]
 	desired := a.Spec.Clone()
 	c := Change{Agent: a.Name, Desired: desired, Line: a.Pos.Line, Fingerprint: Fingerprint(desired, d)}
+	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d), o.Sources, l.CachedBuilds)
+	c.Build = bp
 	if d == nil {
 		c.Action = Create
 		for _, f := range desired.Fields() {
@@ -92,14 +105,20 @@ func diffAgent(a schema.Agent, d *cloud.ServiceDetails, o Options) Change {
 		return c
 	}
 	c.Fields = DiffLive(desired, d)
+	for _, f := range woFields {
+		// The live agent's plain image may have told already.
+		if !slices.ContainsFunc(c.Fields, func(g FieldChange) bool { return g.Path == f.Path }) {
+			c.Fields = append(c.Fields, f)
+		}
+	}
 	live := LiveSpec(d)
 	switch {
 	case desired.Region != nil && live.Region != nil && *desired.Region != *live.Region:
 		c.Action = Replace
 		c.Reason = fmt.Sprintf("region %s -> %s cannot change in place", *live.Region, *desired.Region)
-	case len(c.Fields) > 0:
-		c.Action = Update
-	case o.RedeployBuilds && desired.BuildID != nil:
+	case len(c.Fields) > 0 || buildReason != "":
+		c.Action, c.Reason = Update, buildReason
+	case o.RedeployBuilds && (desired.BuildID != nil || desired.Build != nil):
 		// The API cannot say which build runs; the user asked to send it.
 		c.Action, c.Reason = Update, ReasonRedeployBuild
 	default:
@@ -126,8 +145,13 @@ func DiffLive(desired *schema.Spec, d *cloud.ServiceDetails) []FieldChange {
 	// A build can be diffed only one way: an agent that runs a plain image
 	// (not redacted) while the config names a build is certainly not
 	// running that build.
-	if desired.BuildID != nil && !ImageRedacted(live.Image) {
-		out = append(out, FieldChange{Path: "buildId", Before: nil, After: *desired.BuildID})
+	if !ImageRedacted(live.Image) {
+		switch {
+		case desired.BuildID != nil:
+			out = append(out, FieldChange{Path: "buildId", Before: nil, After: *desired.BuildID})
+		case desired.Build != nil && desired.Build.Context != nil:
+			out = append(out, FieldChange{Path: "build.context", Before: nil, After: *desired.Build.Context})
+		}
 	}
 	return out
 }

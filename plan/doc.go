@@ -15,6 +15,14 @@
 // The resulting Plan is plain data; package report renders it and package
 // apply executes it, and neither decides anything the plan did not say.
 //
+// Agents built from a directory of the repository (build:) need more than
+// the API: ReadSources packs their contexts and, with a base revision
+// (--base), reads the config and the contexts at that revision through
+// git; Make then looks each build up in the cloud's build cache. The
+// write-only inputs (build, buildId, managedKeys), which the API never
+// returns, are compared with the same agent's at the base revision, and
+// without one are shown but never counted as a change (builds.go).
+//
 // A saved plan carries, per agent, a fingerprint of the live state it was
 // computed against; Recheck refuses a plan whose fingerprints no longer
 // match, so apply never acts on a state nobody reviewed.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -18,7 +19,33 @@ const maxPlanFile = 64 << 20
 var (
 	fingerprint        = regexp.MustCompile(`^(absent|sha256:[0-9a-f]{64})$`)
 	valuesCheckPattern = regexp.MustCompile(`^hmac-sha256:[0-9a-f]{64}$`)
+	contextHash        = regexp.MustCompile(`^[0-9a-f]{16}$`)
 )
+
+// checkBuildPlan says what is wrong with the build of a saved change: a
+// build agent that deploys needs one, and its paths must stay inside the
+// repository, since apply packs them again.
+func checkBuildPlan(c Change) string {
+	wantsBuild := c.Desired != nil && c.Desired.Build != nil
+	b := c.Build
+	switch {
+	case b == nil && wantsBuild && deploys(c.Action):
+		return "missing for an agent built from a context"
+	case b == nil:
+		return ""
+	case !wantsBuild:
+		return "present, but the desired spec has no build"
+	case !contextHash.MatchString(b.ContextHash):
+		return fmt.Sprintf("invalid context hash %q", b.ContextHash)
+	case b.Context != "." && !filepath.IsLocal(filepath.FromSlash(b.Context)):
+		return fmt.Sprintf("context %q is not a path inside the repository", b.Context)
+	case !filepath.IsLocal(filepath.FromSlash(b.Dockerfile)):
+		return fmt.Sprintf("Dockerfile %q is not a path inside the context", b.Dockerfile)
+	case b.Region == "":
+		return "no region"
+	}
+	return ""
+}
 
 // ReadFile reads a saved plan (the --format json document written by plan
 // --out) and validates it, so a hand-edited or truncated file is refused
@@ -82,6 +109,9 @@ func Decode(data []byte) (*Plan, error) {
 			for _, msg := range schema.ValidateSpec(c.Desired) {
 				problems = append(problems, fmt.Sprintf("%s: desired: %s", at, msg))
 			}
+		}
+		if msg := checkBuildPlan(c); msg != "" {
+			problems = append(problems, fmt.Sprintf("%s: build: %s", at, msg))
 		}
 	}
 	seenSets := map[string]bool{}

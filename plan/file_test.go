@@ -122,7 +122,7 @@ func TestDecodeRefusesBadPlans(t *testing.T) {
 		}, "desired: maxSessionDuration: 5 is less than the minimum (60)"},
 		{"image and build", func(m map[string]any) {
 			change(m)["desired"] = map[string]any{"image": "x:1", "buildId": "123e4567-e89b-12d3-a456-426614174000"}
-		}, "desired: exactly one of image and buildId is required"},
+		}, "desired: exactly one of image, buildId and build is required"},
 		{"summary edited", func(m map[string]any) { m["summary"].(map[string]any)["create"] = 0 }, "summary does not match"},
 		{"trailing data", nil, "data after the JSON document"},
 	}

@@ -31,7 +31,7 @@ func Fingerprint(desired *schema.Spec, d *cloud.ServiceDetails) string {
 		if desired != nil {
 			// The image is covered for a build agent too: it tells a
 			// build deployment (redacted) from a plain image.
-			if _, managed := desired.Get(f.Path); !managed && !(f.Path == "image" && desired.BuildID != nil) {
+			if _, managed := desired.Get(f.Path); !managed && !(f.Path == "image" && (desired.BuildID != nil || desired.Build != nil)) {
 				continue
 			}
 		}

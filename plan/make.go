@@ -41,6 +41,15 @@ type Options struct {
 	// key (the sandbox's "sandbox"). Required when the config declares
 	// secret sets.
 	FingerprintKey string `json:"-"`
+	// Base is the git revision the write-only inputs (build, buildId,
+	// managedKeys) were compared with, as given (--base); BaseCommit is
+	// the commit it named, when it could be read.
+	Base       string `json:"base,omitempty"`
+	BaseCommit string `json:"base_commit,omitempty"`
+	// Sources are the packed build contexts and the base revision
+	// (ReadSources); nil when the config has no build agent and no base
+	// was asked for.
+	Sources *Sources `json:"-"`
 }
 
 // targeted reports whether the plan covers the agent name.
@@ -51,8 +60,12 @@ func (o Options) targeted(name string) bool {
 // recorded is what a saved plan keeps of o: the decisions, not how the
 // plan was read.
 func (o Options) recorded() Options {
-	return Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets,
+	r := Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets, Base: o.Base,
 		UpdateImagePullSecrets: o.UpdateImagePullSecrets}
+	if o.Sources.comparable() {
+		r.BaseCommit = o.Sources.Base.Commit
+	}
+	return r
 }
 
 // maxGlobs bounds each list of globs (targets here; prune.ignore and
@@ -87,12 +100,27 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	// Pruning sets reads every agent, so that no set in use is deleted,
 	// and every set's keys, to fingerprint the ones deleted.
 	pruneSets := cfg.Prune.SecretSets && len(o.Targets) == 0
+	for _, a := range cfg.Agents {
+		if a.Spec.Build != nil && o.Sources.pack(a.Name) == nil {
+			return nil, fmt.Errorf("plan: agent %s: its build context was not packed (see ReadSources)", a.Name)
+		}
+	}
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if keys := buildKeys(cfg, live, o); len(keys) > 0 {
+		br, ok := r.(BuildReader)
+		if !ok {
+			return nil, errors.New("plan: the config has build agents, and the reader cannot list builds")
+		}
+		live.CachedBuilds, live.BuildsErr = LookupBuilds(ctx, br, keys, o.Parallelism)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("look up builds: %w", err)
+		}
 	}
 	return Diff(cfg, live, o), nil
 }

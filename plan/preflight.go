@@ -68,11 +68,6 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 				checkSet(at, sets, ref.field, *ref.name, ref.wantType, ref.kind, region)
 			}
 		}
-		if a.Spec.BuildID != nil {
-			at(Warning, "buildId", "deployed from build %s: the API does not report which build runs, so this plan cannot show a change of build; "+
-				"apply sends buildId when it creates or updates this agent, and --redeploy-builds sends it on every apply; "+
-				"for exact plans use image: with the build's imageUri (GET /v1/builds/%s)", *a.Spec.BuildID, *a.Spec.BuildID)
-		}
 	}
 	return out
 }

@@ -155,7 +155,8 @@ type Change struct {
 	// create, the differing ones on update and replace, none on delete and
 	// no-op.
 	Fields []FieldChange `json:"fields,omitempty"`
-	// Desired is the spec apply sends; nil for delete.
+	// Desired is the spec apply sends; nil for delete. A build is sent as
+	// the buildId apply gets for it.
 	Desired *schema.Spec `json:"desired,omitempty"`
 	// RestartFor names the declared secret set, used by the agent, whose
 	// values or keys change and which asks for a restart
@@ -163,6 +164,8 @@ type Change struct {
 	// redeploys the agent even when its spec is unchanged
 	// (forceRedeploy), since a running agent keeps its old environment.
 	RestartFor string `json:"restart_for,omitempty"`
+	// Build is the agent's cloud build, when it is built from a context.
+	Build *BuildPlan `json:"build,omitempty"`
 	// Fingerprint identifies the live state this change was planned
 	// against (existence plus normalized managed fields); apply of a saved
 	// plan refuses to run when it no longer matches.
@@ -220,6 +223,10 @@ type Summary struct {
 	// SecretSets counts the secret set changes; absent from the JSON of
 	// a plan without any.
 	SecretSets SetCounts `json:"secret_sets,omitzero"`
+	// Builds counts the cloud builds apply will run: distinct contexts,
+	// Dockerfiles and regions of the agents it deploys, without an
+	// existing build to reuse.
+	Builds int `json:"builds,omitempty"`
 }
 
 // SetCounts counts the secret set changes by action.
@@ -297,6 +304,13 @@ func (p *Plan) Summarize() {
 			s.SecretSets.NoOp++
 		}
 	}
+	builds := map[BuildKey]bool{}
+	for _, c := range p.Changes {
+		if c.Build != nil && deploys(c.Action) && c.Build.CachedBuildID == "" {
+			builds[c.Build.Key()] = true
+		}
+	}
+	s.Builds = len(builds)
 	for _, f := range p.Findings {
 		if f.Kind == KindHealth {
 			s.Unhealthy++

@@ -77,12 +77,15 @@ func CreateRequest(name string, s *schema.Spec) *cloud.CreateServiceRequest {
 		AgentProfile:       u.AgentProfile,
 		MaxSessionDuration: u.MaxSessionDuration,
 		EnableKrisp:        u.EnableKrisp,
+
+		EnableIntegratedKeysProxy: u.EnableIntegratedKeysProxy,
 	}
 }
 
 // UpdateRequest is the body that updates the agent: every managed field
 // (not only the changed ones, so the result does not depend on what the
 // plan saw), never serviceName or region, which update cannot change.
+// A build is not a request field: apply sends the buildId it got for it.
 func UpdateRequest(s *schema.Spec) *cloud.UpdateServiceRequest {
 	r := &cloud.UpdateServiceRequest{
 		Image:              deref(s.Image),
@@ -93,6 +96,8 @@ func UpdateRequest(s *schema.Spec) *cloud.UpdateServiceRequest {
 		AgentProfile:       deref(s.AgentProfile),
 		MaxSessionDuration: clonePtr(s.MaxSessionDuration),
 		EnableKrisp:        clonePtr(s.EnableKrisp),
+		// Write-only: sent, never read back.
+		EnableIntegratedKeysProxy: clonePtr(s.ManagedKeys),
 	}
 	if a := s.AutoScaling; a != nil && (a.MinAgents != nil || a.MaxAgents != nil) {
 		r.AutoScaling = &cloud.AutoScalingRequest{MinAgents: clonePtr(a.MinAgents), MaxAgents: clonePtr(a.MaxAgents)}

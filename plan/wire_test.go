@@ -126,7 +126,8 @@ func TestLiveSpecEdgeCases(t *testing.T) {
 
 // TestRequestBodies pins what apply sends: the managed fields and nothing
 // else, buildId on create and update, never serviceName or region on
-// update, and a disabled Krisp VIVA as an explicit null.
+// update, a disabled Krisp VIVA as an explicit null, managedKeys as
+// enableIntegratedKeysProxy, and a build only as its buildId.
 func TestRequestBodies(t *testing.T) {
 	full := schema.Spec{
 		Image: sp("acme/bot:1.0"), Region: sp("eu-central"), SecretSet: sp("bot-secrets"),
@@ -147,6 +148,12 @@ func TestRequestBodies(t *testing.T) {
 		{"update of a build agent sends buildId", UpdateRequest(&build),
 			`{"buildId":"123e4567-e89b-12d3-a456-426614174000"}`},
 		{"nothing managed sends nothing", UpdateRequest(&schema.Spec{}), `{}`},
+		{"managed keys are enableIntegratedKeysProxy, false included", CreateRequest("keyed", &schema.Spec{Image: sp("a:1"), ManagedKeys: bp(false)}),
+			`{"serviceName":"keyed","image":"a:1","enableIntegratedKeysProxy":false}`},
+		{"and on update", UpdateRequest(&schema.Spec{ManagedKeys: bp(true)}), `{"enableIntegratedKeysProxy":true}`},
+		{"a build is never sent as such: apply sends its buildId", UpdateRequest(&schema.Spec{
+			Build: &schema.BuildSource{Context: sp("agents/bot")}, BuildID: sp("123e4567-e89b-12d3-a456-426614174000")}),
+			`{"buildId":"123e4567-e89b-12d3-a456-426614174000"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

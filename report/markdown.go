@@ -181,9 +181,9 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		}
 		sets.add(setRow(c), label)
 	}
-
-	d.sections = append(append([]*section{table, sets}, details...), findings)
-	d.noteAfter = details[len(details)-1]
+	builds := buildsSection(p)
+	d.sections = append(append([]*section{table, sets}, details...), builds, findings)
+	d.noteAfter = builds
 	// The budget goes to destructive changes and errors first, creates
 	// next, updates last: cut in the opposite order.
 	cutDiffs := func(a plan.Action) {
@@ -192,6 +192,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		}
 	}
 	cutDiffs(plan.Update)
+	d.cutOrder(builds, buildRowLabel)
 	cutDiffs(plan.Create)
 	d.cutOrder(findings, warningLabel)
 	d.cutOrder(table, tableRowLabel)
@@ -472,13 +473,15 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 			details.add(planDetails(ch), appliedDiffLabel)
 		}
 	}
-	d.sections = []*section{sets, table, details}
-	d.noteAfter = details
-	// The diffs go first, then successes: the failures are what the
-	// reader needs.
+	logs := buildLogsSection(r)
+	d.sections = []*section{sets, table, details, logs}
+	d.noteAfter = logs
+	// The diffs go first, then successes: the failures and the build
+	// logs are what the reader needs.
 	d.cutOrder(details, appliedDiffLabel)
 	d.cutOrder(table, resultLabel)
 	d.cutOrder(sets, resultLabel)
+	d.cutOrder(logs, buildLogLabel)
 	d.cutOrder(table, failureLabel)
 	d.cutOrder(sets, failureLabel)
 	d.bottom = footer(config, m)
@@ -606,6 +609,9 @@ func resultCells(a apply.AgentResult) (icon, result string) {
 		if a.ReadinessUnknown {
 			parts = append(parts, "readiness unknown (interrupted while waiting)")
 		}
+		if b := resultBuild(a); b != "" {
+			parts = append(parts, mdMessage(b))
+		}
 	case apply.Failed:
 		parts = append(parts, "**failed**")
 	case apply.Skipped:
@@ -622,6 +628,11 @@ func resultCells(a apply.AgentResult) (icon, result string) {
 	}
 	if a.Note != "" {
 		parts = append(parts, mdMessage(a.Note))
+	}
+	if b := a.Build; b != nil && a.Outcome == apply.Failed {
+		if u := mdURL(b.LogsURL); u != "" {
+			parts = append(parts, "[build log]("+u+")")
+		}
 	}
 	if a.Outcome != apply.Skipped {
 		parts = append(parts, durationText(a.Duration))

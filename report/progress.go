@@ -15,8 +15,14 @@ import (
 // "voice-starter: waiting (deployment 3f2a…)". Only the first line of a
 // multi-line detail is shown; the result has the rest. Agent names and
 // details are escaped as TerminalText does.
+//
+// A build's event names the build and its agents:
+// "build agents/bot (a1b2c3d4) for bot, twin: uploading (4096 bytes)".
 func ProgressLine(ev apply.Event) string {
 	line := terminalLine(ev.Agent) + ": " + terminalLine(ev.State)
+	if ev.Build != "" {
+		line = "build " + terminalLine(ev.Build) + " for " + line
+	}
 	if d, _, _ := strings.Cut(ev.Detail, "\n"); d != "" {
 		line += " (" + terminalLine(strings.TrimSuffix(d, "\r")) + ")"
 	}
@@ -64,6 +70,7 @@ type Progress struct {
 	total    int
 	failed   int
 	deadline time.Time
+	started  time.Time // shown as elapsed time when set
 	lastLog  time.Time // log mode: when counts were last written (or the stage began)
 	shown    bool      // live mode: a status line is on screen
 
@@ -114,12 +121,12 @@ func (p *Progress) Stop() {
 
 // Refresh follows plan.Refresh: done of total detail reads.
 func (p *Progress) Refresh(done, total int) {
-	p.update("refreshing", done, total, 0, time.Time{})
+	p.update("refreshing", done, total, 0, time.Time{}, time.Time{})
 }
 
 // Apply follows apply.Run's stages.
 func (p *Progress) Apply(s apply.Status) {
-	p.update(s.Stage, s.Done, s.Total, s.Failed, s.Deadline)
+	p.update(s.Stage, s.Done, s.Total, s.Failed, s.Deadline, s.Started)
 }
 
 // Event writes one agent's change of state: every change in log mode, the
@@ -159,13 +166,13 @@ func (p *Progress) End() {
 	p.stage = ""
 }
 
-func (p *Progress) update(stage string, done, total, failed int, deadline time.Time) {
+func (p *Progress) update(stage string, done, total, failed int, deadline, started time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if stage != p.stage {
 		p.lastLog = p.now()
 	}
-	p.stage, p.done, p.total, p.failed, p.deadline = stage, done, total, failed, deadline
+	p.stage, p.done, p.total, p.failed, p.deadline, p.started = stage, done, total, failed, deadline, started
 	if p.live {
 		p.drawLocked()
 	}
@@ -180,7 +187,7 @@ func (p *Progress) tick() {
 		return
 	}
 	if p.live {
-		if !p.deadline.IsZero() { // only the time left moves by itself
+		if !p.deadline.IsZero() || !p.started.IsZero() { // only times move by themselves
 			p.drawLocked()
 		}
 		return
@@ -217,6 +224,9 @@ func (p *Progress) statusText() string {
 	if !p.deadline.IsZero() {
 		left := max(p.deadline.Sub(p.now()), 0).Round(time.Second)
 		s += ", " + left.String() + " left"
+	}
+	if !p.started.IsZero() {
+		s += ", " + max(p.now().Sub(p.started), 0).Round(time.Second).String() + " elapsed"
 	}
 	return s
 }

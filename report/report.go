@@ -155,8 +155,12 @@ func summarize(p *plan.Plan) plan.Summary {
 
 // planCounts is the counts sentence shared by text and Markdown.
 func planCounts(s plan.Summary) string {
-	return fmt.Sprintf("%d to create, %d to update, %d to replace, %d to delete, %d unchanged",
+	out := fmt.Sprintf("%d to create, %d to update, %d to replace, %d to delete, %d unchanged",
 		s.Create, s.Update, s.Replace, s.Delete, s.NoOp)
+	if s.Builds > 0 {
+		out += fmt.Sprintf(", %s to run", plural(s.Builds, "cloud build"))
+	}
+	return out
 }
 
 // resultCounts counts the outcomes of r: succeeded changes per action, and

@@ -113,6 +113,9 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	var sets strings.Builder
 	setsText(&sets, p, pt, len(changes) > 0)
 	bw.WriteString(sets.String())
+	var builds strings.Builder
+	buildsText(&builds, p)
+	bw.WriteString(builds.String())
 
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
@@ -194,6 +197,9 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 		lines = append(lines, s)
 	}
 	resultLines(bw, append(lines, r.Results...), pt)
+	var logs strings.Builder
+	buildLogsText(&logs, r)
+	bw.WriteString(logs.String())
 	counts := countResult(r)
 	if r.Cancelled {
 		bw.WriteString("\n" + interruptedNote(withSets(counts, r)) + "\n")
@@ -242,6 +248,9 @@ func resultDetail(a apply.AgentResult) string {
 		}
 		if a.ReadinessUnknown {
 			parts = append(parts, "readiness unknown (interrupted while waiting)")
+		}
+		if b := resultBuild(a); b != "" {
+			parts = append(parts, b)
 		}
 	case apply.Skipped:
 		parts = append(parts, "not started")

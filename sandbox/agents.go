@@ -41,11 +41,16 @@ var profileResources = map[string]cloud.Resources{
 // UpdateServiceRequest. The agent fields are schema.Spec, the one
 // definition of them (their JSON names are the API's request names), with
 // pointers to tell absent from given, as an update keeps every field the
-// body leaves out.
+// body leaves out. Spec's build and managedKeys are the config's, not the
+// API's (the client sends a buildId and enableIntegratedKeysProxy); a
+// request carrying them has them ignored, as any unknown field.
 type agentRequest struct {
 	ServiceName *string `json:"serviceName"`
 	schema.Spec
 	ForceRedeploy *bool `json:"forceRedeploy"`
+	// EnableIntegratedKeysProxy is managed keys, which the official
+	// deploy action sends and the spec omits. Stored, never shown.
+	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy"`
 }
 
 func given(p *string) bool { return p != nil && *p != "" }
@@ -132,6 +137,9 @@ func (req *agentRequest) apply(spec *AgentSpec) *apiError {
 	}
 	if req.EnableKrisp != nil {
 		spec.EnableKrisp = *req.EnableKrisp
+	}
+	if req.EnableIntegratedKeysProxy != nil {
+		spec.IntegratedKeysProxy = *req.EnableIntegratedKeysProxy
 	}
 	return nil
 }

@@ -223,7 +223,8 @@ func TestUpdateAgent(t *testing.T) {
 			d.AgentProfile = &p
 		}},
 		{"forceRedeploy alone", `{"forceRedeploy":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
-		{"unknown fields are ignored", `{"enableIntegratedKeysProxy":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
+		{"managed keys are kept, not shown", `{"enableIntegratedKeysProxy":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
+		{"unknown fields are ignored", `{"someNewSetting":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
 	}
 	want := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/voice-starter", "", 200))
 	seen := map[string]bool{want.DesiredDeploymentID: true}
@@ -251,6 +252,30 @@ func TestUpdateAgent(t *testing.T) {
 				t.Errorf("GET after update (-update +get):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestManagedKeys: enableIntegratedKeysProxy, which the official deploy
+// action sends, is stored on create and update and kept by an update that
+// leaves it out.
+func TestManagedKeys(t *testing.T) {
+	s, _ := newTestServer(t, Options{})
+	stored := func() bool {
+		var on bool
+		s.Mutate(func(st *State) error { on = st.Agents["bot"].Spec.IntegratedKeysProxy; return nil })
+		return on
+	}
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot:1","enableIntegratedKeysProxy":true}`, 200)
+	if !stored() {
+		t.Error("create with enableIntegratedKeysProxy true: not stored")
+	}
+	mustCall(t, s, "POST", "/v1/agents/bot", `{"image":"acme/bot:2"}`, 200)
+	if !stored() {
+		t.Error("an update without enableIntegratedKeysProxy turned it off")
+	}
+	mustCall(t, s, "POST", "/v1/agents/bot", `{"enableIntegratedKeysProxy":false}`, 200)
+	if stored() {
+		t.Error("update with enableIntegratedKeysProxy false: still on")
 	}
 }
 

@@ -100,6 +100,9 @@ type AgentSpec struct {
 	// MaxSessionDuration is nil until a request sets it: the platform
 	// default applies and the manifest omits maxSessionDurationSeconds.
 	MaxSessionDuration *int `json:"maxSessionDuration,omitempty"`
+	// IntegratedKeysProxy is enableIntegratedKeysProxy (managed keys),
+	// which no response shows.
+	IntegratedKeysProxy bool `json:"enableIntegratedKeysProxy,omitempty"`
 }
 
 // Deployment is one revision of an agent.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 type field struct {
 	v       any
 	node    *yaml.Node
+	key     *yaml.Node
 	path    string
 	builtin bool // true when taken from defaults
 }
@@ -27,14 +29,14 @@ func (l *loader) flatten(m map[string]any, tokens []string, fromDefaults bool) m
 	for name, v := range m {
 		t := append(tokens[:len(tokens):len(tokens)], name)
 		k := pathKey(t)
-		out[name] = field{v, l.nodes[k], l.display[k], fromDefaults}
+		out[name] = field{v, l.nodes[k], l.keys[k], l.display[k], fromDefaults}
 		sub, ok := v.(map[string]any)
 		if !ok || !isObjectField(name) {
 			continue
 		}
 		for sn, sv := range sub {
 			sk := pathKey(append(t[:len(t):len(t)], sn))
-			out[name+"."+sn] = field{sv, l.nodes[sk], l.display[sk], fromDefaults}
+			out[name+"."+sn] = field{sv, l.nodes[sk], l.keys[sk], l.display[sk], fromDefaults}
 		}
 	}
 	return out
@@ -99,10 +101,12 @@ func (l *loader) build(tree any) *Config {
 		}
 		own := l.flatten(m, []string{"agents", name}, false)
 		merged := map[string]field{}
+		ownSource := source(own)
 		for k, f := range defaults {
-			// An agent that picks image or buildId takes neither from
-			// defaults: the two are one choice.
-			if (k == "image" || k == "buildId") && (own["image"].node != nil || own["buildId"].node != nil) {
+			// An agent that picks image, buildId or build takes none of
+			// the others from defaults: the three are one choice. (A
+			// build merges key by key, like any object.)
+			if top, _, _ := strings.Cut(k, "."); ownSource != "" && top != ownSource && slices.Contains(sourceKeys, top) {
 				continue
 			}
 			merged[k] = f
@@ -111,10 +115,11 @@ func (l *loader) build(tree any) *Config {
 			merged[k] = f
 		}
 		keyNode := l.keys[pathKey([]string{"agents", name})]
-		if merged["image"].node == nil && merged["buildId"].node == nil && !l.reported(name) {
-			l.errorAt(keyNode, "agents."+name, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID)", "one of image or buildId is required")
+		if source(merged) == "" && !l.reported(name) {
+			l.errorAt(keyNode, "agents."+name, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID, or build: {context: DIR})", "one of image, buildId or build is required")
 		}
 		l.checkAgent(merged, false)
+		l.checkBuild(name, keyNode, merged)
 		cfg.Agents = append(cfg.Agents, newAgent(name, keyNode, merged))
 	}
 	return cfg
@@ -144,10 +149,15 @@ func (l *loader) globs(list any, tokens ...string) []string {
 // defaults alone. A conflict that lies wholly within defaults is reported
 // once, for defaults, not again for every agent.
 func (l *loader) checkAgent(fs map[string]field, isDefaults bool) {
-	img, bid := fs["image"], fs["buildId"]
-	if img.node != nil && bid.node != nil && (isDefaults || !bid.builtin) {
-		l.errorAt(bid.node, bid.path, "keep one of the two", "image and buildId are mutually exclusive")
+	first := source(fs)
+	for _, k := range sourceKeys {
+		f := fs[k]
+		if f.node == nil || k == first || !isDefaults && f.builtin {
+			continue
+		}
+		l.errorAt(f.node, f.path, "keep one of the two", "%s and %s are mutually exclusive", first, k)
 	}
+
 	minF, maxF := fs["autoScaling.minAgents"], fs["autoScaling.maxAgents"]
 	lo, okLo := intValue(minF.v)
 	hi, okHi := intValue(maxF.v)
@@ -163,11 +173,50 @@ func (l *loader) checkAgent(fs map[string]field, isDefaults bool) {
 	}
 }
 
-// reported tells whether an image or buildId was written for the agent but
-// already reported as invalid (a failed ${VAR} expansion, say), so that
-// "one of image or buildId is required" does not follow it.
+// sourceKeys are the agent fields that say what to run: exactly one of
+// them is set, after defaults.
+var sourceKeys = []string{"image", "buildId", "build"}
+
+// source is the first of sourceKeys set in fs, or "".
+func source(fs map[string]field) string {
+	for _, k := range sourceKeys {
+		if fs[k].node != nil {
+			return k
+		}
+	}
+	return ""
+}
+
+// checkBuild requires a build's context once defaults are merged: defaults
+// may hold the Dockerfile alone, the agent its context.
+func (l *loader) checkBuild(name string, agentKey *yaml.Node, fs map[string]field) {
+	b := fs["build"]
+	m, isMap := b.v.(map[string]any)
+	if !isMap || fs["build.context"].node != nil {
+		return
+	}
+	for k := range m {
+		if k != "dockerfile" {
+			return // a misspelt key, which the schema reports with a suggestion
+		}
+	}
+	for _, at := range [][]string{{"agents", name, "build", "context"}, {"defaults", "build", "context"}} {
+		if l.bad[pathKey(at)] {
+			return // written, and reported already
+		}
+	}
+	at, path := b.key, b.path
+	if b.builtin {
+		at, path = agentKey, "agents."+name
+	}
+	l.errorAt(at, path, "name the directory to build, relative to the config file: build: {context: DIR}", "build has no context")
+}
+
+// reported tells whether an image, buildId or build was written for the
+// agent but already reported as invalid (a failed ${VAR} expansion, say),
+// so that "one of image, buildId or build is required" does not follow it.
 func (l *loader) reported(agent string) bool {
-	for _, k := range []string{"image", "buildId"} {
+	for _, k := range sourceKeys {
 		if l.bad[pathKey([]string{"agents", agent, k})] || l.bad[pathKey([]string{"defaults", k})] {
 			return true
 		}

@@ -87,8 +87,8 @@ type leaf struct {
 
 var specLeaves = sync.OnceValue(func() []leaf {
 	var out []leaf
-	var walk func(t reflect.Type, prefix string, index []int)
-	walk = func(t reflect.Type, prefix string, index []int) {
+	var walk func(t reflect.Type, prefix string, index []int, writeOnly bool)
+	walk = func(t reflect.Type, prefix string, index []int, writeOnly bool) {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -100,16 +100,16 @@ var specLeaves = sync.OnceValue(func() []leaf {
 			}
 			idx := append(index[:len(index):len(index)], i)
 			path := prefix + name
+			wo := writeOnly || f.Tag.Get("diff") == "writeonly"
 			if f.Type.Elem().Kind() == reflect.Struct {
-				walk(f.Type.Elem(), path+".", idx)
+				walk(f.Type.Elem(), path+".", idx, wo)
 				continue
 			}
-			out = append(out, leaf{path: path, index: idx,
-				writeOnly: f.Tag.Get("diff") == "writeonly",
-				nullable:  !strings.Contains(opts, "omitempty")})
+			out = append(out, leaf{path: path, index: idx, writeOnly: wo,
+				nullable: !strings.Contains(opts, "omitempty")})
 		}
 	}
-	walk(reflect.TypeFor[Spec](), "", nil)
+	walk(reflect.TypeFor[Spec](), "", nil, false)
 	return out
 })
 

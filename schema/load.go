@@ -3,7 +3,8 @@
 // Load and Parse read one YAML document, expand ${VAR} references in string
 // values, validate the result against the embedded JSON Schema
 // (pipecat.schema.json, draft 2020-12), apply the rules a schema cannot
-// express (minAgents <= maxAgents, image xor buildId, valid prune globs),
+// express (minAgents <= maxAgents, exactly one of image, buildId and
+// build, a build with a context, valid prune globs),
 // and merge defaults under every agent. They report every problem at once
 // as Errors, each located by file, line, column and YAML path. The result
 // uses pointer fields: nil means the file leaves the field unmanaged.

@@ -87,7 +87,7 @@ func TestParseInvalid(t *testing.T) {
 		{"misspelt key", hdr + "  bot:\n    image: a:1\n    imagePullSecret: s\n", nil,
 			`pipecat.yaml:5:5: agents.bot.imagePullSecret: unknown key "imagePullSecret"`, `did you mean "imagePullSecretSet"?`},
 		{"unknown key far from any", hdr + "  bot:\n    image: a:1\n    foo: s\n", nil,
-			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, buildId, enableKrisp, image, imagePullSecretSet, krispViva, maxSessionDuration, nodeType, protect, region, secretSet`},
+			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, build, buildId, enableKrisp, image, imagePullSecretSet, krispViva, managedKeys, maxSessionDuration, nodeType, protect, region, secretSet`},
 		{"unknown key in autoScaling", hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: 1, maxagent: 2}\n", nil,
 			`pipecat.yaml:5:33: agents.bot.autoScaling.maxagent: unknown key "maxagent"`, `did you mean "maxAgents"?`},
 		{"image without tag", hdr + "  bot:\n    image: acme/bot\n", nil,
@@ -95,7 +95,21 @@ func TestParseInvalid(t *testing.T) {
 		{"image with registry port but no tag", hdr + "  bot:\n    image: registry:5000/acme/bot\n", nil,
 			`pipecat.yaml:4:12: agents.bot.image: image "registry:5000/acme/bot" has no tag or digest`, ""},
 		{"neither image nor buildId", hdr + "  bot:\n    region: us-west\n", nil,
-			`pipecat.yaml:3:3: agents.bot: one of image or buildId is required`, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID)"},
+			`pipecat.yaml:3:3: agents.bot: one of image, buildId or build is required`, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID, or build: {context: DIR})"},
+		{"image and build", hdr + "  bot:\n    image: a:1\n    build: {context: bot}\n", nil,
+			`pipecat.yaml:5:12: agents.bot.build: image and build are mutually exclusive`, "keep one of the two"},
+		{"buildId and build in defaults", "version: 1\ndefaults:\n  buildId: 123e4567-e89b-12d3-a456-426614174000\n  build: {context: bot}\nagents: {}\n", nil,
+			`pipecat.yaml:4:10: defaults.build: buildId and build are mutually exclusive`, "keep one of the two"},
+		{"build without a context", hdr + "  bot:\n    build: {dockerfile: Dockerfile.prod}\n", nil,
+			`pipecat.yaml:4:5: agents.bot.build: build has no context`, "name the directory to build, relative to the config file: build: {context: DIR}"},
+		{"build from defaults without a context", "version: 1\ndefaults:\n  build: {dockerfile: x}\nagents:\n  bot: {region: us-west}\n", nil,
+			`pipecat.yaml:5:3: agents.bot: build has no context`, "name the directory to build, relative to the config file: build: {context: DIR}"},
+		{"build with an unknown key", hdr + "  bot:\n    build: {contxt: bot}\n", nil,
+			`pipecat.yaml:4:13: agents.bot.build.contxt: unknown key "contxt"`, `did you mean "context"?`},
+		{"build context empty", hdr + "  bot:\n    build: {context: \"\"}\n", nil,
+			`pipecat.yaml:4:22: agents.bot.build.context: must not be empty`, ""},
+		{"managedKeys not a boolean", hdr + "  bot:\n    image: a:1\n    managedKeys: yes please\n", nil,
+			`pipecat.yaml:5:18: agents.bot.managedKeys: expected boolean, got string`, ""},
 		{"image and buildId", hdr + "  bot:\n    image: a:1\n    buildId: 123e4567-e89b-12d3-a456-426614174000\n", nil,
 			`pipecat.yaml:5:14: agents.bot.buildId: image and buildId are mutually exclusive`, ""},
 		{"image and buildId in defaults", "version: 1\ndefaults:\n  image: a:1\n  buildId: 123e4567-e89b-12d3-a456-426614174000\nagents: {}\n", nil,
@@ -238,6 +252,13 @@ func TestParseValid(t *testing.T) {
 				{Name: "built", Spec: Spec{BuildID: ptr("123e4567-e89b-12d3-a456-426614174000")}},
 				{Name: "shared", Spec: Spec{Image: ptr("acme/shared:1.0"), SecretSet: ptr("s")}},
 			}}},
+		{"cloud builds: the Dockerfile from defaults, the context per agent; an image agent takes no build",
+			"version: 1\ndefaults:\n  build: {dockerfile: Dockerfile.prod}\n  managedKeys: true\nagents:\n  a-bot:\n    build: {context: agents/a}\n  b-bot:\n    build:\n      context: .\n      dockerfile: b.Dockerfile\n    managedKeys: false\n  c-bot:\n    image: acme/c:1\n", nil,
+			&Config{Version: 1, Agents: []Agent{
+				{Name: "a-bot", Spec: Spec{Build: &BuildSource{Context: ptr("agents/a"), Dockerfile: ptr("Dockerfile.prod")}, ManagedKeys: ptr(true)}},
+				{Name: "b-bot", Spec: Spec{Build: &BuildSource{Context: ptr("."), Dockerfile: ptr("b.Dockerfile")}, ManagedKeys: ptr(false)}},
+				{Name: "c-bot", Spec: Spec{Image: ptr("acme/c:1"), ManagedKeys: ptr(true)}},
+			}}},
 		{"every field", hdr + "  full:\n    image: acme/full@sha256:0123456789abcdef0123456789abcdef\n    region: us-west\n    nodeType: arm\n" +
 			"    imagePullSecretSet: pull\n    secretSet: sec\n    autoScaling: {minAgents: 0, maxAgents: 50}\n    agentProfile: agent-3x\n" +
 			"    krispViva: {audioFilter: tel}\n    enableKrisp: true\n    maxSessionDuration: 0xE10\n", nil,
@@ -321,7 +342,7 @@ pipecat.yaml:3:3: agents.Foo: invalid agent name "Foo": a name is 2 to 54 lowerc
 pipecat.yaml:4:5: agents.Foo.secretset: unknown key "secretset"
 pipecat.yaml:5:12: agents.Foo.image: image "acme/x" has no tag or digest
 pipecat.yaml:6:30: agents.Foo.autoScaling.minAgents: 30 is greater than maxAgents (20)
-pipecat.yaml:7:3: agents.ok-one: one of image or buildId is required
+pipecat.yaml:7:3: agents.ok-one: one of image, buildId or build is required
 pipecat.yaml:8:1: extra: unknown key "extra"`
 	if diff := cmp.Diff(want, errs.Error()); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)

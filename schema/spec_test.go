@@ -29,6 +29,11 @@ func TestSpecFields(t *testing.T) {
 			{Path: "krispViva.audioFilter", Value: nil},
 		}},
 		{"booleans and false", Spec{EnableKrisp: ptr(false)}, []Field{{Path: "enableKrisp", Value: false}}},
+		{"an object tagged write-only makes its leaves write-only", Spec{Build: &BuildSource{Context: ptr("bot"), Dockerfile: ptr("Dockerfile.prod")}, ManagedKeys: ptr(true)}, []Field{
+			{Path: "build.context", Value: "bot", WriteOnly: true},
+			{Path: "build.dockerfile", Value: "Dockerfile.prod", WriteOnly: true},
+			{Path: "managedKeys", Value: true, WriteOnly: true},
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,8 +107,11 @@ func TestValidateSpec(t *testing.T) {
 			[]string{`image: image "localhost:5000/bot" has no tag or digest`}},
 		{"no tag", Spec{Image: ptr("bot")}, []string{`image: image "bot" has no tag or digest`}},
 		{"empty tag", Spec{Image: ptr("bot:")}, []string{`image: image "bot:" has no tag or digest`}},
-		{"image and build", Spec{Image: ptr("a:1"), BuildID: &build}, []string{"exactly one of image and buildId is required"}},
-		{"neither", Spec{Region: ptr("us-west")}, []string{"exactly one of image and buildId is required"}},
+		{"image and build", Spec{Image: ptr("a:1"), BuildID: &build}, []string{"exactly one of image, buildId and build is required"}},
+		{"neither", Spec{Region: ptr("us-west")}, []string{"exactly one of image, buildId and build is required"}},
+		{"cloud build", Spec{Build: &BuildSource{Context: ptr("agents/bot")}, ManagedKeys: ptr(true)}, nil},
+		{"cloud build without a context", Spec{Build: &BuildSource{Dockerfile: ptr("Dockerfile")}}, []string{`build: missing properties: 'context'`}},
+		{"image and cloud build", Spec{Image: ptr("a:1"), Build: &BuildSource{Context: ptr(".")}}, []string{"exactly one of image, buildId and build is required"}},
 		{"bad build id", Spec{BuildID: ptr("b-7f3a")}, []string{`buildId: "b-7f3a" is not a valid UUID`}},
 		{"ranges and enums", Spec{Image: ptr("a:1"), MaxSessionDuration: ptr(5), AgentProfile: ptr("agent-9x"),
 			AutoScaling: &AutoScaling{MaxAgents: ptr(51)}, KrispViva: &KrispViva{AudioFilter: ptr("max")}}, []string{

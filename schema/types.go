@@ -64,13 +64,18 @@ type Agent struct {
 // A field tagged `diff:"writeonly"` is sent but never returned by the
 // API, so plans cannot compare it (see Field.WriteOnly).
 //
+// The tag on an object field applies to each of its leaves.
+//
 // Adding a field: add it here and to pipecat.schema.json ($defs/settings),
 // map it in plan/wire.go (request and response), emulate it in the
 // sandbox, and test; Fields, the diff, fingerprints and saved plans pick it
 // up from this struct.
 type Spec struct {
-	Image              *string      `json:"image,omitempty"`
-	BuildID            *string      `json:"buildId,omitempty" diff:"writeonly"`
+	Image   *string `json:"image,omitempty"`
+	BuildID *string `json:"buildId,omitempty" diff:"writeonly"`
+	// Build is never sent as such: apply builds the context in the cloud
+	// and sends the resulting buildId (see package plan).
+	Build              *BuildSource `json:"build,omitempty" diff:"writeonly"`
 	Region             *string      `json:"region,omitempty"`
 	NodeType           *string      `json:"nodeType,omitempty"`
 	AgentProfile       *string      `json:"agentProfile,omitempty"`
@@ -80,6 +85,17 @@ type Spec struct {
 	KrispViva          *KrispViva   `json:"krispViva,omitempty"`
 	EnableKrisp        *bool        `json:"enableKrisp,omitempty"`
 	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty"`
+	// ManagedKeys is the API's enableIntegratedKeysProxy.
+	ManagedKeys *bool `json:"managedKeys,omitempty" diff:"writeonly"`
+}
+
+// BuildSource is a directory of the repository to build the agent's image
+// from in Pipecat Cloud. Context is relative to the config file's
+// directory; Dockerfile is relative to the context (as docker compose and
+// the API's dockerfilePath have it), "Dockerfile" when nil.
+type BuildSource struct {
+	Context    *string `json:"context,omitempty"`
+	Dockerfile *string `json:"dockerfile,omitempty"`
 }
 
 // AutoScaling bounds the agent's replicas. Either bound may be unmanaged.
