@@ -85,7 +85,7 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 		if e.gh.enabled {
 			return github.WriteAnnotation(e.stdout, github.Annotation{Level: "warning", Title: "pipecat-gitops comment", Message: msg})
 		}
-		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", msg)
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", report.TerminalText(msg))
 		return nil
 	}
 	if res.IdentityErr != nil {

@@ -219,7 +219,7 @@ func (e *env) annotate(a github.Annotation) {
 	// stderr: stdout may be a JSON document; the runner reads workflow
 	// commands from both streams.
 	if err := github.WriteAnnotation(e.stderr, a); err != nil {
-		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %v\n", err)
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", report.TerminalText(err.Error()))
 	}
 }
 
@@ -271,12 +271,12 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 	}
 	if path := e.gh.stepSummary; path != "" {
 		if err := github.AppendStepSummary(path, markdown); err != nil {
-			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %v\n", err)
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %s\n", report.TerminalText(err.Error()))
 		}
 	}
 	if path := e.gh.output; path != "" && len(outs) > 0 {
 		if err := github.WriteOutputs(path, outs); err != nil {
-			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %v\n", err)
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %s\n", report.TerminalText(err.Error()))
 		}
 	}
 }
@@ -292,7 +292,7 @@ func (e *env) reportFailure(subject, config, summaryFile string, err error, deta
 	md := report.FailureMarkdown(subject, lines, e.meta(config))
 	if summaryFile != "" {
 		if werr := os.WriteFile(summaryFile, []byte(md), 0o644); werr != nil {
-			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %v\n", werr)
+			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %s\n", report.TerminalText(werr.Error()))
 		}
 	}
 	e.actionsOutputs(md, []github.Output{{Name: "summary-file", Value: summaryFile}})

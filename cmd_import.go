@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/pipecat-gitops/pipecat-gitops/adopt"
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -73,7 +74,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	for _, w := range c.Warnings {
-		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", w)
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", report.TerminalText(w))
 	}
 	if o.out == "" {
 		_, err = e.stdout.Write(data)
@@ -82,7 +83,8 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 	if err := writeConfig(o.out, data, o.force); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: pipecat-gitops plan -f %s\n", c.Count(), o.out, o.out)
+	out := report.TerminalText(o.out)
+	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: pipecat-gitops plan -f %s\n", c.Count(), out, out)
 	return nil
 }
 
@@ -95,7 +97,7 @@ func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, er
 		return nil, err
 	}
 	defer closeAPI()
-	details, err := adopt.Read(ctx, client, o.args, o.api.parallelism)
+	details, err := adopt.Read(ctx, client, o.args, o.api.parallelism, progress.Refresh)
 	progress.End()
 	if err != nil {
 		return nil, apiHint(fmt.Errorf("import: %w", err))

@@ -101,7 +101,8 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		if err := writeFileAtomic(o.out, buf.Bytes()); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
-		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: pipecat-gitops apply %s\n", o.out, o.out)
+		out := report.TerminalText(o.out)
+		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: pipecat-gitops apply %s\n", out, out)
 	}
 	if err := e.emit(e.planResult(p, o.out, o.summaryFile), o.format, o.summaryFile); err != nil {
 		return err

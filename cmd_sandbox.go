@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
@@ -50,7 +51,8 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	}
 	opts.SecretSets = sandbox.ExampleSecretSets
 	opts.Logf = func(format string, args ...any) {
-		fmt.Fprintf(e.stderr, "sandbox: "+format+"\n", args...)
+		// Request paths come from the network.
+		fmt.Fprintf(e.stderr, "sandbox: %s\n", report.TerminalText(fmt.Sprintf(format, args...)))
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
@@ -68,7 +70,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "sandbox: warning: %s is not a loopback address; anyone who can reach it can use the sandbox, which accepts any API key\n", addr.IP)
 	}
 	if opts.StatePath != "" {
-		fmt.Fprintf(e.stderr, "sandbox: state in %s\n", opts.StatePath)
+		fmt.Fprintf(e.stderr, "sandbox: state in %s\n", report.TerminalText(opts.StatePath))
 	} else {
 		fmt.Fprintf(e.stderr, "sandbox: state in memory (use --state FILE to keep it)\n")
 	}

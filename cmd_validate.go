@@ -40,7 +40,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if len(cfg.Agents) == 1 {
 		noun = "agent"
 	}
-	if _, err := fmt.Fprintf(e.stdout, "%s: %d %s valid\n", cfg.File, len(cfg.Agents), noun); err != nil {
+	if _, err := fmt.Fprintf(e.stdout, "%s: %d %s valid\n", report.TerminalText(cfg.File), len(cfg.Agents), noun); err != nil {
 		return err
 	}
 	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)

@@ -208,9 +208,10 @@ func printError(w io.Writer, err error) {
 				fmt.Fprintf(w, "hint: %s\n", visible(e.Hint))
 			}
 		}
-		n := fmt.Sprintf("%d errors", len(errs))
-		if len(errs) == 1 {
-			n = "1 error"
+		n := plural(errs.Count(), "error")
+		if files := errs.Files(); len(files) > 1 {
+			fmt.Fprintf(w, "pipecat-gitops: error: %s in %d files\n", n, len(files))
+			return
 		}
 		fmt.Fprintf(w, "pipecat-gitops: error: %s: %s\n", visible(errs[0].File), n)
 		return

@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -65,5 +71,77 @@ func TestPrintErrorAPIText(t *testing.T) {
 		"hint: try\n" + `\x3a:stop-commands::t` + "\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {
 		t.Errorf("printed (-want +got):\n%s", diff)
+	}
+}
+
+// TestFileNamesAreData: a config or plan file named with a line break and
+// a workflow command never puts that command at the start of a line of
+// output (validate, plan --out, and an invalid file's errors).
+func TestFileNamesAreData(t *testing.T) {
+	dir := t.TempDir()
+	sb := httptest.NewServer(mustSandbox(t))
+	defer sb.Close()
+	name := filepath.Join(dir, "nl\n::error::x.yaml")
+	bad := filepath.Join(dir, "bad\n::add-mask::y.yaml")
+	if err := os.WriteFile(name, []byte("version: 1\nagents:\n  bot:\n    image: acme/bot:1.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte("version: 1\nagents:\n  bot:\n    image: acme/bot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"PIPECAT_API_URL": sb.URL, "PIPECAT_API_KEY": "pk_test_0123456789"}
+	for _, args := range [][]string{
+		{"validate", "-f", name},
+		{"plan", "-f", name, "--out", filepath.Join(dir, "out\n::error::p.json")},
+		{"validate", "-f", bad},
+	} {
+		var stdout, stderr bytes.Buffer
+		e := newEnv(strings.NewReader(""), &stdout, &stderr, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, func(any) bool { return false })
+		dispatch(context.Background(), e, args)
+		for _, l := range strings.Split(stdout.String()+stderr.String(), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "::") {
+				t.Errorf("%v: a line starts a workflow command: %q", args, l)
+			}
+		}
+	}
+}
+
+func mustSandbox(t *testing.T) *sandbox.Server {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb
+}
+
+// TestPrintErrorCounts: the last line counts every error found, also those
+// past the listed 100, and names the file, or counts the files when the
+// errors are in several (pcc-deploy.toml conversion).
+func TestPrintErrorCounts(t *testing.T) {
+	var many schema.Errors
+	for i := range 100 {
+		many = append(many, &schema.Error{File: "e150.yaml", Line: i + 1, Col: 1, Msg: "bad"})
+	}
+	many = append(many, &schema.Error{File: "e150.yaml", Line: 101, Col: 1, Msg: "too many errors: 50 more not shown", Omitted: 50})
+	two := schema.Errors{
+		{File: "a/pcc-deploy.toml", Line: 1, Col: 1, Msg: "bad"},
+		{File: "bad/pcc-deploy.toml", Line: 2, Col: 1, Msg: "bad"},
+		{File: "bad/pcc-deploy.toml", Line: 3, Col: 1, Msg: "bad"},
+	}
+	for _, tt := range []struct {
+		errs schema.Errors
+		last string
+	}{
+		{many, "pipecat-gitops: error: e150.yaml: 150 errors"},
+		{two, "pipecat-gitops: error: 3 errors in 2 files"},
+		{many[:1], "pipecat-gitops: error: e150.yaml: 1 error"},
+	} {
+		var b bytes.Buffer
+		printError(&b, tt.errs)
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if got := lines[len(lines)-1]; got != tt.last {
+			t.Errorf("last line %q, want %q", got, tt.last)
+		}
 	}
 }

@@ -18,30 +18,36 @@ import (
 // "support-*", or plain names). A pattern that matches no live agent is an
 // error, so a typo does not pass for an empty import. Invalid patterns
 // are refused before any request.
-func Read(ctx context.Context, r plan.Reader, patterns []string, parallelism int) (map[string]*cloud.ServiceDetails, error) {
+func Read(ctx context.Context, r plan.Reader, patterns []string, parallelism int, progress func(done, total int)) (map[string]*cloud.ServiceDetails, error) {
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
 			return nil, fmt.Errorf("invalid agent pattern %q: %w (globs use *, ? and [a-z])", p, err)
 		}
 	}
-	o := plan.RefreshOptions{AllDetails: len(patterns) == 0, Parallelism: parallelism}
+	// One list, and details only of the agents the patterns select.
+	o := plan.RefreshOptions{AllDetails: true, Parallelism: parallelism, Progress: progress}
 	if len(patterns) > 0 {
-		// Refresh reads the details of names, not of globs: list first.
-		items, err := r.ListAgents(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list agents: %w", err)
-		}
-		names := make([]string, len(items))
-		for i, it := range items {
-			names[i] = it.Name
-		}
-		if o.Names, err = Select(names, patterns); err != nil {
-			return nil, err
+		o.Filter = func(name string) bool {
+			for _, p := range patterns {
+				if ok, _ := path.Match(p, name); ok {
+					return true
+				}
+			}
+			return false
 		}
 	}
 	live, err := plan.Refresh(ctx, r, o)
 	if err != nil {
 		return nil, err
+	}
+	if len(patterns) > 0 {
+		names := make([]string, len(live.Agents))
+		for i, it := range live.Agents {
+			names[i] = it.Name
+		}
+		if _, err := Select(names, patterns); err != nil {
+			return nil, err
+		}
 	}
 	return live.Details, nil
 }

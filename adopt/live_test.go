@@ -183,13 +183,14 @@ func TestRead(t *testing.T) {
 		wantErr   string
 	}{
 		{"every agent: one list, one read each", nil, []string{"alpha", "support-a", "support-b"}, 4, ""},
-		{"a glob reads only the agents it selects", []string{"support-*"}, []string{"support-a", "support-b"}, 4, ""},
+		{"a glob: one list, reads only the agents it selects", []string{"support-*"}, []string{"support-a", "support-b"}, 3, ""},
+		{"a pattern that matches nothing is an error", []string{"support-*", "nobody"}, nil, 3, `no live agent matches "nobody"`},
 		{"an invalid glob is refused before any request", []string{"support-["}, nil, 0, `invalid agent pattern "support-[": syntax error in pattern (globs use *, ? and [a-z])`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &reader{agents: agents}
-			got, err := Read(context.Background(), r, tt.patterns, 2)
+			got, err := Read(context.Background(), r, tt.patterns, 2, nil)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)

@@ -200,6 +200,7 @@ func refusals(cfg *schema.Config, changes []Change, o Options) []Finding {
 	}
 	if m := cfg.Prune.MaxDeletes; m != nil && deletes > *m {
 		out = append(out, Finding{Severity: Error, Kind: KindRefusal, Field: "prune.maxDeletes", File: cfg.File,
+			Line: cfg.Prune.MaxDeletesPos.Line, Col: cfg.Prune.MaxDeletesPos.Col,
 			Message: fmt.Sprintf("this plan deletes %d agents, more than prune.maxDeletes (%d); if that is intended, raise the limit in a reviewed change", deletes, *m)})
 	}
 	return out

@@ -120,6 +120,10 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 	if setsErr != nil {
 		errs = append(errs, setsErr)
 	}
+	if err := ctx.Err(); err != nil && len(errs) > 0 {
+		// Interrupted: one line, not one per agent still unread.
+		return nil, fmt.Errorf("read agents: %w", err)
+	}
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return nil, errors.Join(errs...)

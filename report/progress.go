@@ -53,8 +53,9 @@ type ProgressOptions struct {
 // place on every change and every second ("applying 40/200", "waiting
 // 14/200 ready, 3m12s left"), and prints above it each agent's final state
 // and every Line. Elsewhere (CI logs) it prints every agent's change of
-// state and every Line as it happens, and the phase's counts at most once
-// every LogEvery, the first LogEvery after the phase began.
+// state and every Line as it happens, and the phase's counts every
+// LogEvery after the phase began, on a schedule that does not drift (a
+// short phase writes none).
 //
 // Its methods are safe for concurrent use. Start runs the ticker; without
 // it (in tests) nothing happens between calls but what tick does.
@@ -96,7 +97,9 @@ func (p *Progress) Start() {
 	p.stop, p.stopped = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(p.stopped)
-		t := time.NewTicker(time.Second)
+		// A quarter second: the log's schedule is kept within that, and
+		// the live line's seconds move on time.
+		t := time.NewTicker(250 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
@@ -169,12 +172,14 @@ func (p *Progress) End() {
 func (p *Progress) update(stage string, done, total, failed int, deadline, started time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if stage != p.stage {
-		p.lastLog = p.now()
-	}
+	begins := stage != p.stage
 	p.stage, p.done, p.total, p.failed, p.deadline, p.started = stage, done, total, failed, deadline, started
 	if p.live {
 		p.drawLocked()
+		return
+	}
+	if begins {
+		p.lastLog = p.now()
 	}
 }
 
@@ -193,7 +198,12 @@ func (p *Progress) tick() {
 		return
 	}
 	if now := p.now(); now.Sub(p.lastLog) >= p.logEvery {
-		p.lastLog = now
+		// On schedule, not from now: ticks arrive late, and lateness
+		// must not add up into a silence longer than LogEvery.
+		p.lastLog = p.lastLog.Add(p.logEvery)
+		if now.Sub(p.lastLog) >= p.logEvery { // the machine stalled
+			p.lastLog = now
+		}
 		io.WriteString(p.w, p.statusText()+"\n")
 	}
 }

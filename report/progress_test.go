@@ -117,3 +117,27 @@ func TestProgressTicker(t *testing.T) {
 		t.Errorf("output = %q, want the status line, then cleared", got)
 	}
 }
+
+// TestProgressLogOnSchedule: ticks that arrive late do not push the
+// schedule back, so no phase is silent longer than LogEvery plus one tick
+// (a refresh of 600 slow agents logged at 11, 21, 31 and 42 s).
+func TestProgressLogOnSchedule(t *testing.T) {
+	clk := &fakeNow{t: time.Date(2025, 3, 14, 8, 0, 0, 0, time.UTC)}
+	start := clk.t
+	var b strings.Builder
+	p := NewProgress(&b, ProgressOptions{Now: clk.now})
+	p.Refresh(0, 600)
+	var at []time.Duration
+	for _, d := range []time.Duration{10900, 20100, 30050, 40200} { // ms after the start
+		clk.t = start.Add(d * time.Millisecond)
+		before := b.Len()
+		p.tick()
+		if b.Len() > before {
+			at = append(at, clk.t.Sub(start))
+		}
+	}
+	want := []time.Duration{10900 * time.Millisecond, 20100 * time.Millisecond, 30050 * time.Millisecond, 40200 * time.Millisecond}
+	if diff := cmp.Diff(want, at); diff != "" {
+		t.Errorf("count lines logged at (-want +got):\n%s", diff)
+	}
+}

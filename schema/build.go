@@ -70,6 +70,7 @@ func (l *loader) build(tree any) *Config {
 		cfg.Prune.Ignore = l.globs(p["ignore"], "prune", "ignore")
 		if n, ok := intValue(p["maxDeletes"]); ok {
 			cfg.Prune.MaxDeletes = &n
+			cfg.Prune.MaxDeletesPos = pos(l.nodes[pathKey([]string{"prune", "maxDeletes"})])
 		}
 		cfg.Prune.SecretSets, _ = p["secretSets"].(bool)
 	}

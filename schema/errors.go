@@ -27,6 +27,36 @@ type Error struct {
 	// is raw file text: escape it before printing.
 	Source    string
 	SourceCol int
+	// Omitted, on the last entry of a list cut at its limit, is the number
+	// of errors not listed ("too many errors: 50 more not shown").
+	Omitted int
+}
+
+// Count is the number of errors found: those listed and those the list's
+// limit left out.
+func (es Errors) Count() int {
+	n := 0
+	for _, e := range es {
+		if e.Omitted > 0 {
+			n += e.Omitted
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// Files are the distinct files the errors are in, in order of appearance.
+func (es Errors) Files() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range es {
+		if !seen[e.File] {
+			seen[e.File] = true
+			out = append(out, e.File)
+		}
+	}
+	return out
 }
 
 // maxSource bounds Source: a hostile file can be one 5 MiB line.
@@ -186,7 +216,7 @@ func (es Errors) sorted(dropped int) Errors {
 		rest := len(out) - maxErrors + dropped
 		last := out[maxErrors]
 		out = append(out[:maxErrors], &Error{File: last.File, Line: last.Line, Col: last.Col,
-			Msg: fmt.Sprintf("too many errors: %d more not shown", rest)})
+			Msg: fmt.Sprintf("too many errors: %d more not shown", rest), Omitted: rest})
 	}
 	return out
 }

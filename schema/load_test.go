@@ -270,7 +270,7 @@ func TestParseValid(t *testing.T) {
 		{"guards: prune limit, replace allow-list, protect from defaults and per agent",
 			"version: 1\ndefaults:\n  protect: true\nagents:\n  keep:\n    image: a:1\n  loose:\n    image: a:1\n    protect: false\n" +
 				"prune:\n  enabled: true\n  maxDeletes: 2\nreplace:\n  allowed: [\"eu-*\"]\n", nil,
-			&Config{Version: 1, Prune: Prune{Enabled: true, MaxDeletes: ptr(2)}, Replace: Replace{Allowed: []string{"eu-*"}},
+			&Config{Version: 1, Prune: Prune{Enabled: true, MaxDeletes: ptr(2), MaxDeletesPos: Position{Line: 12, Col: 15}}, Replace: Replace{Allowed: []string{"eu-*"}},
 				Agents: []Agent{{Name: "keep", Spec: Spec{Image: ptr("a:1")}, Protect: true}, {Name: "loose", Spec: Spec{Image: ptr("a:1")}}}}},
 		{"byte order mark and CRLF line ends", "\ufeffversion: 1\r\nagents:\r\n  bot:\r\n    image: a:1\r\n", nil,
 			&Config{Version: 1, Agents: []Agent{{Name: "bot", Spec: Spec{Image: ptr("a:1")}}}}},

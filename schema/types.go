@@ -21,8 +21,10 @@ type Prune struct {
 	Enabled bool
 	// Ignore holds path.Match globs of agent names never deleted.
 	Ignore []string
-	// MaxDeletes, when set, is the most deletes one plan may hold.
-	MaxDeletes *int
+	// MaxDeletes, when set, is the most deletes one plan may hold;
+	// MaxDeletesPos is where its value is written.
+	MaxDeletes    *int
+	MaxDeletesPos Position
 	// SecretSets deletes live secret sets not declared under secretSets;
 	// separate from Enabled, and off by default.
 	SecretSets bool
