@@ -128,8 +128,13 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 // Recheck re-reads the live state of every agent and secret set a saved
 // plan names and returns a *StaleError when any of it moved since the plan
 // was made, or when the environment now holds other values for a set
-// than the plan was made with. It uses o's Parallelism, Progress,
-// SecretValue and FingerprintKey; the decisions are the saved plan's.
+// than the plan was made with. Then it decides every change again from
+// its desired spec, that live state and the plan's decisions, as Diff
+// does, and refuses the plan as invalid where the file says otherwise
+// (its fields, actions, reasons, restarts, secret set keys and values):
+// what show renders of the file is then what apply does. It uses o's
+// Parallelism, Progress, SecretValue and FingerprintKey; the decisions
+// are the saved plan's.
 func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	names := make([]string, len(saved.Changes))
 	for i, c := range saved.Changes {
@@ -146,5 +151,8 @@ func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	if err != nil {
 		return err
 	}
-	return CheckStale(saved, live, o)
+	if err := CheckStale(saved, live, o); err != nil {
+		return err
+	}
+	return checkDerived(saved, live, o)
 }
