@@ -307,6 +307,9 @@ func Decode(data []byte) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("changes[%d] (%s): restart_for names no secret set of the plan", i, c.Agent))
 		}
 	}
+	if p.MAC != "" && !valuesCheckPattern.MatchString(p.MAC) {
+		problems = append(problems, "invalid mac")
+	}
 	want := p.Summary
 	p.Summarize()
 	if want != p.Summary {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -297,4 +298,41 @@ func setDiffers(saved, got SecretSetChange) []string {
 		out[len(out)-1] += " are"
 	}
 	return out
+}
+
+// planMAC authenticates a plan: HMAC-SHA256, keyed by the API key, of its
+// JSON document without the MAC. Decode reads a document back into the
+// very value that was encoded, so the encoding of a saved plan read back
+// is the one plan keyed. No key, no MAC.
+func planMAC(key string, p *Plan) string {
+	if key == "" {
+		return ""
+	}
+	q := *p
+	q.MAC = ""
+	b, err := json.Marshal(q)
+	if err != nil {
+		panic(fmt.Sprintf("plan mac: %v", err)) // plain data
+	}
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte("pipecat-gitops plan v1\x00"))
+	m.Write(b)
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil))
+}
+
+// errNoPlanKey refuses to check a saved plan that cannot be authenticated.
+var errNoPlanKey = errors.New("recheck: a saved plan is authenticated with Options.FingerprintKey (the API key)")
+
+// checkMAC refuses a saved plan that plan did not write with key: one
+// edited after it was written, however consistently (what Decode and
+// checkDerived cannot tell from a plan made for another config), or made
+// with another API key.
+func checkMAC(p *Plan, key string) error {
+	if key == "" {
+		return errNoPlanKey
+	}
+	if !hmac.Equal([]byte(planMAC(key, p)), []byte(p.MAC)) {
+		return errors.New("invalid plan: it is not the file plan wrote with this API key (hand-edited, or made with another API key or an older pipecat-gitops); run plan again")
+	}
+	return nil
 }

@@ -93,8 +93,16 @@ func (r liveReader) ListRegions(context.Context) ([]cloud.Region, error) { retur
 
 // check is what apply PLANFILE does with a saved plan before sending
 // anything: read the file (show does this much), then Recheck it against
-// the live state.
+// the live state. The plan is sealed first with the key, as plan would
+// have sealed it: what is checked is what Decode and Recheck make of its
+// contents (TestSavedPlanMAC checks the seal).
 func check(p *Plan, live *Live, o Options) error {
+	p.MAC = planMAC(o.FingerprintKey, p)
+	return checkFile(p, live, o)
+}
+
+// checkFile is check of the file as it is.
+func checkFile(p *Plan, live *Live, o Options) error {
 	data, err := json.Marshal(p)
 	if err != nil {
 		return err
@@ -324,4 +332,97 @@ func TestSetFingerprintFailed(t *testing.T) {
 	if SetFingerprint(sum("failed", "another message"), d) == failed {
 		t.Error("the failure's message is not covered, but the plan's reason shows it")
 	}
+}
+
+// TestSavedPlanMAC: a saved plan is refused unless it is the file plan
+// wrote with the same API key, even when an edit keeps every part of it
+// in agreement (what no other check can tell from a plan made for
+// another config).
+func TestSavedPlanMAC(t *testing.T) {
+	const refused = "invalid plan: it is not the file plan wrote with this API key (hand-edited, or made with another API key or an older pipecat-gitops); run plan again"
+	upd := func(p *Plan) *Change {
+		return &p.Changes[slices.IndexFunc(p.Changes, func(c Change) bool { return c.Agent == "upd" })]
+	}
+	tests := []struct {
+		name string
+		edit func(p *Plan, o *Options)
+		want string // "" for none
+	}{
+		{"as written", func(*Plan, *Options) {}, ""},
+		{"desired and the field change edited together", func(p *Plan, _ *Options) {
+			c := upd(p)
+			c.Desired.Image, c.Fields[0].After = sp("evil/x:1"), "evil/x:1"
+		}, refused},
+		{"a finding removed", func(p *Plan, _ *Options) {
+			p.Findings = nil
+			p.Summarize()
+		}, refused},
+		{"applied with another API key", func(_ *Plan, o *Options) { o.FingerprintKey = "pk_another_key_0123456789" }, refused},
+		{"no mac", func(p *Plan, _ *Options) { p.MAC = "" }, refused},
+		{"no key to check it with", func(_ *Plan, o *Options) { o.FingerprintKey = "" }, errNoPlanKey.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, live, o := savedFixture(t)
+			p.MAC = planMAC(o.FingerprintKey, p)
+			tt.edit(p, &o)
+			err := checkFile(p, live, o)
+			if got := fmt.Sprint(err); tt.want == "" && err != nil || tt.want != "" && got != tt.want {
+				t.Errorf("error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// diffOrg is a config of n agents and the live state it is planned
+// against, every other agent's image changed: the plan of the benchmarks
+// of Diff and of saved plans.
+func diffOrg(n int) (*schema.Config, *Live) {
+	cfg := &schema.Config{File: "pipecat.yaml"}
+	live := &Live{Details: map[string]*cloud.ServiceDetails{}}
+	for i := range n {
+		name := fmt.Sprintf("agent-%04d", i)
+		want, have := "acme/x:1", "acme/x:1"
+		if i%2 == 0 {
+			have = "acme/x:0"
+		}
+		cfg.Agents = append(cfg.Agents, schema.Agent{Name: name, Spec: schema.Spec{Image: &want}})
+		live.Agents = append(live.Agents, cloud.ServiceListItem{Name: name})
+		live.Details[name] = liveAgent(name, schema.Spec{Image: &have, Region: sp("us-west")})
+	}
+	return cfg, live
+}
+
+// BenchmarkSavedPlanChecks measures what a saved plan of 3,000 agents,
+// half of them updated, costs beyond reading the live state: the MAC
+// (written by Make, checked by Recheck), Decode's bindings and
+// checkDerived.
+func BenchmarkSavedPlanChecks(b *testing.B) {
+	cfg, live := diffOrg(3000)
+	o := Options{FingerprintKey: testKey}
+	p := Diff(cfg, live, o)
+	p.MAC = planMAC(testKey, p)
+	data, err := json.Marshal(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("mac", func(b *testing.B) {
+		for b.Loop() {
+			planMAC(testKey, p)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Decode(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("derive", func(b *testing.B) {
+		for b.Loop() {
+			if err := checkDerived(p, live, o); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -272,6 +272,10 @@ type Plan struct {
 	// SecretSets are the declared secret sets (and those to prune), in
 	// name order; absent from the JSON of a config without any.
 	SecretSets []SecretSetChange `json:"secret_sets,omitempty"`
+	// MAC authenticates the document: HMAC-SHA256, keyed by the API key,
+	// of the rest of it (see Make). Apply of a saved plan refuses a file
+	// whose MAC does not match: edited, or made with another key.
+	MAC string `json:"mac,omitempty"`
 }
 
 // HasErrors reports whether any finding is an error.
