@@ -234,7 +234,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 
 var applyDoc = commandDoc{
 	summary: "Make the live agents match pipecat.yaml, or carry out a saved plan.",
-	about: "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, when the environment holds other values for a secret set than the plan was made with, or when a build context it deploys changed. " +
+	about: "Without --auto-approve, apply shows the plan and asks for yes on a terminal, and refuses when there is none. A saved plan (PLANFILE) is refused, with nothing sent, when the live agents or secret sets changed since it was made, when the environment holds other values for a secret set than the plan was made with, when a build context it deploys changed, or when the file does not say what apply would send (a hand edit). " +
 		"Secret sets are written first; an agent is deployed once the sets it uses are ready. Cloud builds run next, in parallel, once per distinct context, Dockerfile and region, reusing an existing build when there is one; an agent whose build fails (or takes longer than --build-timeout) fails alone, with the build's error and the end of its log.",
 	env: envPlanning,
 	exits: []exitDoc{

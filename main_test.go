@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,6 +48,7 @@ func TestScripts(t *testing.T) {
 			"droplines":  cmdDropLines,
 			"ghload":     cmdGHLoad,
 			"leakscan":   cmdLeakScan,
+			"jsonset":    cmdJSONSet,
 		},
 	})
 }
@@ -80,6 +82,9 @@ type scriptSandboxOptions struct {
 	Seed       int64   `json:"seed"`
 	// Builds are successful cloud builds to seed: build id -> region.
 	Builds map[string]string `json:"builds"`
+	// SecretSets are more sets to seed (e.g. one whose provisioning
+	// failed), beside those of the examples.
+	SecretSets []sandbox.SecretSetSeed `json:"secretSets"`
 }
 
 // startScriptSandbox serves a fresh sandbox (seeded with the secret sets
@@ -101,6 +106,7 @@ func startScriptSandbox(env *testscript.Env) error {
 			opts.ReadyDelay = d
 		}
 		opts.DropRate, opts.FaultRate, opts.Seed = so.DropRate, so.FaultRate, so.Seed
+		opts.SecretSets = append(slices.Clip(opts.SecretSets), so.SecretSets...)
 		seededBuilds = so.Builds
 	}
 	sb, err := sandbox.New(opts)
@@ -213,6 +219,53 @@ func cmdDropLines(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Check(os.WriteFile(path, []byte(strings.Join(kept, "")), 0o644))
+}
+
+// cmdJSONSet edits a JSON file (a saved plan) as a person would by hand:
+// it sets the value at a dot-separated path of object keys and list
+// indexes, and writes the file back indented:
+//
+//	jsonset FILE PATH JSON-VALUE
+func cmdJSONSet(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: jsonset FILE PATH JSON-VALUE")
+	}
+	path := ts.MkAbs(args[0])
+	data, err := os.ReadFile(path)
+	ts.Check(err)
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber() // integers stay integers
+	var doc, value any
+	ts.Check(dec.Decode(&doc))
+	dec = json.NewDecoder(strings.NewReader(args[2]))
+	dec.UseNumber()
+	ts.Check(dec.Decode(&value))
+	keys := strings.Split(args[1], ".")
+	at := doc
+	for i, k := range keys {
+		last := i == len(keys)-1
+		switch node := at.(type) {
+		case map[string]any:
+			if last {
+				node[k] = value
+			}
+			at = node[k]
+		case []any:
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 0 || n >= len(node) {
+				ts.Fatalf("jsonset: %s: no index %s", strings.Join(keys[:i], "."), k)
+			}
+			if last {
+				node[n] = value
+			}
+			at = node[n]
+		default:
+			ts.Fatalf("jsonset: %s is not an object or a list", strings.Join(keys[:i], "."))
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	ts.Check(err)
+	ts.Check(os.WriteFile(path, append(out, '\n'), 0o644))
 }
 
 // cmdGHLoad adds the commits, pull requests and workflow runs of a JSON

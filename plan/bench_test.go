@@ -106,19 +106,7 @@ func benchOrg(b *testing.B, n int) (*sandbox.Server, *cloud.Client, *schema.Conf
 // BenchmarkDiff measures the pure diff of 3,000 agents, half of them
 // changed.
 func BenchmarkDiff(b *testing.B) {
-	cfg := &schema.Config{File: "pipecat.yaml"}
-	live := &plan.Live{Details: map[string]*cloud.ServiceDetails{}}
-	for i := range 3000 {
-		name := fmt.Sprintf("agent-%04d", i)
-		want, have := "acme/x:1", "acme/x:1"
-		if i%2 == 0 {
-			have = "acme/x:0"
-		}
-		cfg.Agents = append(cfg.Agents, schema.Agent{Name: name, Spec: schema.Spec{Image: &want}})
-		live.Agents = append(live.Agents, cloud.ServiceListItem{Name: name})
-		live.Details[name] = &cloud.ServiceDetails{Name: name, Region: "us-west",
-			Deployment: &cloud.Deployment{Manifest: &cloud.Manifest{Spec: cloud.ManifestSpec{Image: have}}}}
-	}
+	cfg, live := plan.DiffOrg(3000)
 	for b.Loop() {
 		plan.Diff(cfg, live, plan.Options{})
 	}

@@ -76,7 +76,8 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	p.Findings = append(p.Findings, refusals(&scoped, p.Changes, o)...)
 	var setFindings []Finding
 	p.SecretSets, setFindings = diffSecretSets(cfg, live, o)
-	restarts(cfg, p.Changes, p.SecretSets, live)
+	restarts(p.Changes, p.SecretSets, live)
+	bindDeployments(p.Changes, live.Details)
 	p.Findings = append(p.Findings, setFindings...)
 	p.Findings = append(p.Findings, setRefusals(cfg, p.SecretSets, p.Changes, live, o)...)
 	p.Findings = append(p.Findings, writeOnlyFindings(&scoped, o)...)
@@ -93,10 +94,19 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 
 func diffAgent(a schema.Agent, l *Live, o Options) Change {
 	d := l.Details[a.Name]
-	desired := a.Spec.Clone()
-	c := Change{Agent: a.Name, Desired: desired, Line: a.Pos.Line, Fingerprint: Fingerprint(desired, d)}
 	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d), o.Sources, l.CachedBuilds)
-	c.Build = bp
+	c := agentChange(a.Name, a.Spec.Clone(), d, woFields, buildReason, o)
+	c.Build, c.Line = bp, a.Pos.Line
+	return c
+}
+
+// agentChange decides the change of a declared agent from its desired
+// spec and live details (nil: absent). woFields and buildReason are what
+// only the base revision tells of the write-only inputs (writeOnly).
+// Recheck decides a saved change again with it, so a saved plan is held
+// to the very rules that made it.
+func agentChange(name string, desired *schema.Spec, d *cloud.ServiceDetails, woFields []FieldChange, buildReason string, o Options) Change {
+	c := Change{Agent: name, Desired: desired, Fingerprint: Fingerprint(desired, d)}
 	if d == nil {
 		c.Action = Create
 		for _, f := range desired.Fields() {

@@ -24,8 +24,12 @@
 // without one are shown but never counted as a change (builds.go).
 //
 // A saved plan carries, per agent, a fingerprint of the live state it was
-// computed against; Recheck refuses a plan whose fingerprints no longer
-// match, so apply never acts on a state nobody reviewed.
+// computed against (with the deployment, for an update that is nothing
+// but a deployment); Recheck refuses a plan whose fingerprints no longer
+// match, so apply never acts on a state nobody reviewed, nor twice on the
+// same file. Decode refuses a file whose shown parts (fields, reasons,
+// keys) are not what apply sends, and Recheck decides every change again
+// from the live state as Diff does: what show renders is what apply does.
 //
 // Secret sets declared in the config are planned too (secretsets.go):
 // create, keys added and removed by name, a values update told by a keyed

@@ -2,14 +2,19 @@ package plan
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 
+	"github.com/pipecat-gitops/pipecat-gitops/build"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -17,7 +22,7 @@ import (
 const maxPlanFile = 64 << 20
 
 var (
-	fingerprint        = regexp.MustCompile(`^(absent|sha256:[0-9a-f]{64})$`)
+	fingerprintPattern = regexp.MustCompile(`^(absent|sha256:[0-9a-f]{64})$`)
 	valuesCheckPattern = regexp.MustCompile(`^hmac-sha256:[0-9a-f]{64}$`)
 	contextHash        = regexp.MustCompile(`^[0-9a-f]{16}$`)
 )
@@ -25,7 +30,7 @@ var (
 // checkBuildPlan says what is wrong with the build of a saved change: a
 // build agent that deploys needs one, and its paths must stay inside the
 // repository, since apply packs them again.
-func checkBuildPlan(c Change) string {
+func checkBuildPlan(c Change, o Options) string {
 	wantsBuild := c.Desired != nil && c.Desired.Build != nil
 	b := c.Build
 	switch {
@@ -43,8 +48,146 @@ func checkBuildPlan(c Change) string {
 		return fmt.Sprintf("Dockerfile %q is not a path inside the context", b.Dockerfile)
 	case b.Region == "":
 		return "no region"
+	case b.Dockerfile != cmp.Or(deref(c.Desired.Build.Dockerfile), build.DefaultDockerfile):
+		return fmt.Sprintf("Dockerfile %q is not the desired spec's", b.Dockerfile)
+	case !slices.Contains([]string{CompareNone, CompareUnchanged, CompareChanged, CompareNew}, b.Compared):
+		return fmt.Sprintf("invalid compared %q", b.Compared)
+	case (b.Compared == CompareNone) != (o.BaseCommit == ""):
+		return fmt.Sprintf("compared %q, but the plan's options have no base commit (hand-edited?)", b.Compared)
+	case b.BaseContextHash != "" && b.Compared != CompareChanged:
+		return "a base context hash, but the build is not changed"
 	}
 	return ""
+}
+
+// checkFields says what is wrong with the field changes and the reason of
+// a saved change, judged against its own desired spec and action: show
+// renders the fields and the reason, apply sends the desired spec, so
+// the two must say the same. (Recheck then judges them against the live
+// agent.)
+func checkFields(c Change, o Options) []string {
+	const mismatch = "fields do not match desired (hand-edited?)"
+	var out []string
+	switch c.Action {
+	case Create:
+		var want []FieldChange
+		for _, f := range c.Desired.Fields() {
+			want = append(want, FieldChange{Path: f.Path, After: f.Value})
+		}
+		if !sameFields(c.Fields, want) {
+			out = append(out, mismatch)
+		}
+	case Update, Replace:
+		seen := map[string]bool{}
+		for _, f := range c.Fields {
+			after, managed := c.Desired.Get(f.Path)
+			if !managed || seen[f.Path] || !reflect.DeepEqual(after, f.After) {
+				out = append(out, mismatch)
+				break
+			}
+			seen[f.Path] = true
+		}
+	default:
+		if len(c.Fields) > 0 {
+			out = append(out, mismatch)
+		}
+	}
+	// What the reason claims must be what the change is.
+	redeploy := c.Reason == ReasonRedeployBuild
+	restart := c.RestartFor != "" && c.Reason == RestartReason(c.RestartFor)
+	var bad bool
+	switch c.Action {
+	case Create, NoOp:
+		bad = c.Reason != ""
+	case Delete:
+		bad = c.Reason != ReasonPrune
+	case Update:
+		// A reason-only update (a redeploy, a restart) changes no field;
+		// an update that changes no field says why.
+		bad = (redeploy || restart) && len(c.Fields) > 0 || len(c.Fields) == 0 && c.Reason == "" ||
+			redeploy && !(o.RedeployBuilds && (c.Desired.BuildID != nil || c.Desired.Build != nil))
+	}
+	if bad {
+		out = append(out, fmt.Sprintf("reason %q does not match the %s (hand-edited?)", c.Reason, c.Action))
+	}
+	if c.Deployment != "" && !deploysOnly(&c) {
+		out = append(out, "deployment on a change that is not an update of no readable field (hand-edited?)")
+	}
+	return out
+}
+
+// sameFields reports whether two lists of field changes are equal, a nil
+// list equal to an empty one.
+func sameFields(a, b []FieldChange) bool {
+	return slices.EqualFunc(a, b, func(x, y FieldChange) bool { return reflect.DeepEqual(x, y) })
+}
+
+// checkSetFields says what is wrong with what a saved secret set change
+// shows (its region and keys) against what apply writes (its desired
+// set): they must agree.
+func checkSetFields(c SecretSetChange, planErrors bool) []string {
+	var out []string
+	if c.Desired != nil && c.Region != c.Desired.Region {
+		out = append(out, fmt.Sprintf("region %q is not the desired set's (hand-edited?)", c.Region))
+	}
+	var want []string
+	if c.Desired != nil {
+		want = c.Desired.Keys()
+	}
+	var keysOK bool
+	switch c.Action {
+	case Create, Replace:
+		keysOK = slices.Equal(c.KeysAdded, want) && len(c.KeysRemoved) == 0
+	case Update:
+		keysOK = !slices.ContainsFunc(c.KeysAdded, func(k string) bool { return !slices.Contains(want, k) }) &&
+			!slices.ContainsFunc(c.KeysRemoved, func(k string) bool { return slices.Contains(want, k) })
+	default:
+		keysOK = len(c.KeysAdded)+len(c.KeysRemoved) == 0
+	}
+	if !keysOK {
+		out = append(out, "keys do not match desired (hand-edited?)")
+	}
+	switch {
+	case c.Action == Delete && (c.Reason != ReasonPruneSecretSet || c.Values != "" || c.ValuesCheck != ""):
+		out = append(out, "a delete has no values and is a prune (hand-edited?)")
+	case deploys(c.Action) && c.ValuesCheck == "" && !planErrors:
+		// Only a missing value (an error of the plan) leaves a write
+		// without the check of the values it writes.
+		out = append(out, "values_check missing (hand-edited?)")
+	}
+	return out
+}
+
+// checkTargets says what is wrong with the targets of a saved plan: a
+// change outside them, or a Target that does not say them.
+func checkTargets(p *Plan) []string {
+	t := p.Options.Targets
+	if len(t) > maxGlobs {
+		return []string{fmt.Sprintf("options.targets: %d globs, more than %d", len(t), maxGlobs)}
+	}
+	var out []string
+	for _, g := range t {
+		if _, err := path.Match(g, ""); err != nil {
+			out = append(out, fmt.Sprintf("options.targets: %q: %v", g, err))
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	if (p.Target != nil) != (len(t) > 0) {
+		out = append(out, "target does not match options.targets (hand-edited?)")
+	}
+	for i, c := range p.Changes {
+		if !p.Options.targeted(c.Agent) {
+			out = append(out, fmt.Sprintf("changes[%d] (%s): not matched by options.targets (hand-edited?)", i, c.Agent))
+		}
+	}
+	for i, c := range p.SecretSets {
+		if len(t) > 0 && c.Action == Delete {
+			out = append(out, fmt.Sprintf("secret_sets[%d] (%s): a targeted plan prunes no secret set (hand-edited?)", i, c.Name))
+		}
+	}
+	return out
 }
 
 // ReadFile reads a saved plan (the --format json document written by plan
@@ -94,7 +237,7 @@ func Decode(data []byte) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("%s: agent listed twice", at))
 		}
 		seen[c.Agent] = true
-		if !fingerprint.MatchString(c.Fingerprint) {
+		if !fingerprintPattern.MatchString(c.Fingerprint) {
 			problems = append(problems, fmt.Sprintf("%s: invalid fingerprint", at))
 		}
 		if (c.Action == Create) != (c.Fingerprint == "absent") {
@@ -110,8 +253,13 @@ func Decode(data []byte) (*Plan, error) {
 				problems = append(problems, fmt.Sprintf("%s: desired: %s", at, msg))
 			}
 		}
-		if msg := checkBuildPlan(c); msg != "" {
+		if msg := checkBuildPlan(c, p.Options); msg != "" {
 			problems = append(problems, fmt.Sprintf("%s: build: %s", at, msg))
+		}
+		if c.Desired != nil || c.Action == Delete {
+			for _, msg := range checkFields(c, p.Options) {
+				problems = append(problems, fmt.Sprintf("%s: %s", at, msg))
+			}
 		}
 	}
 	seenSets := map[string]bool{}
@@ -121,7 +269,7 @@ func Decode(data []byte) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("%s: secret set listed twice", at))
 		}
 		seenSets[c.Name] = true
-		if !fingerprint.MatchString(c.Fingerprint) {
+		if !fingerprintPattern.MatchString(c.Fingerprint) {
 			problems = append(problems, fmt.Sprintf("%s: invalid fingerprint", at))
 		}
 		if (c.Action == Create) != (c.Fingerprint == "absent") {
@@ -159,11 +307,20 @@ func Decode(data []byte) (*Plan, error) {
 			problems = append(problems, fmt.Sprintf("changes[%d] (%s): restart_for names no secret set of the plan", i, c.Agent))
 		}
 	}
+	if p.MAC != "" && !valuesCheckPattern.MatchString(p.MAC) {
+		problems = append(problems, "invalid mac")
+	}
 	want := p.Summary
 	p.Summarize()
 	if want != p.Summary {
 		problems = append(problems, "summary does not match the changes (hand-edited?)")
 	}
+	for i, c := range p.SecretSets {
+		for _, msg := range checkSetFields(c, p.HasErrors()) {
+			problems = append(problems, fmt.Sprintf("secret_sets[%d] (%s): %s", i, c.Name, msg))
+		}
+	}
+	problems = append(problems, checkTargets(&p)...)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid plan:\n  %s", strings.Join(problems, "\n  "))
 	}

@@ -99,8 +99,9 @@ func TestDecodeRefusesBadPlans(t *testing.T) {
 	valid := func() map[string]any {
 		return map[string]any{
 			"format_version": "1", "config": "pipecat.yaml",
-			"summary":   map[string]any{"create": 1, "update": 0, "replace": 0, "delete": 0, "no_op": 0, "unmanaged": 0, "errors": 0, "warnings": 0},
-			"changes":   []any{map[string]any{"agent": "bot", "action": "create", "desired": map[string]any{"image": "x:1"}, "fingerprint": "absent"}},
+			"summary": map[string]any{"create": 1, "update": 0, "replace": 0, "delete": 0, "no_op": 0, "unmanaged": 0, "errors": 0, "warnings": 0},
+			"changes": []any{map[string]any{"agent": "bot", "action": "create", "desired": map[string]any{"image": "x:1"},
+				"fields": []any{map[string]any{"path": "image", "before": nil, "after": "x:1"}}, "fingerprint": "absent"}},
 			"unmanaged": []any{}, "findings": []any{},
 		}
 	}

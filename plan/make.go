@@ -37,9 +37,10 @@ type Options struct {
 	// SecretValue reads the value of a fromEnv variable (the caller's
 	// environment); nil: none is set. Values never leave plan and apply.
 	SecretValue func(name string) (string, bool) `json:"-"`
-	// FingerprintKey keys the fingerprints of secret set values: the API
-	// key (the sandbox's "sandbox"). Required when the config declares
-	// secret sets.
+	// FingerprintKey keys the fingerprints of secret set values and the
+	// MAC of the plan: the API key (the sandbox's "sandbox"). Required
+	// when the config declares secret sets, and to Recheck a saved plan;
+	// without it Make writes no MAC.
 	FingerprintKey string `json:"-"`
 	// Base is the git revision the write-only inputs (build, buildId,
 	// managedKeys) were compared with, as given (--base); BaseCommit is
@@ -122,14 +123,22 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 			return nil, fmt.Errorf("look up builds: %w", err)
 		}
 	}
-	return Diff(cfg, live, o), nil
+	p := Diff(cfg, live, o)
+	p.MAC = planMAC(o.FingerprintKey, p)
+	return p, nil
 }
 
-// Recheck re-reads the live state of every agent and secret set a saved
-// plan names and returns a *StaleError when any of it moved since the plan
+// Recheck authenticates a saved plan with o.FingerprintKey (its MAC),
+// re-reads the live state of every agent and secret set it names and
+// returns a *StaleError when any of it moved since the plan
 // was made, or when the environment now holds other values for a set
-// than the plan was made with. It uses o's Parallelism, Progress,
-// SecretValue and FingerprintKey; the decisions are the saved plan's.
+// than the plan was made with. Then it decides every change again from
+// its desired spec, that live state and the plan's decisions, as Diff
+// does, and refuses the plan as invalid where the file says otherwise
+// (its fields, actions, reasons, restarts, secret set keys and values):
+// what show renders of the file is then what apply does. It uses o's
+// Parallelism, Progress, SecretValue and FingerprintKey; the decisions
+// are the saved plan's.
 func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	names := make([]string, len(saved.Changes))
 	for i, c := range saved.Changes {
@@ -139,12 +148,17 @@ func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	for i, c := range saved.SecretSets {
 		sets[i] = c.Name
 	}
-	if len(sets) > 0 && o.FingerprintKey == "" {
-		return errNoFingerprintKey
+	// Before any request: a file plan did not write with this key is
+	// not the plan anyone reviewed.
+	if err := checkMAC(saved, o.FingerprintKey); err != nil {
+		return err
 	}
 	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets})
 	if err != nil {
 		return err
 	}
-	return CheckStale(saved, live, o)
+	if err := CheckStale(saved, live, o); err != nil {
+		return err
+	}
+	return checkDerived(saved, live, o)
 }

@@ -197,7 +197,9 @@ func SecretSetRequest(key, name string, s *schema.SecretSetSpec, values map[stri
 
 // SetFingerprint identifies a live set for staleness: whether it exists,
 // its type, region and key names (the marker's too, so a change of values
-// by another apply is seen), never its status or values.
+// by another apply is seen), and whether its provisioning failed (with
+// the API's message), which decides a resend; never its values, nor a
+// status of pending or ready, which only says how far provisioning got.
 func SetFingerprint(sum *cloud.SecretSetSummary, d *cloud.SecretSetDetails) string {
 	if sum == nil {
 		return "absent"
@@ -205,7 +207,13 @@ func SetFingerprint(sum *cloud.SecretSetSummary, d *cloud.SecretSetDetails) stri
 	v := struct {
 		Type, Region string
 		Keys         []string
+		// Omitted unless failed: the fingerprint of any other set is
+		// what it was before failures counted.
+		Failed *string `json:",omitempty"`
 	}{Type: sum.Type, Region: sum.Region}
+	if sum.Status == cloud.SecretStatusFailed {
+		v.Failed = &sum.ErrorMessage
+	}
 	if d != nil {
 		for _, k := range d.Secrets {
 			v.Keys = append(v.Keys, k.FieldName)
@@ -530,8 +538,9 @@ func agentSets(desired *schema.Spec, d *cloud.ServiceDetails) []string {
 // restarts turns into updates the agents that use a set whose values or
 // keys change, when the set asks for it (restartOnChange): a running
 // agent keeps the environment it started with. An agent already updated
-// is forced to redeploy too.
-func restarts(cfg *schema.Config, changes []Change, sets []SecretSetChange, live *Live) {
+// is forced to redeploy too. An agent whose desired spec leaves secretSet
+// unmanaged uses its live one.
+func restarts(changes []Change, sets []SecretSetChange, live *Live) {
 	restart := map[string]bool{}
 	for _, c := range sets {
 		if c.Desired != nil && c.Desired.RestartOnChange && c.contentChanged() {
@@ -541,16 +550,12 @@ func restarts(cfg *schema.Config, changes []Change, sets []SecretSetChange, live
 	if len(restart) == 0 {
 		return
 	}
-	agents := map[string]schema.Agent{}
-	for _, a := range cfg.Agents {
-		agents[a.Name] = a
-	}
 	for i := range changes {
 		c := &changes[i]
 		if c.Action != NoOp && c.Action != Update {
 			continue
 		}
-		set := agents[c.Agent].Spec.SecretSet
+		set := c.Desired.SecretSet
 		if d := live.Details[c.Agent]; set == nil && d != nil {
 			set = LiveSpec(d).SecretSet
 		}

@@ -170,6 +170,11 @@ type Change struct {
 	// against (existence plus normalized managed fields); apply of a saved
 	// plan refuses to run when it no longer matches.
 	Fingerprint string `json:"fingerprint"`
+	// Deployment is the live agent's desiredDeploymentId, for an update
+	// whose only effect is a new deployment (no readable field changes:
+	// a redeploy, a restart, a build): its fingerprint covers it, so that
+	// once applied the same saved plan is stale.
+	Deployment string `json:"deployment,omitempty"`
 	// Line is the line of the agent's key in the config, 0 when unknown
 	// (deletes).
 	Line int `json:"line,omitempty"`
@@ -267,6 +272,10 @@ type Plan struct {
 	// SecretSets are the declared secret sets (and those to prune), in
 	// name order; absent from the JSON of a config without any.
 	SecretSets []SecretSetChange `json:"secret_sets,omitempty"`
+	// MAC authenticates the document: HMAC-SHA256, keyed by the API key,
+	// of the rest of it (see Make). Apply of a saved plan refuses a file
+	// whose MAC does not match: edited, or made with another key.
+	MAC string `json:"mac,omitempty"`
 }
 
 // HasErrors reports whether any finding is an error.
