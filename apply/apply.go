@@ -22,10 +22,17 @@
 // are written before the agents, and an agent is sent only once the sets
 // of this run it uses are ready; prune deletes sets after the agents.
 //
-// Retries of single requests are the cloud client's job; apply adds the
-// recoveries that need the plan's knowledge: a create answered "already
-// exists" (a lost response to an earlier try) is read back and finished as
-// a no-op or an update, and a delete answered 404 is done.
+// Retries of single requests are the cloud client's job, except for what
+// it cannot know: a write of an agent whose answer was lost (or was a 5xx)
+// may have been carried out, so the client does not repeat it and apply
+// reads the agent back (write.go): there as sent, the change succeeded;
+// not there, it is sent again; the read-back failing too makes it Unknown.
+// So a result never calls Failed a change that was applied, and an update
+// makes one deployment however its answers fare. A create answered
+// "already exists" (someone else made the agent: no try of ours can have)
+// is read back and finished as a no-op or an update, and a delete answered
+// 404 is done; each result's Effect says which, and the counts (Tally)
+// count effects, so two applies racing do not both count every create.
 //
 // Interrupted (ctx cancelled), a run stops starting requests and says
 // honestly what it knows: a change never started is Skipped, one whose
@@ -192,6 +199,7 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 		res.SecretSets = append(res.SecretSets, it.res)
 	}
 	sort.SliceStable(res.SecretSets, func(i, j int) bool { return res.SecretSets[i].Name < res.SecretSets[j].Name })
+	res.Summary = res.Tally()
 	return res, nil
 }
 
@@ -306,19 +314,21 @@ func (r *runner) send(ctx context.Context, stage string, items []*item) {
 func (r *runner) one(ctx context.Context, it *item) {
 	c := it.c
 	it.start = time.Now()
-	d, note, err := r.change(ctx, it)
-	it.res.Note = note
+	w, err := r.change(ctx, it)
+	it.res.Note = w.note
 	it.res.Duration = time.Since(it.start)
+	var le *Error
 	switch {
 	case err == nil:
 		it.sent = true
-		if d != nil {
-			it.res.DeploymentID = d.DesiredDeploymentID
+		it.res.Effect = w.effect
+		if w.d != nil {
+			it.res.DeploymentID = w.d.DesiredDeploymentID
 		}
-		if r.o.Wait && d != nil {
-			r.event(c, "waiting", "deployment "+d.DesiredDeploymentID)
+		if r.o.Wait && w.d != nil {
+			r.event(c, "waiting", "deployment "+w.d.DesiredDeploymentID)
 		} else {
-			r.event(c, "done", note)
+			r.event(c, "done", w.note)
 		}
 		r.finished(false)
 	case interrupted(ctx, err):
@@ -330,6 +340,14 @@ func (r *runner) one(ctx context.Context, it *item) {
 		}
 		r.event(c, "unknown", it.res.Error)
 		r.finished(false)
+	case errors.As(err, &le) && le.Code == CodeNoAnswer:
+		// No answer, and the read-back failed too: nobody knows.
+		it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, le.Code, le.Msg
+		if it.deleted {
+			it.res.Error = "deleted; the create: " + le.Msg
+		}
+		r.event(c, "unknown", it.res.Error)
+		r.finished(true)
 	default:
 		r.fail(it, err)
 		r.finished(true)
@@ -345,7 +363,7 @@ func interrupted(ctx context.Context, err error) bool {
 // fail records err as the item's failure: the API's code and message when
 // it is an API error, the local code of a wait or conflict error.
 func (r *runner) fail(it *item, err error) {
-	it.res.Outcome = Failed
+	it.res.Outcome, it.res.Effect = Failed, NoEffect
 	it.res.ErrorCode, it.res.Error = describeError(err)
 	r.event(it.c, "failed", it.res.Error)
 }
@@ -368,9 +386,8 @@ func describeError(err error) (code, msg string) {
 	return code, msg
 }
 
-// change sends the requests of one change and returns the agent's details
-// after it (nil for a delete).
-func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, string, error) {
+// change sends the requests of one change (write.go).
+func (r *runner) change(ctx context.Context, it *item) (written, error) {
 	c := it.c
 	switch c.Action {
 	case plan.Create:
@@ -378,66 +395,30 @@ func (r *runner) change(ctx context.Context, it *item) (*cloud.ServiceDetails, s
 		return r.create(ctx, c.Agent, it.spec)
 	case plan.Update:
 		r.event(c, "updating", "")
-		req := plan.UpdateRequest(it.spec)
 		// New values of its secret set reach the agent only in a new
 		// deployment.
-		req.ForceRedeploy = c.RestartFor != ""
-		d, err := r.api.UpdateAgent(ctx, c.Agent, req)
-		if cloud.IsNotFound(err) {
-			return nil, "", fmt.Errorf("update %s: the agent no longer exists; run plan again: %w", c.Agent, err)
-		}
-		return d, "", err
+		return r.update(ctx, c.Agent, it.spec, c.RestartFor != "")
 	case plan.Replace:
 		r.event(c, "deleting", "replace: delete before create")
-		if err := r.api.DeleteAgent(ctx, c.Agent); err != nil && !cloud.IsNotFound(err) {
-			return nil, "", fmt.Errorf("replace %s: delete: %w", c.Agent, err)
+		del, err := r.delete(ctx, c.Agent)
+		if err != nil {
+			return written{}, fmt.Errorf("replace %s: delete: %w", c.Agent, err)
 		}
 		it.deleted = true
 		r.event(c, "creating", "replace: create")
-		d, note, err := r.create(ctx, c.Agent, it.spec)
+		w, err := r.create(ctx, c.Agent, it.spec)
+		w.note = joinNote(del.note, w.note)
 		if err != nil {
-			return nil, note, fmt.Errorf("replace %s: deleted, but create: %w", c.Agent, err)
+			return w, fmt.Errorf("replace %s: deleted, but create: %w", c.Agent, err)
 		}
-		return d, note, nil
+		w.effect = Replaced
+		return w, nil
 	case plan.Delete:
 		r.event(c, "deleting", "")
-		err := r.api.DeleteAgent(ctx, c.Agent)
-		if cloud.IsNotFound(err) {
-			return nil, "already gone", nil
-		}
-		return nil, "", err
+		return r.delete(ctx, c.Agent)
 	default:
-		return nil, "", fmt.Errorf("apply %s: unexpected action %s", c.Agent, c.Action)
+		return written{}, fmt.Errorf("apply %s: unexpected action %s", c.Agent, c.Action)
 	}
-}
-
-// create sends the full desired spec. "Already exists" means an earlier
-// try's response was lost or someone raced us: read the agent back and
-// finish as a no-op or an update, so a retried create never fails on its
-// own success.
-func (r *runner) create(ctx context.Context, name string, spec *schema.Spec) (*cloud.ServiceDetails, string, error) {
-	d, err := r.api.CreateAgent(ctx, plan.CreateRequest(name, spec))
-	if err == nil || !cloud.IsAlreadyExists(err) {
-		return d, "", err
-	}
-	d, err = r.api.GetAgent(ctx, name)
-	if err != nil {
-		return nil, "", fmt.Errorf("create %s: it already exists, and reading it back: %w", name, err)
-	}
-	if spec.Region != nil && d.Region != *spec.Region {
-		return nil, "", fmt.Errorf("create %s: an agent of that name already exists in region %s", name, d.Region)
-	}
-	// Write-only fields (a build, managed keys) cannot be read back:
-	// send them.
-	changed := plan.DiffLive(spec, d)
-	if len(changed) == 0 && !plan.HasWriteOnly(spec) {
-		return d, "already existed with the desired spec", nil
-	}
-	d, err = r.api.UpdateAgent(ctx, name, plan.UpdateRequest(spec))
-	if err != nil {
-		return nil, "", fmt.Errorf("create %s: it already exists, and updating it: %w", name, err)
-	}
-	return d, "already existed; updated to the desired spec", nil
 }
 
 // maxPoll caps the pause between poll rounds: quick for agents that deploy
@@ -699,6 +680,9 @@ func value(v any) string {
 func joinNote(a, b string) string {
 	if a == "" {
 		return b
+	}
+	if b == "" || b == a {
+		return a
 	}
 	return a + "; " + b
 }

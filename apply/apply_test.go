@@ -2,6 +2,7 @@ package apply_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +27,7 @@ func ip(i int) *int       { return &i }
 // env is a sandbox on a loopback listener and a client for it.
 type env struct {
 	sb     *sandbox.Server
+	url    string
 	client *cloud.Client
 }
 
@@ -47,7 +49,7 @@ func newEnv(t testing.TB, opts sandbox.Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{sb: sb, client: client}
+	return &env{sb: sb, url: srv.URL, client: client}
 }
 
 func (e *env) plan(t testing.TB, cfg *schema.Config) *plan.Plan {
@@ -75,11 +77,23 @@ func run(t testing.TB, ctx context.Context, api apply.API, p *plan.Plan, o apply
 	return res
 }
 
-func (e *env) create(t *testing.T, name, image string) {
+func (e *env) create(t testing.TB, name, image string) {
 	t.Helper()
-	// Under DropRate a retried create answers "already exists": it is there.
-	if _, err := e.client.CreateAgent(context.Background(), &cloud.CreateServiceRequest{ServiceName: name, Image: image}); err != nil && !cloud.IsAlreadyExists(err) {
-		t.Fatal(err)
+	ctx := context.Background()
+	for {
+		_, err := e.client.CreateAgent(ctx, &cloud.CreateServiceRequest{ServiceName: name, Image: image})
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, cloud.ErrUnknownOutcome) {
+			t.Fatal(err)
+		}
+		// Under faults an answer may be lost: look before sending again.
+		if _, err := e.client.GetAgent(ctx, name); err == nil {
+			return
+		} else if !cloud.IsNotFound(err) {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -134,25 +148,79 @@ func TestApplyThenPlanIsEmpty(t *testing.T) {
 	}
 }
 
-// TestApplyConvergesUnderFaults runs apply against an API that fails, rate
-// limits and drops responses after committing, and checks that the result
-// is exactly the config, with no duplicate agent and no failure reported.
-func TestApplyConvergesUnderFaults(t *testing.T) {
+// TestApplyIsHonestUnderFaults runs apply with the CLI's retry settings
+// (5 attempts per request; only the waits are shortened, which changes no
+// fault) against an API that fails 20% of requests, rate-limits 15% and
+// drops 30% of the answers to writes after committing them. Whatever the
+// faults did, the result tells the truth: every change reported succeeded
+// is in place and every one reported failed is not (unknown is left for a
+// change whose read-back failed too), so the exit code is 1 exactly when
+// something is not done or not known. No write is committed twice: a
+// write whose answer was lost is read back, not repeated, so each update
+// makes one deployment. Applying again finishes what failed.
+func TestApplyIsHonestUnderFaults(t *testing.T) {
 	faults := map[int]int{}
+	outcomes := map[string]int{}
 	for _, seed := range []int64{1, 2, 3, 4, 5} {
 		e := newEnv(t, sandbox.Options{Seed: seed, FaultRate: 0.2, RateLimitRate: 0.15, DropRate: 0.3})
-		for _, n := range []string{"upd-1", "upd-2", "del-1", "del-2"} {
+		var names, deletes []string
+		for i := range 12 {
+			names = append(names, fmt.Sprintf("new-%02d", i))
+		}
+		for i := range 12 {
+			n := fmt.Sprintf("upd-%02d", i)
+			names = append(names, n)
 			e.create(t, n, "acme/old:0.1")
 		}
-		names := []string{"new-1", "new-2", "new-3", "new-4", "upd-1", "upd-2"}
+		for i := range 6 {
+			deletes = append(deletes, fmt.Sprintf("zz-del-%02d", i))
+			e.create(t, deletes[i], "acme/old:0.1")
+		}
 		cfg := &schema.Config{File: "pipecat.yaml", Agents: agents(names...), Prune: schema.Prune{Enabled: true}}
+		// Planned and checked with the test's patient client; applied with
+		// the CLI's.
 		p := e.plan(t, cfg)
-		if p.Summary.Create != 4 || p.Summary.Update != 2 || p.Summary.Delete != 2 {
+		if p.Summary.Create != 12 || p.Summary.Update != 12 || p.Summary.Delete != 6 {
 			t.Fatalf("seed %d: unexpected plan %+v", seed, p.Summary)
 		}
-		res := run(t, context.Background(), e.client, p, apply.Options{Parallelism: 3})
-		if n := res.Failed(); n != 0 {
-			t.Fatalf("seed %d: %d failures: %+v", seed, n, res.Results)
+		before := len(e.sb.Requests())
+		res := run(t, context.Background(), e.cliClient(t), p, apply.Options{})
+		requests := e.sb.Requests()[before:]
+		created := 0
+		changes := map[string]plan.Change{}
+		for _, c := range p.Changes {
+			changes[c.Agent] = c
+		}
+		for _, r := range res.Results {
+			c := changes[r.Agent]
+			in := e.inPlace(t, c)
+			if c.Action == plan.Create && in {
+				created++
+			}
+			outcomes[fmt.Sprintf("%s, in place %v", r.Outcome, in)]++
+			if (r.Outcome == apply.Succeeded && !in) || (r.Outcome == apply.Failed && in) {
+				t.Errorf("seed %d: %s %s reported %s, but in place is %v: %+v", seed, c.Action, c.Agent, r.Outcome, in, r)
+			}
+			if c.Action == plan.Update && in {
+				if n := committed(requests, http.MethodPost, "/v1/agents/"+c.Agent); n != 1 {
+					t.Errorf("seed %d: update of %s committed %d times, want once", seed, c.Agent, n)
+				}
+			}
+		}
+		// Each agent created is created by one committed POST.
+		if got := committed(requests, http.MethodPost, "/v1/agents"); got != created {
+			t.Errorf("seed %d: %d creates committed for %d agents created", seed, got, created)
+		}
+		for _, r := range requests {
+			faults[r.Status]++
+		}
+		// Applying again finishes what failed.
+		for range 3 {
+			again := e.plan(t, cfg)
+			if !again.Summary.HasChanges() {
+				break
+			}
+			run(t, context.Background(), e.cliClient(t), again, apply.Options{})
 		}
 		list, err := e.client.ListAgents(context.Background())
 		if err != nil {
@@ -163,13 +231,10 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 			got = append(got, a.Name)
 		}
 		if diff := cmp.Diff(names, got); diff != "" {
-			t.Errorf("seed %d: live agents (-want +got):\n%s", seed, diff)
+			t.Errorf("seed %d: live agents after applying again (-want +got):\n%s", seed, diff)
 		}
 		if again := e.plan(t, cfg); again.Summary.HasChanges() {
-			t.Errorf("seed %d: plan after apply has changes: %+v", seed, again.Summary)
-		}
-		for _, r := range e.sb.Requests() {
-			faults[r.Status]++
+			t.Errorf("seed %d: plan after applying again has changes: %+v", seed, again.Summary)
 		}
 	}
 	// The test proves nothing unless the faults really happened.
@@ -178,7 +243,43 @@ func TestApplyConvergesUnderFaults(t *testing.T) {
 			t.Errorf("no request answered %d (0 = dropped) across the seeds", status)
 		}
 	}
-	t.Logf("requests by status: %v", faults)
+	t.Logf("requests by status: %v; outcomes: %v", faults, outcomes)
+}
+
+// cliClient is a client with the CLI's retry settings (5 attempts), with
+// waits shortened: the sandbox's faults do not depend on time.
+func (e *env) cliClient(t testing.TB) *cloud.Client {
+	t.Helper()
+	c, err := cloud.New(cloud.Options{BaseURL: e.url, APIKey: "test-key", MinBackoff: time.Microsecond, MaxBackoff: time.Millisecond, MaxInFlight: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// inPlace reports whether the live agent is as change c leaves it.
+func (e *env) inPlace(t testing.TB, c plan.Change) bool {
+	t.Helper()
+	d, err := e.client.GetAgent(context.Background(), c.Agent)
+	switch {
+	case cloud.IsNotFound(err):
+		return c.Action == plan.Delete
+	case err != nil:
+		t.Fatal(err)
+	}
+	return c.Action != plan.Delete && len(plan.DiffLive(c.Desired, d)) == 0
+}
+
+// committed counts the requests to method and path the sandbox carried
+// out: answered 200, or dropped after it.
+func committed(requests []sandbox.Request, method, path string) int {
+	n := 0
+	for _, r := range requests {
+		if r.Method == method && r.Path == path && (r.Status == http.StatusOK || r.Status == 0) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPartialFailureIsReportedPerAgent(t *testing.T) {
@@ -265,13 +366,36 @@ func TestRecoveries(t *testing.T) {
 		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("racy")})
 		e.create(t, "racy", "acme/racy:0.1")
 		res := run(t, context.Background(), e.client, p, apply.Options{})
-		want := []outcome{{"racy", "create", "succeeded", "", "already existed; updated to the desired spec"}}
-		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
-			t.Fatalf("outcomes (-want +got):\n%s", diff)
+		want := []string{"racy create succeeded updated: already existed; updated to the desired spec"}
+		if diff := cmp.Diff(want, effects(res)); diff != "" {
+			t.Fatalf("results (-want +got):\n%s", diff)
+		}
+		if c, u := res.Count(plan.Create), res.Count(plan.Update); c != 0 || u != 1 {
+			t.Errorf("counted %d created, %d updated; want 0 and 1", c, u)
 		}
 		d, _ := e.client.GetAgent(context.Background(), "racy")
 		if got := d.Deployment.Manifest.Spec.Image; got != "acme/racy:1.0" {
 			t.Errorf("image = %q, want the desired one", got)
+		}
+	})
+	t.Run("create of an agent that appeared meanwhile with the desired spec changes nothing", func(t *testing.T) {
+		e := newEnv(t, sandbox.Options{})
+		cfg := &schema.Config{File: "pipecat.yaml", Agents: agents("racy")}
+		p := e.plan(t, cfg)
+		// Another apply of the same config gets there first.
+		run(t, context.Background(), e.client, e.plan(t, cfg), apply.Options{})
+		before := len(e.sb.Requests())
+		res := run(t, context.Background(), e.client, p, apply.Options{})
+		want := []string{"racy create succeeded already-in-place: already existed with the desired spec"}
+		if diff := cmp.Diff(want, effects(res)); diff != "" {
+			t.Fatalf("results (-want +got):\n%s", diff)
+		}
+		if c, u, in := res.Count(plan.Create), res.Count(plan.Update), res.Tally().AlreadyInPlace; c != 0 || u != 0 || in != 1 {
+			t.Errorf("counted %d created, %d updated, %d already in place; want 0, 0, 1", c, u, in)
+		}
+		wantRequests := []string{"POST /v1/agents 400", "GET /v1/agents/racy 200", "GET /v1/agents 200"}
+		if diff := cmp.Diff(wantRequests, e.requestsSince(before)); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("delete of an agent already gone is done", func(t *testing.T) {
@@ -282,9 +406,12 @@ func TestRecoveries(t *testing.T) {
 			t.Fatal(err)
 		}
 		res := run(t, context.Background(), e.client, p, apply.Options{})
-		want := []outcome{{"old", "delete", "succeeded", "", "already gone"}}
-		if diff := cmp.Diff(want, outcomes(res)); diff != "" {
-			t.Fatalf("outcomes (-want +got):\n%s", diff)
+		want := []string{"old delete succeeded already-in-place: already gone"}
+		if diff := cmp.Diff(want, effects(res)); diff != "" {
+			t.Fatalf("results (-want +got):\n%s", diff)
+		}
+		if n := res.Count(plan.Delete); n != 0 {
+			t.Errorf("counted %d deleted, want 0: someone else deleted it", n)
 		}
 	})
 }
@@ -561,7 +688,7 @@ func newEnvBehind(t *testing.T, opts sandbox.Options, wrap func(http.Handler) ht
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.client = client
+	e.client, e.url = client, srv.URL
 	return e
 }
 

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
@@ -10,9 +11,12 @@ import (
 type Outcome int
 
 // Outcomes. Skipped means the change was never started (Ctrl-C; a replace
-// without --allow-replace is Failed, not Skipped). Unknown means the run
-// was interrupted while the change's request was in flight: the API may
-// have applied it, and only a new plan can tell.
+// without --allow-replace is Failed, not Skipped). Unknown means the API
+// may have applied the change and apply could not tell: the run was
+// interrupted with its request in flight (CodeInterrupted), or its answer
+// was lost and the read-back failed too (CodeNoAnswer); only a new plan
+// can tell. Failed means it was not applied, or was and then failed
+// (a deployment that failed, a conflict).
 const (
 	Succeeded Outcome = iota
 	Failed
@@ -32,6 +36,36 @@ func (o Outcome) String() string {
 // MarshalText makes an Outcome a JSON string.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
+// Effect is what a succeeded change did in fact. It is the planned action
+// unless apply found the work done by someone else: a create that found
+// the agent there with the desired spec, or a delete that found it gone,
+// changed nothing (AlreadyInPlace); a create that found it with another
+// spec updated it (Updated). Two applies of one config at once therefore
+// do not both count the same agents as created.
+type Effect int
+
+// Effects. NoEffect is that of a change that did not succeed.
+const (
+	NoEffect Effect = iota
+	Created
+	Updated
+	Replaced
+	Deleted
+	AlreadyInPlace
+)
+
+var effectNames = [...]string{"", "created", "updated", "replaced", "deleted", "already-in-place"}
+
+func (e Effect) String() string {
+	if e < 0 || int(e) >= len(effectNames) {
+		return fmt.Sprintf("Effect(%d)", int(e))
+	}
+	return effectNames[e]
+}
+
+// MarshalText makes an Effect a JSON string.
+func (e Effect) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
 // Error codes apply sets itself (the API's codes pass through).
 const (
 	// CodeConflict: after this run changed the agent, it no longer holds
@@ -39,6 +73,9 @@ const (
 	CodeConflict = "CONFLICT"
 	// CodeInterrupted: the run was interrupted with the request in flight.
 	CodeInterrupted = "INTERRUPTED"
+	// CodeNoAnswer: the API's answer to a write was lost (or was a 5xx)
+	// and reading the agent back failed too; the outcome is Unknown.
+	CodeNoAnswer = "NO_ANSWER"
 	// CodeDeploymentFailed and CodeWaitTimeout: --wait saw the deployment
 	// fail, or not become ready in time.
 	CodeDeploymentFailed = "DEPLOYMENT_FAILED"
@@ -81,12 +118,15 @@ type AgentResult struct {
 	Agent   string      `json:"agent"`
 	Action  plan.Action `json:"action"`
 	Outcome Outcome     `json:"outcome"`
+	// Effect is what the change did, set when it succeeded.
+	Effect Effect `json:"effect,omitempty"`
 	// ErrorCode and Error carry the API's code and message (or the local
 	// reason) of a failure, and UnknownMessage for an Unknown outcome.
 	ErrorCode string `json:"error_code,omitempty"`
 	Error     string `json:"error,omitempty"`
 	// Note says how a change converged when it took a detour, e.g. "already
-	// existed; read back and updated".
+	// existed; updated to the desired spec" or "the API's answer was lost
+	// (…); read back: applied".
 	Note         string        `json:"note,omitempty"`
 	DeploymentID string        `json:"deployment_id,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
@@ -117,7 +157,9 @@ type SecretSetResult struct {
 // Result is the outcome of applying one plan, in agent-name order. No-op
 // changes are not listed.
 type Result struct {
-	Config  string        `json:"config"`
+	Config string `json:"config"`
+	// Summary counts Results (Tally) as Run made them.
+	Summary Counts        `json:"summary"`
 	Results []AgentResult `json:"results"`
 	// SecretSets are the secret set changes, in name order; absent when
 	// the plan has none.
@@ -164,13 +206,89 @@ func (r *Result) Outcomes(o Outcome) int {
 // Changes counts the changes of agents and secret sets.
 func (r *Result) Changes() int { return len(r.Results) + len(r.SecretSets) }
 
-// Count returns how many changes of the given action succeeded.
+// Count returns how many agent changes in fact did a (see Effect): a
+// create that found the agent already in place counts for no action, one
+// that updated it as an Update.
 func (r *Result) Count(a plan.Action) int {
-	n := 0
-	for _, x := range r.Results {
-		if x.Action == a && x.Outcome == Succeeded {
-			n++
+	c := r.Tally()
+	switch a {
+	case plan.Create:
+		return c.Created
+	case plan.Update:
+		return c.Updated
+	case plan.Replace:
+		return c.Replaced
+	case plan.Delete:
+		return c.Deleted
+	}
+	return 0
+}
+
+// Counts counts the agent changes of a result: the succeeded ones by
+// Effect, the others by Outcome.
+type Counts struct {
+	Created        int `json:"created"`
+	Updated        int `json:"updated"`
+	Replaced       int `json:"replaced"`
+	Deleted        int `json:"deleted"`
+	AlreadyInPlace int `json:"already_in_place"`
+	Failed         int `json:"failed"`
+	Skipped        int `json:"skipped"`
+	Unknown        int `json:"unknown"`
+	// ReadinessUnknown counts succeeded changes --wait did not see to the
+	// end because the run was interrupted.
+	ReadinessUnknown int `json:"readiness_unknown"`
+}
+
+// Tally counts r's agent changes, whatever r.Summary says.
+func (r *Result) Tally() Counts {
+	var c Counts
+	for _, a := range r.Results {
+		switch a.Outcome {
+		case Failed:
+			c.Failed++
+			continue
+		case Skipped:
+			c.Skipped++
+			continue
+		case Unknown:
+			c.Unknown++
+			continue
+		}
+		if a.ReadinessUnknown {
+			c.ReadinessUnknown++
+		}
+		switch effect(a) {
+		case Created:
+			c.Created++
+		case Updated:
+			c.Updated++
+		case Replaced:
+			c.Replaced++
+		case Deleted:
+			c.Deleted++
+		case AlreadyInPlace:
+			c.AlreadyInPlace++
 		}
 	}
-	return n
+	return c
+}
+
+// effect is a's Effect, or for a succeeded result that carries none (made
+// by hand, or by an older version) its action's.
+func effect(a AgentResult) Effect {
+	if a.Effect != NoEffect {
+		return a.Effect
+	}
+	switch a.Action {
+	case plan.Create:
+		return Created
+	case plan.Update:
+		return Updated
+	case plan.Replace:
+		return Replaced
+	case plan.Delete:
+		return Deleted
+	}
+	return NoEffect
 }

@@ -19,10 +19,14 @@
 //     goroutines using one client and adapts to 429s (halved on one,
 //     raised by one per success, never above MaxInFlight); a request
 //     waiting to retry holds no slot. Stats counts requests, retries and
-//     429s for benchmarks. A retried
-//     create may therefore answer "already exists" for the agent its lost
-//     first attempt made; that error is returned as is (see IsAlreadyExists)
-//     so the caller can read the agent back.
+//     429s for benchmarks.
+//   - A write of an agent (create, update, delete) is not repeated once
+//     the API may have acted on it: a repeated update makes one more
+//     deployment, and a repeated create or delete answers as though
+//     someone else had got there first. It is retried only on a 429 or a
+//     connection never made; a lost answer or a 5xx ends the call with an
+//     error wrapping ErrUnknownOutcome, and the caller reads the agent
+//     back before sending it again (package apply does).
 //   - The context is checked before every attempt and during every wait;
 //     once it is done nothing more is sent and its error is returned wrapped.
 //   - API errors are *Error values carrying method, path, status and the
@@ -254,9 +258,9 @@ func (c *Client) GetAgent(ctx context.Context, name string) (*ServiceDetails, er
 	return nil, malformed(http.MethodGet, p, "the answer is agent %q, not %q", out.Name, name)
 }
 
-// CreateAgent creates an agent (POST /v1/agents). If an earlier attempt's
-// response was lost, the retry answers "already exists": check
-// IsAlreadyExists and read the agent back.
+// CreateAgent creates an agent (POST /v1/agents). It answers "already
+// exists" (IsAlreadyExists) when the agent exists; a lost answer is not
+// retried (ErrUnknownOutcome): read the agent back.
 func (c *Client) CreateAgent(ctx context.Context, req *CreateServiceRequest) (*ServiceDetails, error) {
 	if req == nil {
 		return nil, errors.New("create agent: nil request")
@@ -269,7 +273,8 @@ func (c *Client) CreateAgent(ctx context.Context, req *CreateServiceRequest) (*S
 }
 
 // UpdateAgent updates an agent in place (POST /v1/agents/{name}); each update
-// makes a new deployment.
+// makes a new deployment, so a lost answer is not retried
+// (ErrUnknownOutcome): read the agent back.
 func (c *Client) UpdateAgent(ctx context.Context, name string, req *UpdateServiceRequest) (*ServiceDetails, error) {
 	if req == nil {
 		return nil, fmt.Errorf("update agent %s: nil request", name)
@@ -285,8 +290,9 @@ func (c *Client) UpdateAgent(ctx context.Context, name string, req *UpdateServic
 	return &out, nil
 }
 
-// DeleteAgent deletes an agent (DELETE /v1/agents/{name}). A retry after a
-// lost response answers 404; callers treat IsNotFound as done.
+// DeleteAgent deletes an agent (DELETE /v1/agents/{name}). A lost answer
+// is not retried (ErrUnknownOutcome): read the agent back. 404 means
+// someone else deleted it first.
 func (c *Client) DeleteAgent(ctx context.Context, name string) error {
 	p, err := segmentPath("/v1/agents/", name)
 	if err != nil {
@@ -448,7 +454,7 @@ func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte,
 
 // send is call with the path as logs and errors show it (display).
 func (c *Client) send(ctx context.Context, method, path, display string, in any) ([]byte, error) {
-	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{}}
+	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{}, OnceOnly: agentWrite(method, path)}
 	if in != nil {
 		var err error
 		// Marshalled once so every attempt re-sends the same bytes.
@@ -467,6 +473,13 @@ func (c *Client) send(ctx context.Context, method, path, display string, in any)
 		return nil, err
 	}
 	return resp.Body, nil
+}
+
+// agentWrite reports whether a call creates, updates or deletes an agent:
+// those are sent once the API may have acted on them (see the package
+// contract).
+func agentWrite(method, path string) bool {
+	return method != http.MethodGet && (path == "/v1/agents" || strings.HasPrefix(path, "/v1/agents/"))
 }
 
 // classify turns a non-2xx answer into an *Error, retried on 429 and the

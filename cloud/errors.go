@@ -5,7 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 )
+
+// ErrUnknownOutcome is wrapped by the error of an agent write whose answer
+// was lost or was a server error: the API may have carried it out, so it
+// was not repeated. Read the agent back to know.
+var ErrUnknownOutcome = httpcore.ErrUnknownOutcome
 
 // Error is a non-2xx answer of the API. Code and Message come from the
 // API's {"error": ..., "code": ...} body; for any other body, Message is a

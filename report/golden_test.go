@@ -180,8 +180,12 @@ func sampleResult() *apply.Result {
 		Config: "pipecat.yaml",
 		Results: []apply.AgentResult{
 			{
-				Agent: "build-bot", Action: plan.Create, Outcome: apply.Succeeded, DeploymentID: "0c6d2f4e-8a1b-4f3c-9d2e-7b5a4c3d2e1f",
+				Agent: "build-bot", Action: plan.Create, Outcome: apply.Succeeded, Effect: apply.Updated, DeploymentID: "0c6d2f4e-8a1b-4f3c-9d2e-7b5a4c3d2e1f",
 				Duration: 412345678 * time.Nanosecond, Ready: true, Note: "already existed; updated to the desired spec",
+			},
+			{
+				Agent: "chat-bot", Action: plan.Create, Outcome: apply.Succeeded, Effect: apply.AlreadyInPlace, DeploymentID: "7e6d5c4b-3a2f-4e1d-9c8b-7a6f5e4d3c2b",
+				Duration: 52 * time.Millisecond, Note: "already existed with the desired spec",
 			},
 			{
 				Agent: "eu-bot", Action: plan.Replace, Outcome: apply.Failed, Duration: 640 * time.Millisecond,
@@ -191,14 +195,14 @@ func sampleResult() *apply.Result {
 				Agent: "ivr-bot", Action: plan.Create, Outcome: apply.Unknown, Duration: 730 * time.Millisecond,
 				ErrorCode: "INTERRUPTED", Error: "may have been applied; run plan",
 			},
-			{Agent: "old-bot", Action: plan.Delete, Outcome: apply.Succeeded, Duration: 88 * time.Millisecond},
+			{Agent: "old-bot", Action: plan.Delete, Outcome: apply.Succeeded, Effect: apply.Deleted, Duration: 88 * time.Millisecond},
 			{
-				Agent: "queue-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
+				Agent: "queue-bot", Action: plan.Update, Outcome: apply.Succeeded, Effect: apply.Updated, DeploymentID: "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
 				Duration: 3 * time.Second, ReadinessUnknown: true,
 			},
 			{
-				Agent: "relay-bot", Action: plan.Update, Outcome: apply.Succeeded, DeploymentID: "3f2a9c1d-5e6b-4a7c-8d9e-0f1a2b3c4d5e",
-				Duration: 1234567890 * time.Nanosecond,
+				Agent: "relay-bot", Action: plan.Update, Outcome: apply.Succeeded, Effect: apply.Updated, DeploymentID: "3f2a9c1d-5e6b-4a7c-8d9e-0f1a2b3c4d5e",
+				Duration: 1234567890 * time.Nanosecond, Note: apply.LostAnswerNote,
 			},
 			{
 				Agent: "voice-starter", Action: plan.Create, Outcome: apply.Failed, Duration: 2500 * time.Millisecond,

@@ -17,14 +17,15 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 }
 
 // ResultJSON writes r as JSON, indented two spaces, with a trailing newline.
-// An empty result list is written as [], never null.
+// An empty result list is written as [], never null; the summary is
+// counted from the results (Result.Tally), whatever r.Summary says.
 func ResultJSON(w io.Writer, r *apply.Result) error {
-	if r.Results == nil {
-		q := *r
+	q := *r
+	if q.Results == nil {
 		q.Results = []apply.AgentResult{}
-		r = &q
 	}
-	return writeJSON(w, r)
+	q.Summary = r.Tally()
+	return writeJSON(w, &q)
 }
 
 // writeJSON leaves <, > and & as they are: the documents are read by

@@ -163,53 +163,36 @@ func planCounts(s plan.Summary) string {
 	return out
 }
 
-// resultCounts counts the outcomes of r: succeeded changes per action, and
-// the changes that failed, were never started, or were in flight when the
-// run was interrupted.
+// resultCounts counts the outcomes of r: succeeded changes by what they
+// did, and the changes that failed, were never started, or were in flight
+// when the run was interrupted.
 type resultCounts struct {
 	created, updated, replaced, deleted, failed, skipped, unknown int
+	// alreadyInPlace counts succeeded changes that found their work done
+	// (a create of an agent already there with the desired spec).
+	alreadyInPlace int
 	// readinessUnknown counts succeeded changes --wait did not see to the
 	// end because the run was interrupted.
 	readinessUnknown int
 }
 
+// countResult counts r's agent changes as apply does (Result.Tally), so
+// the text, the comment, the JSON summary and the Action's outputs agree.
 func countResult(r *apply.Result) resultCounts {
-	var c resultCounts
-	for _, a := range r.Results {
-		switch a.Outcome {
-		case apply.Failed:
-			c.failed++
-			continue
-		case apply.Skipped:
-			c.skipped++
-			continue
-		case apply.Unknown:
-			c.unknown++
-			continue
-		}
-		if a.ReadinessUnknown {
-			c.readinessUnknown++
-		}
-		switch a.Action {
-		case plan.Create:
-			c.created++
-		case plan.Update:
-			c.updated++
-		case plan.Replace:
-			c.replaced++
-		case plan.Delete:
-			c.deleted++
-		}
-	}
-	return c
+	t := r.Tally()
+	return resultCounts{created: t.Created, updated: t.Updated, replaced: t.Replaced, deleted: t.Deleted,
+		failed: t.Failed, skipped: t.Skipped, unknown: t.Unknown, alreadyInPlace: t.AlreadyInPlace, readinessUnknown: t.ReadinessUnknown}
 }
 
 // notDone counts the changes that did not succeed.
 func (c resultCounts) notDone() int { return c.failed + c.skipped + c.unknown }
 
 func (c resultCounts) String() string {
-	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted, %d failed",
-		c.created, c.updated, c.replaced, c.deleted, c.failed)
+	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted", c.created, c.updated, c.replaced, c.deleted)
+	if c.alreadyInPlace > 0 {
+		s += fmt.Sprintf(", %d already in place", c.alreadyInPlace)
+	}
+	s += fmt.Sprintf(", %d failed", c.failed)
 	if c.unknown > 0 {
 		s += fmt.Sprintf(", %d unknown", c.unknown)
 	}
