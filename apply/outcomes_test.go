@@ -205,10 +205,10 @@ func TestUnansweredWrites(t *testing.T) {
 			return readFails
 		},
 		want: result{Outcome: "unknown", Code: apply.CodeNoAnswer,
-			Error: "the API's answer was lost (POST /v1/agents/bot: EOF), and reading the agent back: GET /v1/agents/bot: 503 SERVICE_UNAVAILABLE: Service unavailable (gave up after 5 attempts): may have been applied; run plan",
+			Error: "the API's answer was lost (POST /v1/agents/bot: EOF), and reading the agent back: GET /v1/agents/bot: 503 SERVICE_UNAVAILABLE: Service unavailable (gave up after 8 attempts): may have been applied; run plan",
 			Requests: []string{
 				"POST /v1/agents/bot 0",
-				"GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503",
+				"GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503", "GET /v1/agents/bot 503",
 			}},
 	}, {
 		name:     "redeploy answered 500: the same spec is no proof, a new deployment is",

@@ -44,6 +44,7 @@ package cloud
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -60,6 +61,13 @@ import (
 // DefaultBaseURL is the public Pipecat Cloud API, without the /v1 prefix.
 const DefaultBaseURL = "https://api.pipecat.daily.co"
 
+// defaultMaxAttempts is higher than the GitHub client's 5: a plan reads
+// one agent per request, and at a 30% fault rate (429s and 5xx) five
+// tries leave a 0.3% chance per read, so a plan of 100 agents gave up one
+// run in four; eight tries leave 0.007%. Writes whose answer may be lost
+// are sent once anyway (apply reads them back).
+const defaultMaxAttempts = 8
+
 const (
 	defaultUserAgent = "pipecat-gitops"
 	// maxSnippet bounds the message taken from a non-JSON error body.
@@ -72,7 +80,7 @@ type Options struct {
 	APIKey         string           // sent as "Authorization: Bearer ..."; never logged
 	UserAgent      string           // e.g. "pipecat-gitops/1.2.3"
 	HTTPClient     *http.Client     // nil = a client with sane transport timeouts
-	MaxAttempts    int              // total tries per call, default 5
+	MaxAttempts    int              // total tries per call, default 8
 	RequestTimeout time.Duration    // per attempt, default 30s
 	MinBackoff     time.Duration    // default 200ms; full jitter: sleep = rand(0, min(MaxBackoff, MinBackoff*2^attempt))
 	MaxBackoff     time.Duration    // default 10s
@@ -158,7 +166,7 @@ func New(opts Options) (*Client, error) {
 	c.core = &httpcore.Client{
 		HTTP: opts.HTTPClient,
 		Policy: httpcore.Policy{
-			MaxAttempts:    opts.MaxAttempts,
+			MaxAttempts:    cmp.Or(opts.MaxAttempts, defaultMaxAttempts),
 			RequestTimeout: opts.RequestTimeout,
 			MinBackoff:     opts.MinBackoff,
 			MaxBackoff:     opts.MaxBackoff,
