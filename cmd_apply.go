@@ -197,6 +197,7 @@ func (e *env) confirm(w io.Writer) error {
 
 // finishApply writes the result and turns failures into the exit code.
 func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error {
+	counts := res.Tally()
 	failed := res.Failed()
 	err := e.emit(result{
 		text: func(w io.Writer, color bool) error {
@@ -206,10 +207,10 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 		markdown: report.ResultMarkdown(res, p, e.meta(p.Config)),
 		outputs: []github.Output{
 			{Name: "has-changes", Value: strconv.FormatBool(p.Summary.HasChanges())},
-			{Name: "created", Value: strconv.Itoa(res.Count(plan.Create))},
-			{Name: "updated", Value: strconv.Itoa(res.Count(plan.Update))},
-			{Name: "replaced", Value: strconv.Itoa(res.Count(plan.Replace))},
-			{Name: "deleted", Value: strconv.Itoa(res.Count(plan.Delete))},
+			{Name: "created", Value: strconv.Itoa(counts.Created)},
+			{Name: "updated", Value: strconv.Itoa(counts.Updated)},
+			{Name: "replaced", Value: strconv.Itoa(counts.Replaced)},
+			{Name: "deleted", Value: strconv.Itoa(counts.Deleted)},
 			{Name: "failed", Value: strconv.Itoa(failed)},
 			{Name: "unhealthy", Value: strconv.Itoa(p.Summary.Unhealthy)},
 			{Name: "plan-file", Value: ""},

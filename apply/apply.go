@@ -233,10 +233,10 @@ type runner struct {
 }
 
 // stage announces the start of a stage of total agents.
-func (r *runner) stage(name string, total int, deadline time.Time) {
+func (r *runner) stage(s Status) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.status = Status{Stage: name, Total: total, Deadline: deadline}
+	r.status = s
 	if r.o.Status != nil {
 		r.o.Status(r.status)
 	}
@@ -259,6 +259,23 @@ func (r *runner) markInterrupted() {
 	r.mu.Lock()
 	r.interrupted = true
 	r.mu.Unlock()
+}
+
+// inFlight is the outcome of a change whose request Ctrl-C cut off: the
+// API may have applied it or not. deleted: a replace had deleted the
+// agent (or set) already.
+func (r *runner) inFlight(deleted bool) (Outcome, string, string) {
+	r.markInterrupted()
+	if deleted {
+		return Unknown, CodeInterrupted, "deleted; the create " + UnknownMessage
+	}
+	return Unknown, CodeInterrupted, UnknownMessage
+}
+
+// notStarted is the outcome of a change Ctrl-C kept from starting.
+func (r *runner) notStarted() (Outcome, string) {
+	r.markInterrupted()
+	return Skipped, "interrupted"
 }
 
 func (r *runner) event(c plan.Change, state, detail string) {
@@ -303,10 +320,9 @@ func (r *runner) send(ctx context.Context, stage string, items []*item) {
 	if len(items) == 0 {
 		return
 	}
-	r.stage(stage, len(items), time.Time{})
+	r.stage(Status{Stage: stage, Total: len(items)})
 	r.each(ctx, items, func(it *item) { r.one(ctx, it) }, func(it *item) {
-		r.markInterrupted()
-		it.res.Outcome, it.res.Error = Skipped, "interrupted"
+		it.res.Outcome, it.res.Error = r.notStarted()
 	})
 }
 
@@ -333,11 +349,7 @@ func (r *runner) one(ctx context.Context, it *item) {
 		r.finished(false)
 	case interrupted(ctx, err):
 		// The request was cut off: the API may have applied it or not.
-		r.markInterrupted()
-		it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, CodeInterrupted, UnknownMessage
-		if it.deleted {
-			it.res.Error = "deleted; the create " + UnknownMessage
-		}
+		it.res.Outcome, it.res.ErrorCode, it.res.Error = r.inFlight(it.deleted)
 		r.event(c, "unknown", it.res.Error)
 		r.finished(false)
 	case errors.As(err, &le) && le.Code == CodeNoAnswer:
@@ -455,7 +467,7 @@ func (r *runner) waitReady(ctx context.Context, items []*item) {
 		return
 	}
 	deadline := time.Now().Add(r.o.WaitTimeout)
-	r.stage(StageWaiting, len(pending), deadline)
+	r.stage(Status{Stage: StageWaiting, Total: len(pending), Deadline: deadline})
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	pause := r.o.PollInterval
@@ -590,7 +602,7 @@ func (r *runner) verify(ctx context.Context, items []*item) {
 	}
 	notVerified := func(it *item, why string) { it.res.Note = joinNote(it.res.Note, "not verified: "+why) }
 	if len(read) > 0 {
-		r.stage(StageVerifying, len(read), time.Time{})
+		r.stage(Status{Stage: StageVerifying, Total: len(read)})
 		if moved, err := r.moved(ctx, read); err == nil {
 			for range len(read) - len(moved) {
 				r.finished(false)

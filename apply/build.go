@@ -55,12 +55,7 @@ func (r *runner) builds(ctx context.Context, items []*item) []*item {
 	if len(order) == 0 {
 		return ready
 	}
-	r.mu.Lock()
-	r.status = Status{Stage: StageBuilding, Total: len(order), Started: time.Now()}
-	if r.o.Status != nil {
-		r.o.Status(r.status)
-	}
-	r.mu.Unlock()
+	r.stage(Status{Stage: StageBuilding, Total: len(order), Started: time.Now()})
 	sem := make(chan struct{}, r.o.Parallelism)
 	var wg sync.WaitGroup
 	for _, j := range order {
@@ -212,13 +207,7 @@ func (r *runner) awaitBuild(ctx context.Context, j *buildJob) error {
 		if bctx.Err() != nil {
 			return r.buildFailure(ctx, j, fmt.Sprintf("build %s did not end within %s (last status: %s)", id, r.o.BuildTimeout, orUnknown(status)))
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-bctx.Done():
-			t.Stop()
-		case <-t.C:
-		}
-		pause = min(pause+pause/2, max(maxPoll, r.o.PollInterval))
+		pause = r.pause(bctx, pause)
 	}
 }
 

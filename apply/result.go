@@ -210,7 +210,11 @@ func (r *Result) Changes() int { return len(r.Results) + len(r.SecretSets) }
 // create that found the agent already in place counts for no action, one
 // that updated it as an Update.
 func (r *Result) Count(a plan.Action) int {
-	c := r.Tally()
+	return r.Tally().Of(a)
+}
+
+// Of is the count of changes that in fact did a.
+func (c Counts) Of(a plan.Action) int {
 	switch a {
 	case plan.Create:
 		return c.Created
@@ -241,9 +245,30 @@ type Counts struct {
 }
 
 // Tally counts r's agent changes, whatever r.Summary says.
-func (r *Result) Tally() Counts {
+func (r *Result) Tally() Counts { return tally(r.Results) }
+
+// TallySets counts r's secret set changes as Tally counts agents.
+func (r *Result) TallySets() Counts {
+	sets := make([]AgentResult, len(r.SecretSets))
+	for i, s := range r.SecretSets {
+		sets[i] = s.AsAgent()
+	}
+	return tally(sets)
+}
+
+// AsAgent is a set result in the shape of an agent result, so that sets
+// are counted and rendered as agents are.
+func (s SecretSetResult) AsAgent() AgentResult {
+	return AgentResult{Agent: s.Name, Action: s.Action, Outcome: s.Outcome, ErrorCode: s.ErrorCode,
+		Error: s.Error, Note: s.Note, Ready: s.Ready, Duration: s.Duration}
+}
+
+// NotDone counts the changes that did not succeed.
+func (c Counts) NotDone() int { return c.Failed + c.Skipped + c.Unknown }
+
+func tally(results []AgentResult) Counts {
 	var c Counts
-	for _, a := range r.Results {
+	for _, a := range results {
 		switch a.Outcome {
 		case Failed:
 			c.Failed++

@@ -79,10 +79,9 @@ func (r *runner) secretSets(ctx context.Context, p *plan.Plan, agents []*item) (
 	if len(writes) == 0 {
 		return writes, deletes
 	}
-	r.stage(StageSecretSets, len(writes), time.Time{})
+	r.stage(Status{Stage: StageSecretSets, Total: len(writes)})
 	parallel(ctx, r.o.Parallelism, writes, func(it *setItem) { r.writeSet(ctx, it) }, func(it *setItem) {
-		r.markInterrupted()
-		it.res.Outcome, it.res.Error = Skipped, "interrupted"
+		it.res.Outcome, it.res.Error = r.notStarted()
 	})
 	r.waitSets(ctx, writes)
 	return writes, deletes
@@ -128,11 +127,7 @@ func (r *runner) writeSet(ctx context.Context, it *setItem) {
 		}
 		r.finished(false)
 	case interrupted(ctx, err):
-		r.markInterrupted()
-		it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, CodeInterrupted, UnknownMessage
-		if it.deleted {
-			it.res.Error = "deleted; the create " + UnknownMessage
-		}
+		it.res.Outcome, it.res.ErrorCode, it.res.Error = r.inFlight(it.deleted)
 		r.setEvent(it, "unknown", it.res.Error)
 		r.finished(false)
 	default:
@@ -218,7 +213,7 @@ func (r *runner) waitSets(ctx context.Context, items []*setItem) {
 		return
 	}
 	deadline := time.Now().Add(r.o.WaitTimeout)
-	r.stage(StageWaitingSecretSets, len(pending), deadline)
+	r.stage(Status{Stage: StageWaitingSecretSets, Total: len(pending), Deadline: deadline})
 	wctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	pause := r.o.PollInterval
@@ -327,8 +322,7 @@ func (r *runner) blockOnSets(agents []*item, sets []*setItem) []*item {
 			it.res.Error = strings.Join(why, "; ") + "; the agent was not sent"
 			r.event(it.c, "failed", it.res.Error)
 		case skipped:
-			r.markInterrupted()
-			it.res.Outcome, it.res.Error = Skipped, "interrupted"
+			it.res.Outcome, it.res.Error = r.notStarted()
 		default:
 			out = append(out, it)
 		}
@@ -341,7 +335,7 @@ func (r *runner) deleteSets(ctx context.Context, items []*setItem) {
 	if len(items) == 0 {
 		return
 	}
-	r.stage(StageDeletingSecretSets, len(items), time.Time{})
+	r.stage(Status{Stage: StageDeletingSecretSets, Total: len(items)})
 	parallel(ctx, r.o.Parallelism, items, func(it *setItem) {
 		it.start = time.Now()
 		r.setEvent(it, "deleting", "")
@@ -355,8 +349,7 @@ func (r *runner) deleteSets(ctx context.Context, items []*setItem) {
 			r.setEvent(it, "done", it.res.Note)
 			r.finished(false)
 		case interrupted(ctx, err):
-			r.markInterrupted()
-			it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, CodeInterrupted, UnknownMessage
+			it.res.Outcome, it.res.ErrorCode, it.res.Error = r.inFlight(false)
 			r.setEvent(it, "unknown", it.res.Error)
 			r.finished(false)
 		default:
@@ -364,8 +357,7 @@ func (r *runner) deleteSets(ctx context.Context, items []*setItem) {
 			r.finished(true)
 		}
 	}, func(it *setItem) {
-		r.markInterrupted()
-		it.res.Outcome, it.res.Error = Skipped, "interrupted"
+		it.res.Outcome, it.res.Error = r.notStarted()
 	})
 }
 

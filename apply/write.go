@@ -23,8 +23,7 @@ import (
 // outlasted the client's retries) is an answer: nothing was done.
 
 // sendTries bounds the sends of one write whose answers left its outcome
-// open and whose read-back found it not applied; the client's default
-// attempts per request are as many.
+// open and whose read-back found it not applied.
 const sendTries = 5
 
 // written is what a change's writes did.

@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -56,21 +57,13 @@ func (c *Client) Upload(ctx context.Context, u *UploadURLResponse, data []byte) 
 	}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	names := make([]string, 0, len(u.UploadFields)+1)
-	for k := range u.UploadFields {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	fields := u.UploadFields
-	if _, ok := fields["Content-Type"]; !ok {
-		fields = map[string]string{"Content-Type": "application/gzip"}
-		for k, v := range u.UploadFields {
-			fields[k] = v
+	for _, k := range slices.Sorted(maps.Keys(u.UploadFields)) {
+		if err := mw.WriteField(k, u.UploadFields[k]); err != nil {
+			return err
 		}
-		names = append(names, "Content-Type")
 	}
-	for _, k := range names {
-		if err := mw.WriteField(k, fields[k]); err != nil {
+	if _, ok := u.UploadFields["Content-Type"]; !ok {
+		if err := mw.WriteField("Content-Type", "application/gzip"); err != nil {
 			return err
 		}
 	}
@@ -111,24 +104,18 @@ func uploadTarget(raw string) (target, shown string, err error) {
 // and the 5xx statuses that mean "try again" (S3's SlowDown is a 503).
 func (c *Client) classifyUpload(req *httpcore.Request, resp *httpcore.Response) httpcore.Verdict {
 	e := &Error{Method: req.Method, Path: req.Path, Status: resp.Status}
+	// Scrubbed before it is read or cut, as apiError does.
+	body := []byte(c.redactor.Redact(string(resp.Body)))
 	var x struct {
 		Code    string `xml:"Code"`
 		Message string `xml:"Message"`
 	}
-	if xml.Unmarshal(resp.Body, &x) == nil && (x.Code != "" || x.Message != "") {
+	if xml.Unmarshal(body, &x) == nil && (x.Code != "" || x.Message != "") {
 		e.Code, e.Message = x.Code, x.Message
 	} else {
-		e.Message = snippet(resp.Body)
+		e.Message = snippet(body)
 	}
-	e.Code, e.Message = c.redactor.Redact(e.Code), c.redactor.Redact(e.Message)
-	v := httpcore.Verdict{Err: e, Wait: -1}
-	switch resp.Status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		v.Retry = true
-	}
-	v.RateLimited = resp.Status == http.StatusTooManyRequests
-	return v
+	return httpcore.Verdict{Err: e, Wait: -1, Retry: retryable(resp.Status), RateLimited: resp.Status == http.StatusTooManyRequests}
 }
 
 // CreateBuild starts a build of an uploaded context (POST /v1/builds). The

@@ -89,8 +89,8 @@ type Options struct {
 	OnRetry        func(RetryEvent) // optional; called before every wait for a retry
 	// MaxInFlight bounds the requests in flight across every goroutine
 	// using the client (pass --parallelism); 0 means no bound. Under 429s
-	// the bound adapts: halved on a 429, raised by one again after a few
-	// successes, never above MaxInFlight.
+	// the bound adapts: halved on a 429, raised by one on every success,
+	// never above MaxInFlight.
 	MaxInFlight int
 }
 
@@ -493,12 +493,8 @@ func agentWrite(method, path string) bool {
 // classify turns a non-2xx answer into an *Error, retried on 429 and the
 // 5xx statuses that mean "try again".
 func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpcore.Verdict {
-	v := httpcore.Verdict{Err: c.apiError(req.Method, req.Path, resp.Status, resp.Body), Wait: -1}
-	switch resp.Status {
-	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		v.Retry = true
-	case http.StatusConflict:
+	v := httpcore.Verdict{Err: c.apiError(req.Method, req.Path, resp.Status, resp.Body), Wait: -1, Retry: retryable(resp.Status)}
+	if resp.Status == http.StatusConflict {
 		// The spec's answer to a PUT of a secret set that another request
 		// is modifying: "Retry the request." A 409 elsewhere (a deploy
 		// binding a set that is not ready) is not retried: waiting for
@@ -507,6 +503,17 @@ func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpco
 	}
 	v.RateLimited = resp.Status == http.StatusTooManyRequests
 	return v
+}
+
+// retryable reports whether an answer's status means "try again": 429 and
+// the 5xx statuses of an overloaded or restarting server.
+func retryable(status int) bool {
+	switch status {
+	case http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // apiError decodes an error body into *Error, falling back to a snippet of

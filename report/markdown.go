@@ -420,10 +420,9 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	if config == "" && p != nil {
 		config = p.Config
 	}
-	c := countResult(r)
-	sc := setResultCounts(r)
+	c, sc := r.Tally(), r.TallySets()
 	icon := "✅"
-	if c.notDone()+sc.notDone() > 0 {
+	if c.NotDone()+sc.NotDone() > 0 {
 		icon = "❌"
 	}
 	var top strings.Builder
@@ -434,7 +433,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	if IsFullSHA(m.Commit) {
 		top.WriteString(CommitMarker(m.Commit) + "\n")
 	}
-	fmt.Fprintf(&top, "### %s pipecat-gitops apply: %s", icon, c)
+	fmt.Fprintf(&top, "### %s pipecat-gitops apply: %s", icon, countsText(c))
 	if p != nil {
 		fmt.Fprintf(&top, ", %d unchanged", summarize(p).NoOp)
 	}
@@ -443,7 +442,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		top.WriteString(line + "\n\n")
 	}
 	if len(r.SecretSets) > 0 {
-		top.WriteString(setLabel + ": " + sc.String() + ".\n\n")
+		top.WriteString(setLabel + ": " + countsText(sc) + ".\n\n")
 	}
 	if len(r.Results)+len(r.SecretSets) == 0 {
 		top.WriteString("No changes to apply.\n\n")

@@ -163,59 +163,37 @@ func planCounts(s plan.Summary) string {
 	return out
 }
 
-// resultCounts counts the outcomes of r: succeeded changes by what they
-// did, and the changes that failed, were never started, or were in flight
-// when the run was interrupted.
-type resultCounts struct {
-	created, updated, replaced, deleted, failed, skipped, unknown int
-	// alreadyInPlace counts succeeded changes that found their work done
-	// (a create of an agent already there with the desired spec).
-	alreadyInPlace int
-	// readinessUnknown counts succeeded changes --wait did not see to the
-	// end because the run was interrupted.
-	readinessUnknown int
-}
-
-// countResult counts r's agent changes as apply does (Result.Tally), so
-// the text, the comment, the JSON summary and the Action's outputs agree.
-func countResult(r *apply.Result) resultCounts {
-	t := r.Tally()
-	return resultCounts{created: t.Created, updated: t.Updated, replaced: t.Replaced, deleted: t.Deleted,
-		failed: t.Failed, skipped: t.Skipped, unknown: t.Unknown, alreadyInPlace: t.AlreadyInPlace, readinessUnknown: t.ReadinessUnknown}
-}
-
-// notDone counts the changes that did not succeed.
-func (c resultCounts) notDone() int { return c.failed + c.skipped + c.unknown }
-
-func (c resultCounts) String() string {
-	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted", c.created, c.updated, c.replaced, c.deleted)
-	if c.alreadyInPlace > 0 {
-		s += fmt.Sprintf(", %d already in place", c.alreadyInPlace)
+// countsText is the counts sentence of a result, shared by text and
+// Markdown: "1 created, 2 updated, 0 replaced, 0 deleted, 0 failed".
+func countsText(c apply.Counts) string {
+	s := fmt.Sprintf("%d created, %d updated, %d replaced, %d deleted", c.Created, c.Updated, c.Replaced, c.Deleted)
+	if c.AlreadyInPlace > 0 {
+		s += fmt.Sprintf(", %d already in place", c.AlreadyInPlace)
 	}
-	s += fmt.Sprintf(", %d failed", c.failed)
-	if c.unknown > 0 {
-		s += fmt.Sprintf(", %d unknown", c.unknown)
+	s += fmt.Sprintf(", %d failed", c.Failed)
+	if c.Unknown > 0 {
+		s += fmt.Sprintf(", %d unknown", c.Unknown)
 	}
-	if c.skipped > 0 {
-		s += fmt.Sprintf(", %d skipped", c.skipped)
+	if c.Skipped > 0 {
+		s += fmt.Sprintf(", %d skipped", c.Skipped)
 	}
-	if c.readinessUnknown > 0 {
-		s += fmt.Sprintf(", %d readiness unknown", c.readinessUnknown)
+	if c.ReadinessUnknown > 0 {
+		s += fmt.Sprintf(", %d readiness unknown", c.ReadinessUnknown)
 	}
 	return s
 }
 
 // interruptedNote says what an interrupted run's outcomes mean, naming
 // only the kinds present.
-func interruptedNote(c resultCounts) string {
+func interruptedNote(c apply.Counts) string {
 	var parts []string
-	if c.unknown > 0 {
+	if c.Unknown > 0 {
 		parts = append(parts, "changes listed as unknown were in flight and may have been applied (run plan to see)")
 	}
-	if c.readinessUnknown > 0 {
+	if c.ReadinessUnknown > 0 {
 		parts = append(parts, "changes with readiness unknown were sent but not seen ready")
 	}
-	if c.skipped > 0 || len(parts) == 0 {
+	if c.Skipped > 0 || len(parts) == 0 {
 		parts = append(parts, "changes listed as skipped were never started")
 	}
 	return "Apply was interrupted: " + strings.Join(parts, "; ") + "."

@@ -161,55 +161,18 @@ func setCaution(p *plan.Plan) string {
 		strings.Join(lines, "\n") + "\n\n"
 }
 
-// setResultCounts counts the outcomes of the set changes of r, as
-// resultCounts does for agents.
-func setResultCounts(r *apply.Result) resultCounts {
-	var c resultCounts
-	for _, s := range r.SecretSets {
-		switch s.Outcome {
-		case apply.Failed:
-			c.failed++
-			continue
-		case apply.Skipped:
-			c.skipped++
-			continue
-		case apply.Unknown:
-			c.unknown++
-			continue
-		}
-		switch s.Action {
-		case plan.Create:
-			c.created++
-		case plan.Update:
-			c.updated++
-		case plan.Replace:
-			c.replaced++
-		case plan.Delete:
-			c.deleted++
-		}
-	}
-	return c
-}
-
-// setAsAgent is a set result in the shape of an agent result, so that a
-// result's sets render through the same rows as its agents.
-func setAsAgent(s apply.SecretSetResult) apply.AgentResult {
-	return apply.AgentResult{Agent: s.Name, Action: s.Action, Outcome: s.Outcome, ErrorCode: s.ErrorCode,
-		Error: s.Error, Note: s.Note, Ready: s.Ready, Duration: s.Duration}
-}
-
 func setsAsAgents(r *apply.Result) []apply.AgentResult {
 	out := make([]apply.AgentResult, len(r.SecretSets))
 	for i, s := range r.SecretSets {
-		out[i] = setAsAgent(s)
+		out[i] = s.AsAgent()
 	}
 	return out
 }
 
 // withSets adds the set changes of r that were interrupted to c, for the
 // note that says what an interrupted run's outcomes mean.
-func withSets(c resultCounts, r *apply.Result) resultCounts {
-	s := setResultCounts(r)
-	c.unknown, c.skipped = c.unknown+s.unknown, c.skipped+s.skipped
+func withSets(c apply.Counts, r *apply.Result) apply.Counts {
+	s := r.TallySets()
+	c.Unknown, c.Skipped = c.Unknown+s.Unknown, c.Skipped+s.Skipped
 	return c
 }

@@ -200,13 +200,13 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	var logs strings.Builder
 	buildLogsText(&logs, r)
 	bw.WriteString(logs.String())
-	counts := countResult(r)
+	counts := r.Tally()
 	if r.Cancelled {
 		bw.WriteString("\n" + interruptedNote(withSets(counts, r)) + "\n")
 	}
-	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), counts)
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Apply:"), countsText(counts))
 	if len(r.SecretSets) > 0 {
-		fmt.Fprintf(bw, "%s: %s.\n", setLabel, setResultCounts(r))
+		fmt.Fprintf(bw, "%s: %s.\n", setLabel, countsText(r.TallySets()))
 	}
 	return bw.Flush()
 }

@@ -386,8 +386,13 @@ func TestLimiterAIMD(t *testing.T) {
 	if _, lowest := l.Limits(); lowest != 1 {
 		t.Fatalf("lowest limit = %d, want 1", lowest)
 	}
-	// DefaultIncreaseAfter successes raise it by one; never above 8.
-	for range 100 * DefaultIncreaseAfter {
+	// Each success raises it by one; never above 8.
+	es = acquire(1)
+	l.Release(es[0], true, false)
+	if got := limit(); got != 2 {
+		t.Fatalf("limit after one success from 1 = %d, want 2", got)
+	}
+	for range 100 {
 		es := acquire(1)
 		l.Release(es[0], true, false)
 	}
