@@ -144,7 +144,8 @@ var commentDoc = commandDoc{
 		{"GITHUB_API_URL", "the GitHub API (default https://api.github.com)"},
 		{"GITHUB_EVENT_NAME, GITHUB_EVENT_PATH", "the workflow event, to find the pull request when --pr is not given"},
 		{"GITHUB_SHA", "the commit whose merged pull request a push comments on"},
-		{"GITHUB_SERVER_URL, GITHUB_RUN_ID", "the workflow run linked when the body is cut"},
+		{"GITHUB_SERVER_URL, GITHUB_RUN_ID", "the workflow run linked when the body is cut; on a push, the run id also finds this workflow's last successful apply, whose merged pull requests are told too"},
+		{"GITHUB_REF_NAME", "on a push, the branch whose last successful apply is looked up"},
 		{"GITHUB_ACTIONS", "\"true\": a refused permission is written as a warning annotation"},
 	},
 	exits: []exitDoc{

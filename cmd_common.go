@@ -80,7 +80,9 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 		if opts.BaseURL == "" {
 			opts.BaseURL = e.getenv("PIPECAT_API_URL")
 		}
-		opts.APIKey = e.getenv("PIPECAT_API_KEY")
+		// A key pasted with its line break is still the key; a blank one
+		// is no key.
+		opts.APIKey = strings.TrimSpace(e.getenv("PIPECAT_API_KEY"))
 		if opts.APIKey == "" {
 			return nil, nil, withHint(errors.New("PIPECAT_API_KEY is not set"),
 				"export your Pipecat Cloud private API key as PIPECAT_API_KEY (never as a flag: flags end up in shell history)",
@@ -96,8 +98,8 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 }
 
 // fingerprintKey is the key of the fingerprints of secret set values:
-// the API key the command uses (as the client trims it), "sandbox" with
-// --sandbox.
+// the API key the command uses (trimmed, as connect sends it), "sandbox"
+// with --sandbox.
 func (f *apiFlags) fingerprintKey(e *env) string {
 	if f.sandbox != "" {
 		return "sandbox"
@@ -349,6 +351,12 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	// On disk before the rename, so a crash leaves the old file or the
+	// whole new one.
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
@@ -27,5 +28,16 @@ func TestAPIHint(t *testing.T) {
 				t.Errorf("printed\n%q\nwant\n%q", b.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestBlankKeyIsNoKey: a key of blanks gets the "not set" hint at once,
+// not a 401 from the API later.
+func TestBlankKeyIsNoKey(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	vars := map[string]string{"PIPECAT_API_KEY": "  \n", "PIPECAT_API_URL": "http://127.0.0.1:1"}
+	e := newEnv(strings.NewReader(""), &stdout, &stderr, func(k string) (string, bool) { v, ok := vars[k]; return v, ok }, func(any) bool { return false })
+	if _, _, err := e.connect(&apiFlags{parallelism: 1}, nil); err == nil || err.Error() != "PIPECAT_API_KEY is not set" {
+		t.Errorf("connect with a blank key: %v, want \"PIPECAT_API_KEY is not set\"", err)
 	}
 }

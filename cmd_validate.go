@@ -36,11 +36,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 		e.reportFailure("validate", e.repoPath(*file), "", err)
 		return err
 	}
-	noun := "agents"
-	if len(cfg.Agents) == 1 {
-		noun = "agent"
-	}
-	if _, err := fmt.Fprintf(e.stdout, "%s: %d %s valid\n", report.TerminalText(cfg.File), len(cfg.Agents), noun); err != nil {
+	if _, err := fmt.Fprintf(e.stdout, "%s: %s valid\n", report.TerminalText(cfg.File), plural(len(cfg.Agents), "agent")); err != nil {
 		return err
 	}
 	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)

@@ -131,10 +131,8 @@ const helpWidth = 80
 // environment and exit codes.
 func writeHelp(w io.Writer, name, usageLine string, fs *pflag.FlagSet) {
 	var doc commandDoc
-	for _, c := range commands {
-		if c.name == name {
-			doc = *c.doc
-		}
+	if c, ok := findCommand(name); ok {
+		doc = *c.doc
 	}
 	var b strings.Builder
 	if doc.summary != "" {

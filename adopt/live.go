@@ -88,7 +88,7 @@ var liveHeader = []string{
 	"Delete a field to stop managing it: it is then neither sent nor compared.",
 	"Not here, because the API does not return them: buildId (agents deployed",
 	"from a build are commented out below until you fill it in) and managed",
-	"keys (enableIntegratedKeysProxy), which pipecat-gitops never sends.",
+	"keys (managedKeys): write managedKeys: true on agents that use them.",
 }
 
 // FromLive maps live agents to a Config through plan.LiveSpec. An agent

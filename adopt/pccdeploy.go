@@ -47,7 +47,7 @@ var pccKeys = map[string]pccKey{
 	"krisp_viva.audio_filter": {field: "krispViva.audioFilter", kind: "string"},
 	"max_session_duration":    {field: "maxSessionDuration", kind: "integer"},
 
-	"enable_managed_keys": {kind: "boolean", note: "managed keys have no pipecat.yaml field, and pipecat-gitops never sends them"},
+	"enable_managed_keys": {field: "managedKeys", kind: "boolean"},
 	"websocket_auth":      {kind: "string", note: "websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it"},
 	"resources.cpu":       {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},
 	"resources.memory":    {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},

@@ -43,10 +43,11 @@ audio_filter = "pro"
 			}}},
 		},
 		{
-			name: "keys it leaves out stay unmanaged; build settings are skipped; other settings are noted",
+			name: "keys it leaves out stay unmanaged; build settings are skipped; settings without a field are noted",
 			files: []File{{Name: "b.toml", Data: []byte(`agent_name = "builder"
 build_id = "123e4567-e89b-12d3-a456-426614174000"
 enable_managed_keys = true
+websocket_auth = "token"
 [krisp_viva]
 [docker]
 registry = "dockerhub"
@@ -56,9 +57,9 @@ dockerfile = "Dockerfile"
 [build.exclude]
 patterns = ["*.md"]
 `)}},
-			want: []Agent{{Name: "builder", Spec: schema.Spec{BuildID: ptr("123e4567-e89b-12d3-a456-426614174000")},
-				Notes: []string{"from b.toml", "b.toml sets enable_managed_keys = true: managed keys have no pipecat.yaml field, and pipecat-gitops never sends them."}}},
-			warns: []string{"agent builder: b.toml sets enable_managed_keys = true: managed keys have no pipecat.yaml field, and pipecat-gitops never sends them."},
+			want: []Agent{{Name: "builder", Spec: schema.Spec{BuildID: ptr("123e4567-e89b-12d3-a456-426614174000"), ManagedKeys: ptr(true)},
+				Notes: []string{"from b.toml", "b.toml sets websocket_auth = \"token\": websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it."}}},
+			warns: []string{"agent builder: b.toml sets websocket_auth = \"token\": websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it."},
 		},
 	}
 	for _, tt := range tests {

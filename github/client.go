@@ -241,9 +241,6 @@ type WorkflowRun struct {
 	ID         int64  `json:"id"`
 	WorkflowID int64  `json:"workflow_id"`
 	HeadSHA    string `json:"head_sha"`
-	HeadBranch string `json:"head_branch"`
-	Event      string `json:"event"`
-	Conclusion string `json:"conclusion"`
 }
 
 // WorkflowRun reads workflow run id; the token needs "actions: read".
@@ -276,7 +273,6 @@ type Commit struct {
 // Comparison is what GitHub's base...head comparison holds: the commits
 // reachable from head and not from base, oldest first.
 type Comparison struct {
-	Status       string   `json:"status"` // "ahead", "behind", "identical" or "diverged"
 	TotalCommits int      `json:"total_commits"`
 	Commits      []Commit `json:"commits"`
 }
@@ -291,7 +287,7 @@ func (c *Client) Compare(ctx context.Context, base, head string, max int) (Compa
 		if err := json.Unmarshal(resp.Body, &page); err != nil {
 			return false, err
 		}
-		out.Status, out.TotalCommits = page.Status, page.TotalCommits
+		out.TotalCommits = page.TotalCommits
 		out.Commits = append(out.Commits, page.Commits...)
 		return len(page.Commits) > 0 && out.TotalCommits <= max && len(out.Commits) < out.TotalCommits, nil
 	})

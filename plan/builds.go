@@ -100,7 +100,6 @@ type SourceOptions struct {
 // Sources is what ReadSources found: each build agent's packed context,
 // and the config at the base revision.
 type Sources struct {
-	Root string
 	// Packs maps each build agent's name to its packed context.
 	Packs map[string]*Pack
 	// Base is the config at the base revision; nil without one.
@@ -124,7 +123,6 @@ type Pack struct {
 
 // Base is the config at the base revision.
 type Base struct {
-	Ref    string // as given
 	Commit string // resolved
 	// Agents are the agents declared at base.
 	Agents map[string]BaseAgent
@@ -157,7 +155,7 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 	if err != nil {
 		return nil, fmt.Errorf("build contexts: root %s: %w", o.Root, err)
 	}
-	s := &Sources{Root: root, Packs: map[string]*Pack{}, BaseRef: o.Base}
+	s := &Sources{Packs: map[string]*Pack{}, BaseRef: o.Base}
 	configDir, err := filepath.Abs(filepath.Dir(cfg.File))
 	if err != nil {
 		return nil, err
@@ -366,7 +364,7 @@ func readBase(ctx context.Context, cfg *schema.Config, configDir, root string, o
 		return nil, fmt.Errorf("the config %s is not in the repository %s", cfg.File, top)
 	}
 	configRel = filepath.ToSlash(configRel)
-	base := &Base{Ref: o.Base, Commit: commit, Agents: map[string]BaseAgent{}}
+	base := &Base{Commit: commit, Agents: map[string]BaseAgent{}}
 	data, err := repo.Show(ctx, commit, configRel)
 	if errors.Is(err, gitrev.ErrNotExist) {
 		return base, nil // the config is new: every agent is

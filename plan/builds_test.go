@@ -223,7 +223,7 @@ func TestDiffWriteOnly(t *testing.T) {
 	redacted := liveAgent("bot", schema.Spec{Image: sp("redacted"), Region: sp("us-west")})
 	key := BuildKey{"aaaaaaaaaaaaaaaa", "Dockerfile", "us-west"}
 	base := func(agents map[string]BaseAgent) *Base {
-		return &Base{Ref: "main", Commit: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00", Agents: agents}
+		return &Base{Commit: "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00", Agents: agents}
 	}
 	atBase := func(hash string) map[string]BaseAgent {
 		return map[string]BaseAgent{"bot": {Spec: buildAgent.Spec, ContextHash: hash, Dockerfile: "Dockerfile"}}
