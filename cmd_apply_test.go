@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pipecat-gitops/pipecat-gitops/github"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 )
 
 // TestApplyPrompt drives the confirmation prompt the way a terminal user

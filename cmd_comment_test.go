@@ -9,7 +9,7 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/githubtest"
 )
 
 // TestCommentCommandAnswerLost: the answer to the comment POST is lost

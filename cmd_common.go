@@ -17,9 +17,9 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
 const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--build-delay D] [--seed N]"

@@ -21,9 +21,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 )
 
 func TestMain(m *testing.M) {

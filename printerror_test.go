@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 

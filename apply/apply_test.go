@@ -16,8 +16,8 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 

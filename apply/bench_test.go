@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 

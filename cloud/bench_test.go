@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 )
 
 // BenchmarkRateLimited lists and reads 1,000 agents at parallelism 16

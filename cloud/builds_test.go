@@ -17,13 +17,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pipecat-gitops/pipecat-gitops/build"
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 )
 
-// pack packs a context of the given files.
-func pack(t *testing.T, files map[string]string) *build.Archive {
+// packFiles packs a context of the given files.
+func packFiles(t *testing.T, files map[string]string) *pack.Archive {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -35,7 +35,7 @@ func pack(t *testing.T, files map[string]string) *build.Archive {
 			t.Fatal(err)
 		}
 	}
-	a, err := build.Pack(context.Background(), dir, build.Options{})
+	a, err := pack.Pack(context.Background(), dir, pack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func sandboxClient(t *testing.T) (*cloud.Client, *sandbox.Server) {
 func TestBuildCalls(t *testing.T) {
 	ctx := context.Background()
 	c, sb := sandboxClient(t)
-	buildOf := func(a *build.Archive) *cloud.CreateBuildResponse {
+	buildOf := func(a *pack.Archive) *cloud.CreateBuildResponse {
 		t.Helper()
 		u, err := c.UploadURL(ctx, "us-west")
 		if err != nil {
@@ -79,7 +79,7 @@ func TestBuildCalls(t *testing.T) {
 		return out
 	}
 
-	good := pack(t, map[string]string{"Dockerfile": "FROM python:3.12\n", "bot.py": "print('hi')\n"})
+	good := packFiles(t, map[string]string{"Dockerfile": "FROM python:3.12\n", "bot.py": "print('hi')\n"})
 	first := buildOf(good)
 	if first.Cached || first.ContextHash != good.ContextHash {
 		t.Errorf("first build: cached %v, hash %s; want a new build of %s", first.Cached, first.ContextHash, good.ContextHash)
@@ -99,7 +99,7 @@ func TestBuildCalls(t *testing.T) {
 		t.Errorf("the same context again: cached %v, build %s; want the cache hit %s", again.Cached, again.Build.ID, first.Build.ID)
 	}
 
-	failing := buildOf(pack(t, map[string]string{"Dockerfile": "FROM python:3.12\nRUN exit 1\n"}))
+	failing := buildOf(packFiles(t, map[string]string{"Dockerfile": "FROM python:3.12\nRUN exit 1\n"}))
 	b, err = c.GetBuild(ctx, failing.Build.ID)
 	if err != nil || b.Status != cloud.BuildStatusFailed || !strings.Contains(b.ErrorMessage, "exit code: 1") {
 		t.Fatalf("failing build = %+v, %v", b, err)

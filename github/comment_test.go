@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
-	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/githubtest"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
-	"github.com/pipecat-gitops/pipecat-gitops/github/githubtest"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/githubtest"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 

@@ -20,9 +20,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/pipecat-gitops/pipecat-gitops/build"
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -196,7 +196,7 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			a, err := build.Pack(ctx, j.dir, build.Options{Dockerfile: j.dockerfile})
+			a, err := pack.Pack(ctx, j.dir, pack.Options{Dockerfile: j.dockerfile})
 			if err != nil {
 				j.err = err
 				return
@@ -251,7 +251,7 @@ func configError(file string, a schema.Agent, field, hint, format string, args .
 // directory itself must be inside root once its symlinks are resolved.
 func locate(file, configDir, root string, a schema.Agent) (dir, dockerfile, rel string, _ *schema.Error) {
 	written := *a.Spec.Build.Context
-	dockerfile = build.DefaultDockerfile
+	dockerfile = pack.DefaultDockerfile
 	if d := a.Spec.Build.Dockerfile; d != nil {
 		dockerfile = *d
 	}
@@ -289,12 +289,12 @@ func locate(file, configDir, root string, a schema.Agent) (dir, dockerfile, rel 
 // packError locates a packing failure at the field it is about.
 func packError(file string, a schema.Agent, err error) *schema.Error {
 	field := "build.context"
-	var pe *build.PathError
+	var pe *pack.PathError
 	if errors.As(err, &pe) && a.Spec.Build.Dockerfile != nil && pe.Path == path.Clean(filepath.ToSlash(*a.Spec.Build.Dockerfile)) {
 		field = "build.dockerfile"
 	}
 	hint := ""
-	var se *build.SymlinkError
+	var se *pack.SymlinkError
 	if errors.As(err, &se) {
 		hint = "a build context must not reach outside itself"
 	}
@@ -305,10 +305,10 @@ func packError(file string, a schema.Agent, err error) *schema.Error {
 // (relative to the repository), rather than by the absolute path packed.
 func nameContext(err error, name string) {
 	var (
-		pe *build.PathError
-		se *build.SymlinkError
-		ie *build.IgnoreError
-		te *build.TooLargeError
+		pe *pack.PathError
+		se *pack.SymlinkError
+		ie *pack.IgnoreError
+		te *pack.TooLargeError
 	)
 	switch {
 	case errors.As(err, &pe):
@@ -393,7 +393,7 @@ func readBase(ctx context.Context, cfg *schema.Config, configDir, root string, o
 	for _, a := range old.Agents {
 		b := BaseAgent{Spec: a.Spec}
 		if a.Spec.Build != nil && a.Spec.Build.Context != nil && packs[a.Name] != nil {
-			b.Dockerfile = cmp.Or(deref(a.Spec.Build.Dockerfile), build.DefaultDockerfile)
+			b.Dockerfile = cmp.Or(deref(a.Spec.Build.Dockerfile), pack.DefaultDockerfile)
 			dir := path.Join(path.Dir(configRel), filepath.ToSlash(*a.Spec.Build.Context))
 			key := dir + "\x00" + b.Dockerfile
 			if inputs[key] == nil {
@@ -450,7 +450,7 @@ func packAt(ctx context.Context, trees map[string]string, at, dir, dockerfile st
 		}
 		return "", fmt.Errorf("directory %s at %s: %w", dir, at, gitrev.ErrNotExist)
 	}
-	a, err := build.Pack(ctx, tree, build.Options{Dockerfile: dockerfile})
+	a, err := pack.Pack(ctx, tree, pack.Options{Dockerfile: dockerfile})
 	if err != nil {
 		// The error names the scratch directory; name the context instead.
 		nameContext(err, dir)
@@ -533,7 +533,7 @@ func Repack(ctx context.Context, p *Plan, root string) (map[string][]byte, error
 	var stale []error
 	for _, k := range keys {
 		dir := filepath.Join(root, filepath.FromSlash(k.context))
-		a, err := build.Pack(ctx, dir, build.Options{Dockerfile: k.dockerfile})
+		a, err := pack.Pack(ctx, dir, pack.Options{Dockerfile: k.dockerfile})
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

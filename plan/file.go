@@ -14,7 +14,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pipecat-gitops/pipecat-gitops/build"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
@@ -48,7 +48,7 @@ func checkBuildPlan(c Change, o Options) string {
 		return fmt.Sprintf("Dockerfile %q is not a path inside the context", b.Dockerfile)
 	case b.Region == "":
 		return "no region"
-	case b.Dockerfile != cmp.Or(deref(c.Desired.Build.Dockerfile), build.DefaultDockerfile):
+	case b.Dockerfile != cmp.Or(deref(c.Desired.Build.Dockerfile), pack.DefaultDockerfile):
 		return fmt.Sprintf("Dockerfile %q is not the desired spec's", b.Dockerfile)
 	case !slices.Contains([]string{CompareNone, CompareUnchanged, CompareChanged, CompareNew}, b.Compared):
 		return fmt.Sprintf("invalid compared %q", b.Compared)

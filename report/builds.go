@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
-	"github.com/pipecat-gitops/pipecat-gitops/build"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 )
 
@@ -30,7 +30,7 @@ func buildChanges(p *plan.Plan) []plan.Change {
 // Dockerfile when it is not the default.
 func buildSource(b *plan.BuildPlan) string {
 	s := b.Context
-	if b.Dockerfile != build.DefaultDockerfile {
+	if b.Dockerfile != pack.DefaultDockerfile {
 		s += " (" + b.Dockerfile + ")"
 	}
 	return s + ", " + b.Region
@@ -38,7 +38,7 @@ func buildSource(b *plan.BuildPlan) string {
 
 // buildContents is what is uploaded: "12 files, 3.4 KB".
 func buildContents(b *plan.BuildPlan) string {
-	return fmt.Sprintf("%s, %s", plural(b.Files, "file"), build.FormatSize(b.Size))
+	return fmt.Sprintf("%s, %s", plural(b.Files, "file"), pack.FormatSize(b.Size))
 }
 
 // buildCompared says how the build input compares with the base revision.

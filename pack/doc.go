@@ -54,4 +54,4 @@
 // Packing is deterministic: the same tree gives the same bytes, whatever
 // the files' mtimes, owners or creation order. Errors name the context and
 // the path inside it.
-package build
+package pack

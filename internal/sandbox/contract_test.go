@@ -35,7 +35,7 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 )
 
-const specPath = "../cloud/testdata/pipecat-cloud-openapi.json"
+const specPath = "../../cloud/testdata/pipecat-cloud-openapi.json"
 
 // deviation is one known difference between the spec's schemas and what
 // the client or the sandbox exchange. A field deviation removes exactly

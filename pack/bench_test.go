@@ -1,4 +1,4 @@
-package build
+package pack
 
 import (
 	"context"
