@@ -6,20 +6,27 @@ import (
 	"testing"
 )
 
-// TestREADMEEmbedsExamples keeps the README honest: the example files it
-// shows in full are shown exactly as they are in examples/.
-func TestREADMEEmbedsExamples(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"examples/pipecat.yaml", "examples/workflows/pipecat.yml", "examples/workflows/drift.yml"} {
-		data, err := os.ReadFile(f)
+// TestDocsEmbedExamples keeps the README and docs honest: the example files
+// they show in full are shown exactly as they are in examples/.
+func TestDocsEmbedExamples(t *testing.T) {
+	for _, c := range []struct{ page, example string }{
+		{"README.md", "examples/pipecat.yaml"},
+		{"README.md", "examples/workflows/pipecat.yml"},
+		{"docs/configuration.md", "examples/pipecat.yaml"},
+		{"docs/github-action.md", "examples/workflows/pipecat.yml"},
+		{"docs/github-action.md", "examples/workflows/drift.yml"},
+		{"docs/secret-sets.md", "examples/secret-sets.yaml"},
+	} {
+		page, err := os.ReadFile(c.page)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(string(readme), "```yaml\n"+string(data)+"```") {
-			t.Errorf("README.md does not show %s exactly as it is (in a ```yaml block)", f)
+		data, err := os.ReadFile(c.example)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(page), "```yaml\n"+string(data)+"```") {
+			t.Errorf("%s does not show %s exactly as it is (in a ```yaml block)", c.page, c.example)
 		}
 	}
 }
