@@ -62,6 +62,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -305,25 +307,20 @@ func (r *runner) each(ctx context.Context, items []*item, fn, notStarted func(*i
 // parallel runs fn for every item, at most n at a time; the items not
 // started when ctx is done go to notStarted (if not nil) instead.
 func parallel[T any](ctx context.Context, n int, items []T, fn, notStarted func(T)) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(n)
 	for _, it := range items {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			if notStarted != nil {
+		g.Go(func() error {
+			switch {
+			case ctx.Err() == nil:
+				fn(it)
+			case notStarted != nil:
 				notStarted(it)
 			}
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(it)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 // send runs the changes of one stage. Changes not started when ctx is
