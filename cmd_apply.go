@@ -33,7 +33,7 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
@@ -43,8 +43,12 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
 	o.api.register(fs)
+	o.api.registerTimeout(fs, 0, "; default 30m, or --build-timeout + 2 x --wait-timeout + 10m when that is longer")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if !fs.Changed("timeout") {
+		o.api.timeout = applyTimeout(o.buildTimeout, o.waitTimeout)
 	}
 	if fs.NArg() > 1 {
 		return fmt.Errorf("apply: at most one PLANFILE, got %d arguments", fs.NArg())
@@ -74,11 +78,24 @@ func cmdApply(ctx context.Context, e *env, args []string) error {
 	return runApply(ctx, e, o)
 }
 
+// applyTimeout is apply's default --timeout: room for a plan (10m), the
+// builds and both waits (secret sets, then agents).
+func applyTimeout(build, wait time.Duration) time.Duration {
+	return max(30*time.Minute, build+2*wait+defaultTimeout)
+}
+
 func runApply(ctx context.Context, e *env, o applyOptions) error {
+	ctx, cancel := o.api.withTimeout(ctx)
+	defer cancel()
+	return timedOut(ctx, e.applyWithin(ctx, o))
+}
+
+func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 	// Until there is a result, a failure is the summary: the merged pull
 	// request hears that nothing was applied, and why.
 	var p *plan.Plan
 	fail := func(err error, details ...string) error {
+		err = timedOut(ctx, err)
 		config := e.repoPath(o.file)
 		if p != nil {
 			config = p.Config

@@ -32,6 +32,52 @@ type apiFlags struct {
 	sandbox     string
 	verbose     bool
 	parallelism int
+	// timeout bounds the whole command (--timeout); 0: no bound.
+	timeout time.Duration
+}
+
+// Default --timeout of plan and import: well under a CI job's patience,
+// far above what 1,000 agents take.
+const defaultTimeout = 10 * time.Minute
+
+// registerTimeout adds --timeout, whose default def the command chooses.
+func (f *apiFlags) registerTimeout(fs *pflag.FlagSet, def time.Duration, about string) {
+	fs.DurationVar(&f.timeout, "timeout", def, "end the whole command with an error after this long, retries and waits included (0: no limit)"+about)
+}
+
+// withTimeout bounds ctx by --timeout; when it passes, the context's
+// cause is a *timeoutError naming the flag.
+func (f *apiFlags) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if f.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeoutCause(ctx, f.timeout, &timeoutError{f.timeout})
+}
+
+// timeoutError is the cause of a command ended by --timeout.
+type timeoutError struct{ d time.Duration }
+
+func (e *timeoutError) Error() string { return fmt.Sprintf("stopped by --timeout %s", e.d) }
+
+// timedOut says so in err when ctx ended by --timeout (once).
+func timedOut(ctx context.Context, err error) error {
+	var te *timeoutError
+	if err == nil || errors.As(err, &te) || !errors.As(context.Cause(ctx), &te) {
+		return err
+	}
+	return &timedOutError{te, err}
+}
+
+// timedOutError is err, prefixed with the --timeout that caused it; its
+// hints stay reachable.
+type timedOutError struct {
+	*timeoutError
+	err error
+}
+
+func (e *timedOutError) Error() string { return e.timeoutError.Error() + ": " + e.err.Error() }
+func (e *timedOutError) Unwrap() []error {
+	return []error{e.timeoutError, e.err}
 }
 
 func (f *apiFlags) register(fs *pflag.FlagSet) {
@@ -45,6 +91,9 @@ func (f *apiFlags) register(fs *pflag.FlagSet) {
 func (f *apiFlags) check() error {
 	if f.parallelism < 1 {
 		return fmt.Errorf("--parallelism must be at least 1, not %d", f.parallelism)
+	}
+	if f.timeout < 0 {
+		return fmt.Errorf("--timeout must not be negative, not %s", f.timeout)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ type importOptions struct {
 	api  apiFlags
 }
 
-const importUsage = "import [NAME|GLOB...] [-o FILE] [--force]\nimport --from-pcc-deploy FILE... [-o FILE] [--force]"
+const importUsage = "import [NAME|GLOB...] [-o FILE] [--force] [--timeout DURATION]\nimport --from-pcc-deploy FILE... [-o FILE] [--force]"
 
 func cmdImport(ctx context.Context, e *env, args []string) error {
 	var o importOptions
@@ -31,6 +31,7 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.force, "force", false, "overwrite the -o file if it exists")
 	fs.BoolVar(&o.fromPCC, "from-pcc-deploy", false, "convert the official CLI's pcc-deploy.toml files given as arguments instead of reading the live organization")
 	o.api.register(fs)
+	o.api.registerTimeout(fs, defaultTimeout, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +54,9 @@ func cmdImport(ctx context.Context, e *env, args []string) error {
 			return withHint(fmt.Errorf("import: %s exists; refusing to overwrite it", o.out), "pass --force to overwrite it, or name another file with -o")
 		}
 	}
-	return runImport(ctx, e, o)
+	ctx, cancel := o.api.withTimeout(ctx)
+	defer cancel()
+	return timedOut(ctx, runImport(ctx, e, o))
 }
 
 func runImport(ctx context.Context, e *env, o importOptions) error {

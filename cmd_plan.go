@@ -58,7 +58,7 @@ func (f decisionFlags) options(e *env, api *apiFlags, config string) plan.Option
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var o planOptions
-	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--parallelism N]")
+	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--parallelism N] [--timeout DURATION]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file")
 	fs.StringVar(&o.out, "out", "", "save the plan (JSON, with live-state fingerprints) for apply")
 	fs.StringVar(&o.format, "format", "text", "output format: text, markdown or json")
@@ -67,6 +67,7 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.failOnUnhealthy, "fail-on-unhealthy", false, "with --detailed-exitcode, also exit 2 when a managed agent is not ready or its revision failed")
 	o.decisions.register(fs)
 	o.api.register(fs)
+	o.api.registerTimeout(fs, defaultTimeout, "")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -86,8 +87,11 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 }
 
 func runPlan(ctx context.Context, e *env, o planOptions) error {
+	ctx, cancel := o.api.withTimeout(ctx)
+	defer cancel()
 	p, err := e.makePlan(ctx, o)
 	if err != nil {
+		err = timedOut(ctx, err)
 		// The summary (and so the PR comment) must say so: an older,
 		// green plan must not stay up.
 		e.reportFailure("plan", e.repoPath(o.file), o.summaryFile, err)

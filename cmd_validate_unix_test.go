@@ -35,7 +35,9 @@ func TestInterruptWhileLoading(t *testing.T) {
 	cmd := exec.CommandContext(ctx, exe, "validate", "-f", fifo)
 	cmd.Args[0] = "pipecat-gitops" // TestMain runs the tool under this name
 	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH")}
+	// GOCOVERDIR: under go test -cover the tool is built for coverage and
+	// would warn on stderr without a place to write it.
+	cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "GOCOVERDIR=" + t.TempDir()}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {

@@ -1,15 +1,27 @@
 // Package apply executes a plan through the Pipecat Cloud API and reports,
 // per agent, what happened.
 //
-// It interprets the plan and decides nothing on its own: it runs exactly
-// the plan's creates, updates, replaces and deletes, never touches an agent
+// Apply makes no decision the plan does not record. It runs exactly the
+// plan's creates, updates, replaces and deletes, never touches an agent
 // the plan does not list, and refuses a plan that holds errors (preflight
 // findings or changes the plan's options refused) before sending anything.
+// Where the world moved since the plan, it stops rather than decide anew:
+//   - a build agent deploys the cached build the plan names, or a new
+//     build when it names none; a named build that is gone or not
+//     successful fails the change (CodeStale), nothing is substituted;
+//   - a secret set update deletes the keys the plan lists as removed (and
+//     the tool's old fingerprint keys), not a key that appeared since;
+//   - a create that finds the agent there is this run's only when it holds
+//     what this run sent after a send of ours whose answer was lost;
+//     someone else's with the desired spec is already in place, any other
+//     is a CONFLICT (never an update no plan showed);
+//   - a write the API accepted with an answer about another agent, and
+//     that a read-back does not show, is Unknown (CodeNotVerified).
 //
 // A run has stages, each with at most Options.Parallelism requests in
 // flight: run the cloud builds of the agents built from a context (one
-// per distinct context hash, Dockerfile and region; an existing
-// successful build is reused without an upload; an agent whose build
+// per distinct context hash, Dockerfile and region; the existing
+// successful build the plan names is reused without an upload; an agent whose build
 // fails fails alone, with the build's error and the end of its log, and
 // is not sent); send the creates, updates and replaces, a build agent's
 // with the buildId of its build; with Options.Wait, poll
@@ -29,10 +41,10 @@
 // not there, it is sent again; the read-back failing too makes it Unknown.
 // So a result never calls Failed a change that was applied, and an update
 // makes one deployment however its answers fare. A create answered
-// "already exists" (someone else made the agent: no try of ours can have)
-// is read back and finished as a no-op or an update, and a delete answered
-// 404 is done; each result's Effect says which, and the counts (Tally)
-// count effects, so two applies racing do not both count every create.
+// "already exists" is read back and judged as above, and a delete
+// answered 404 is done; each result's Effect says which, and the counts
+// (Tally) count effects, so two applies racing do not both count every
+// create.
 //
 // Interrupted (ctx cancelled), a run stops starting requests and says
 // honestly what it knows: a change never started is Skipped, one whose
@@ -49,6 +61,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
@@ -293,25 +307,20 @@ func (r *runner) each(ctx context.Context, items []*item, fn, notStarted func(*i
 // parallel runs fn for every item, at most n at a time; the items not
 // started when ctx is done go to notStarted (if not nil) instead.
 func parallel[T any](ctx context.Context, n int, items []T, fn, notStarted func(T)) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(n)
 	for _, it := range items {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			if notStarted != nil {
+		g.Go(func() error {
+			switch {
+			case ctx.Err() == nil:
+				fn(it)
+			case notStarted != nil:
 				notStarted(it)
 			}
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			fn(it)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 }
 
 // send runs the changes of one stage. Changes not started when ctx is
@@ -352,8 +361,9 @@ func (r *runner) one(ctx context.Context, it *item) {
 		it.res.Outcome, it.res.ErrorCode, it.res.Error = r.inFlight(it.deleted)
 		r.event(c, "unknown", it.res.Error)
 		r.finished(false)
-	case errors.As(err, &le) && le.Code == CodeNoAnswer:
-		// No answer, and the read-back failed too: nobody knows.
+	case errors.As(err, &le) && (le.Code == CodeNoAnswer || le.Code == CodeNotVerified):
+		// No answer (or one about another agent), and the read-back
+		// failed or does not show it: nobody knows.
 		it.res.Outcome, it.res.ErrorCode, it.res.Error = Unknown, le.Code, le.Msg
 		if it.deleted {
 			it.res.Error = "deleted; the create: " + le.Msg

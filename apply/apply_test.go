@@ -361,21 +361,27 @@ func TestReplace(t *testing.T) {
 }
 
 func TestRecoveries(t *testing.T) {
-	t.Run("create of an agent that appeared meanwhile finishes as update", func(t *testing.T) {
+	t.Run("create of an agent someone else made with another spec is a conflict, not an update", func(t *testing.T) {
 		e := newEnv(t, sandbox.Options{})
 		p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: agents("racy")})
 		e.create(t, "racy", "acme/racy:0.1")
+		before := len(e.sb.Requests())
 		res := run(t, context.Background(), e.client, p, apply.Options{})
-		want := []string{"racy create succeeded updated: already existed; updated to the desired spec"}
-		if diff := cmp.Diff(want, effects(res)); diff != "" {
-			t.Fatalf("results (-want +got):\n%s", diff)
+		a := res.Results[0]
+		got := []string{a.Outcome.String(), a.ErrorCode, a.Error}
+		want := []string{"failed", apply.CodeConflict,
+			`already exists, made by someone else (image is "acme/racy:0.1", this run sent "acme/racy:1.0"; ` +
+				`secretSet is null, this run sent "bot-secrets"; autoScaling.maxAgents is 50, this run sent 5); not changed: run plan`}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("outcome (-want +got):\n%s", diff)
 		}
-		if c, u := res.Count(plan.Create), res.Count(plan.Update); c != 0 || u != 1 {
-			t.Errorf("counted %d created, %d updated; want 0 and 1", c, u)
+		wantRequests := []string{"POST /v1/agents 400", "GET /v1/agents/racy 200"}
+		if diff := cmp.Diff(wantRequests, e.requestsSince(before)); diff != "" {
+			t.Errorf("requests (-want +got):\n%s", diff)
 		}
 		d, _ := e.client.GetAgent(context.Background(), "racy")
-		if got := d.Deployment.Manifest.Spec.Image; got != "acme/racy:1.0" {
-			t.Errorf("image = %q, want the desired one", got)
+		if got := d.Deployment.Manifest.Spec.Image; got != "acme/racy:0.1" {
+			t.Errorf("image = %q: someone else's agent was changed", got)
 		}
 	})
 	t.Run("create of an agent that appeared meanwhile with the desired spec changes nothing", func(t *testing.T) {

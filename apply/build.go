@@ -20,8 +20,10 @@ type buildJob struct {
 	key   plan.BuildKey
 	label string // "agents/bot (a1b2c3d4)"
 	items []*item
-	res   BuildResult
-	err   error
+	// cachedID is the existing build the plan recorded for it.
+	cachedID string
+	res      BuildResult
+	err      error
 }
 
 // builds runs the cloud build of every change built from a context, one
@@ -47,6 +49,7 @@ func (r *runner) builds(ctx context.Context, items []*item) []*item {
 		if j == nil {
 			j = &buildJob{key: b.Key(), label: fmt.Sprintf("%s (%s)", b.Context, short(b.ContextHash)),
 				res: BuildResult{ContextHash: b.ContextHash}}
+			j.cachedID = b.CachedBuildID
 			jobs[b.Key()] = j
 			order = append(order, j)
 		}
@@ -131,21 +134,15 @@ func (r *runner) runBuild(ctx context.Context, j *buildJob, sem chan struct{}) {
 	r.buildEvent(j, "done", fmt.Sprintf("build %s, %s", id, time.Since(start).Round(time.Second)))
 }
 
-// startBuild looks the build up in the cache, else uploads the context
-// and creates the build. cached reports a build that existed (the lookup,
-// or the API's own cache hit).
+// startBuild deploys the cached build the plan recorded, else uploads the
+// context and creates the build. cached reports a build that existed (the
+// plan's, or the API's own cache hit). The cache is not searched again:
+// the plan decided (see the package doc).
 func (r *runner) startBuild(ctx context.Context, j *buildJob) (id string, cached bool, err error) {
 	k := j.key
-	found, err := r.api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile,
-		Region: k.Region, Status: cloud.BuildStatusSuccess, Limit: 1})
-	if err == nil && len(found) > 0 && found[0].ID != "" && found[0].ContextHash == k.ContextHash {
-		j.res.LogsURL = found[0].LogsURL
-		return found[0].ID, true, nil
+	if j.cachedID != "" {
+		return r.plannedBuild(ctx, j)
 	}
-	if ctx.Err() != nil {
-		return "", false, ctx.Err()
-	}
-	// A failed lookup only costs a build the cache may have spared.
 	data := r.o.Contexts[k.ContextHash]
 	if data == nil {
 		return "", false, &Error{Code: CodeBuildFailed, Msg: fmt.Sprintf("build of %s: the context was not packed for this run", j.label)}
@@ -158,12 +155,56 @@ func (r *runner) startBuild(ctx context.Context, j *buildJob) (id string, cached
 	if err := r.api.Upload(ctx, u, data); err != nil {
 		return "", false, fmt.Errorf("build of %s: upload: %w", j.label, err)
 	}
-	out, err := r.api.CreateBuild(ctx, &cloud.CreateBuildRequest{UploadID: u.UploadID, Region: k.Region, DockerfilePath: k.Dockerfile})
+	req := &cloud.CreateBuildRequest{UploadID: u.UploadID, Region: k.Region, DockerfilePath: k.Dockerfile}
+	out, err := r.api.CreateBuild(ctx, req)
+	if err != nil && errors.Is(err, cloud.ErrUnknownOutcome) && !interrupted(ctx, err) {
+		// The API may have started the build: look for it before
+		// starting another (POST /v1/builds is sent once).
+		out, err = r.lostBuild(ctx, j, req, err)
+	}
 	if err != nil {
 		return "", false, fmt.Errorf("build of %s: %w", j.label, err)
 	}
 	j.res.LogsURL = out.Build.LogsURL
 	return out.Build.ID, out.Cached, nil
+}
+
+// plannedBuild checks that the build the plan recorded still exists and
+// succeeded. Gone or not successful, the change fails as stale: nothing
+// is substituted for what the plan named.
+func (r *runner) plannedBuild(ctx context.Context, j *buildJob) (string, bool, error) {
+	id := j.cachedID
+	b, err := r.api.GetBuild(ctx, id)
+	switch {
+	case interrupted(ctx, err):
+		return "", false, err
+	case cloud.IsNotFound(err):
+		return "", false, &Error{Code: CodeStale, Msg: fmt.Sprintf("the plan deploys the existing build %s of %s, and it no longer exists; nothing else is deployed: run plan", id, j.label)}
+	case err != nil:
+		return "", false, fmt.Errorf("build of %s: read the planned build %s: %w", j.label, id, err)
+	case b.Status != cloud.BuildStatusSuccess:
+		return "", false, &Error{Code: CodeStale, Msg: fmt.Sprintf("the plan deploys the existing build %s of %s, and its status is now %s; nothing else is deployed: run plan", id, j.label, b.Status)}
+	}
+	j.res.LogsURL = b.LogsURL
+	return id, true, nil
+}
+
+// lostBuild follows up a POST /v1/builds whose answer was lost: the
+// newest build of the same context, Dockerfile and region that has not
+// failed is the one it started (or an equal one); without one, the build
+// is asked for once more.
+func (r *runner) lostBuild(ctx context.Context, j *buildJob, req *cloud.CreateBuildRequest, lost error) (*cloud.CreateBuildResponse, error) {
+	k := j.key
+	found, err := r.api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile, Region: k.Region, Limit: 5})
+	if err != nil {
+		return nil, fmt.Errorf("%w; and looking the build up by its context hash: %w", lost, err)
+	}
+	for _, b := range found {
+		if b.ID != "" && b.ContextHash == k.ContextHash && b.Status != cloud.BuildStatusFailed && b.Status != cloud.BuildStatusTimeout {
+			return &cloud.CreateBuildResponse{Build: &b, ContextHash: b.ContextHash}, nil
+		}
+	}
+	return r.api.CreateBuild(ctx, req)
 }
 
 // awaitBuild polls the build until it ends or BuildTimeout passes, with

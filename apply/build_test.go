@@ -2,10 +2,13 @@ package apply_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -271,5 +274,136 @@ func TestBuildInterrupted(t *testing.T) {
 	}})
 	if a := res.Results[0]; a.Outcome != apply.Skipped || !res.Cancelled {
 		t.Errorf("result %+v, cancelled %v; want skipped", a, res.Cancelled)
+	}
+}
+
+// TestSavedPlanDeploysItsCachedBuild: a saved plan that names the cached
+// build X deploys X, even when by apply time the cache's newest build of
+// that context is another, Y; when X is gone, the change fails as stale
+// and nothing (not Y) is deployed in its place.
+func TestSavedPlanDeploysItsCachedBuild(t *testing.T) {
+	const (
+		x = "00000000-0000-4000-8000-00000000000a"
+		y = "00000000-0000-4000-8000-00000000000b"
+	)
+	for _, tt := range []struct {
+		name     string
+		removeX  bool
+		want     []string
+		wantRuns string
+	}{
+		{name: "X exists, the cache answers Y: X is deployed", want: []string{"succeeded", "", x}, wantRuns: x},
+		{name: "X is gone: stale, nothing deployed", removeX: true, want: []string{"failed", apply.CodeStale,
+			"the plan deploys the existing build " + x + " of . (HASH), and it no longer exists; nothing else is deployed: run plan"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			cfg, root := buildRepo(t, map[string]string{
+				"pipecat.yaml": "version: 1\nagents:\n  bot: {build: {context: .}}\n",
+				"Dockerfile":   "FROM python:3.12\n",
+			})
+			s, err := plan.ReadSources(context.Background(), cfg, plan.SourceOptions{Root: root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hash := s.Packs["bot"].ContextHash
+			seed := func(id string, age time.Duration) {
+				e.sb.Mutate(func(st *sandbox.State) error {
+					at := time.Now().Add(-age)
+					st.Builds[id] = &sandbox.Build{Region: "us-west", ContextHash: hash, DockerfilePath: "Dockerfile",
+						CreatedAt: at, StartedAt: at, CompletedAt: at, Result: "success", Logs: []string{}}
+					return nil
+				})
+			}
+			seed(x, 2*time.Hour)
+			saved, err := json.Marshal(e.planWith(t, cfg, plan.Options{Sources: s}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := plan.Decode(saved)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Changes[0].Build.CachedBuildID; got != x {
+				t.Fatalf("the plan reuses %q, want %s", got, x)
+			}
+			// After the plan: a newer build of the same context.
+			seed(y, time.Hour)
+			if tt.removeX {
+				e.sb.Mutate(func(st *sandbox.State) error { delete(st.Builds, x); return nil })
+			}
+			before := len(e.sb.Requests())
+			res := run(t, context.Background(), e.client, p, apply.Options{})
+			a := res.Results[0]
+			got := []string{a.Outcome.String(), a.ErrorCode, strings.ReplaceAll(a.Error, hash[:8], "HASH")}
+			if a.Outcome == apply.Succeeded {
+				got[2] = a.Build.ID
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			runs := ""
+			e.sb.Mutate(func(st *sandbox.State) error {
+				if ag := st.Agents["bot"]; ag != nil {
+					runs = ag.Spec.BuildID
+				}
+				return nil
+			})
+			if runs != tt.wantRuns {
+				t.Errorf("bot runs build %q, want %q", runs, tt.wantRuns)
+			}
+			for _, r := range e.sb.Requests()[before:] {
+				if strings.HasPrefix(r.Path, "/v1/builds") && r.Path != "/v1/builds/"+x {
+					t.Errorf("apply sent %s %s: the plan decided the build", r.Method, r.Path)
+				}
+			}
+		})
+	}
+}
+
+// TestLostBuildAnswer: the answer to POST /v1/builds is lost after the
+// API started the build. The client does not repeat it; apply looks the
+// build up by its context hash, finds the one it started and deploys it:
+// one build, not two.
+func TestLostBuildAnswer(t *testing.T) {
+	var lost atomic.Bool
+	e, arm, _ := newEnvFaults(t, func(r *http.Request) string {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/builds" && lost.CompareAndSwap(false, true) {
+			return lostAnswer
+		}
+		return pass
+	})
+	cfg, root := buildRepo(t, map[string]string{
+		"pipecat.yaml": "version: 1\nagents:\n  bot: {build: {context: .}}\n",
+		"Dockerfile":   "FROM python:3.12\n",
+	})
+	p, archives := e.planBuilds(t, cfg, root)
+	arm()
+	res := run(t, context.Background(), e.client, p, apply.Options{Contexts: archives, PollInterval: time.Millisecond})
+	a := res.Results[0]
+	if a.Outcome != apply.Succeeded || a.Build == nil || a.Build.ID == "" {
+		t.Fatalf("result %+v (build %+v)", a, a.Build)
+	}
+	var builds []string
+	e.sb.Mutate(func(st *sandbox.State) error {
+		for id := range st.Builds {
+			builds = append(builds, id)
+		}
+		if got := st.Agents["bot"].Spec.BuildID; got != a.Build.ID {
+			t.Errorf("bot runs %q, want %q", got, a.Build.ID)
+		}
+		return nil
+	})
+	if diff := cmp.Diff([]string{a.Build.ID}, builds); diff != "" {
+		t.Errorf("builds (-want +got):\n%s", diff)
+	}
+	n := 0
+	for _, r := range e.sb.Requests() {
+		if r.Method == http.MethodPost && r.Path == "/v1/builds" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("POST /v1/builds sent %d times, want 1", n)
 	}
 }

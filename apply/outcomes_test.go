@@ -96,6 +96,8 @@ const (
 	lostAnswer = "lost"      // carried out, then the connection is closed
 	serverErr  = "500"       // answered 500 without being carried out
 	readFails  = "503 again" // answered 503 without being carried out
+	notYet     = "404"       // answered 404 without looking (a read that lags)
+	foreign    = "foreign"   // answered 200 with another agent, not carried out
 )
 
 // newEnvFaults serves the sandbox behind fault, which decides what
@@ -129,6 +131,12 @@ func newEnvFaults(t *testing.T, fault func(r *http.Request) string) (e *env, arm
 			case readFails:
 				rec.WriteHeader(http.StatusServiceUnavailable)
 				fmt.Fprint(rec, `{"error":"Service unavailable","code":"SERVICE_UNAVAILABLE"}`)
+			case notYet:
+				rec.WriteHeader(http.StatusNotFound)
+				fmt.Fprint(rec, `{"error":"Service not found","code":"NOT_FOUND"}`)
+			case foreign:
+				rec.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(rec, `{"name":"someone-else","region":"us-west","ready":true}`)
 			}
 			if strings.HasPrefix(r.URL.Path, "/v1/agents") {
 				mu.Lock()
@@ -304,5 +312,69 @@ func TestConcurrentAppliesCountEachCreateOnce(t *testing.T) {
 	}
 	if total.Created != 40 || total.InPlace != 40 {
 		t.Errorf("together: %d created, %d already in place; want 40 and 40", total.Created, total.InPlace)
+	}
+}
+
+// TestCreateFindsItThere: a create whose answer did not settle it, by what
+// a later send and the read-backs find.
+func TestCreateFindsItThere(t *testing.T) {
+	type result struct {
+		Outcome, Effect, Code, Error, Note string
+		Requests                           []string
+	}
+	tests := []struct {
+		name  string
+		fault func(r *http.Request, writes, reads int) string
+		want  result
+	}{{
+		name: "our own lost answer: the read-back lags, the second send finds it as sent: created",
+		fault: func(r *http.Request, writes, reads int) string {
+			switch {
+			case writes == 1:
+				return lostAnswer
+			case r.Method == http.MethodGet && reads == 1:
+				return notYet
+			}
+			return pass
+		},
+		want: result{Outcome: "succeeded", Effect: "created", Note: apply.LostAnswerNote, Requests: []string{
+			"POST /v1/agents 0", "GET /v1/agents/bot 404", "POST /v1/agents 400", "GET /v1/agents/bot 200", "GET /v1/agents 200",
+		}},
+	}, {
+		name: "every create answered with another agent, never found: unknown, not sent again",
+		fault: func(r *http.Request, writes, _ int) string {
+			if writes > 0 {
+				return foreign
+			}
+			return pass
+		},
+		want: result{Outcome: "unknown", Code: apply.CodeNotVerified,
+			Error:    `the API accepted the write but answered with agent "someone-else", and reading bot back does not show it applied: may have been applied; run plan`,
+			Requests: []string{"POST /v1/agents 200", "GET /v1/agents/bot 404"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var writes, reads atomic.Int32
+			e, arm, seen := newEnvFaults(t, func(r *http.Request) string {
+				n, m := 0, 0
+				if isWrite(r) {
+					n = int(writes.Add(1))
+				} else if r.URL.Path == "/v1/agents/bot" {
+					m = int(reads.Add(1))
+				}
+				return tt.fault(r, n, m)
+			})
+			p := e.plan(t, &schema.Config{File: "pipecat.yaml", Agents: []schema.Agent{{Name: "bot", Spec: schema.Spec{Image: sp("acme/bot:1.0")}}}})
+			arm()
+			res := run(t, context.Background(), e.client, p, apply.Options{})
+			a := res.Results[0]
+			got := result{a.Outcome.String(), a.Effect.String(), a.ErrorCode, a.Error, a.Note, seen()}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			if res.Failed() != map[bool]int{true: 0, false: 1}[a.Outcome == apply.Succeeded] {
+				t.Errorf("Failed() = %d for outcome %s", res.Failed(), a.Outcome)
+			}
+		})
 	}
 }

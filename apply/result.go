@@ -89,6 +89,13 @@ const (
 	// CodeBuildFailed: the agent's cloud build failed or did not end in
 	// time; the agent was not sent.
 	CodeBuildFailed = "BUILD_FAILED"
+	// CodeStale: what the plan recorded no longer holds (the cached build
+	// it deploys is gone or did not succeed); nothing else is done in its
+	// place: run plan.
+	CodeStale = "STALE_PLAN"
+	// CodeNotVerified: the API accepted a write, but reading the agent
+	// back never showed it; the outcome is Unknown.
+	CodeNotVerified = "NOT_VERIFIED"
 )
 
 // BuildResult is what happened to the cloud build of an agent built from

@@ -16,9 +16,10 @@ import (
 //
 //   - writing: a create or update is one PUT of the whole set (every
 //     declared key and the fingerprint key; the API upserts), then, for an
-//     update of a set of type secret, one DELETE per live key that is not
-//     declared (removed keys, and the old fingerprint key, found by
-//     reading the set's key names again); a replace deletes the set first;
+//     update of a set of type secret, one DELETE per key the plan lists
+//     as removed and per old fingerprint key (found by reading the set's
+//     key names again; a key that appeared since the plan is left, and
+//     the result's note names it); a replace deletes the set first;
 //   - waiting: a PUT leaves the set pending. When the run deploys agents
 //     (or with Wait), the list of sets is polled in rounds until each set
 //     written is ready or failed; an agent that names a set that failed,
@@ -174,27 +175,30 @@ func (r *runner) putSet(ctx context.Context, it *setItem) (note string, err erro
 	if c.Action != plan.Update || c.Desired.ImagePull != nil {
 		return "", nil
 	}
-	// The PUT upserts: keys it does not name stay. Read the key names to
-	// remove the undeclared ones and the old fingerprint key.
+	// The PUT upserts: keys it does not name stay. Remove the keys the
+	// plan listed and the old fingerprint keys (the tool's own); a key
+	// that appeared since the plan is left for the next plan to show.
 	d, err := r.api.GetSecretSet(ctx, c.Name)
 	if err != nil {
 		return "", fmt.Errorf("written, but reading its keys to remove the old ones: %w", err)
 	}
-	removed := 0
+	var appeared []string
 	for _, k := range d.Secrets {
 		key := k.FieldName
-		if _, declared := c.Desired.Secrets[key]; declared || key == marker {
+		_, declared := c.Desired.Secrets[key]
+		switch {
+		case declared, key == marker:
+			continue
+		case !plan.IsMarker(key) && !slices.Contains(c.KeysRemoved, key):
+			appeared = append(appeared, key)
 			continue
 		}
 		if err := r.api.DeleteSecretKey(ctx, c.Name, key); err != nil && !cloud.IsNotFound(err) {
 			return "", fmt.Errorf("written, but removing a key: %w", err)
 		}
-		if !plan.IsMarker(key) {
-			removed++
-		}
 	}
-	if removed != len(c.KeysRemoved) {
-		return fmt.Sprintf("removed %d keys, not the %d planned: the set changed meanwhile", removed, len(c.KeysRemoved)), nil
+	if len(appeared) > 0 {
+		return fmt.Sprintf("left key %s, which appeared after the plan: run plan", strings.Join(appeared, ", ")), nil
 	}
 	return "", nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,6 +200,39 @@ func TestSecretSetLifecycle(t *testing.T) {
 			t.Errorf("fingerprint keys %v, want one", m)
 		}
 		emptyAfter(t, cfg)
+	})
+
+	t.Run("only the keys the plan removes are deleted; one that appeared since is left", func(t *testing.T) {
+		keys["DAILY_API_KEY"] = "DAILY_KEY"
+		cfg := secretsConfig(keys)
+		run(t, context.Background(), api, e.planWith(t, cfg, opts()), applyOpts())
+		delete(keys, "DAILY_API_KEY")
+		cfg = secretsConfig(keys)
+		p := e.planWith(t, cfg, opts())
+		if diff := cmp.Diff([]string{"DAILY_API_KEY"}, p.SecretSets[0].KeysRemoved); diff != "" {
+			t.Fatalf("keys removed (-want +got):\n%s", diff)
+		}
+		// Someone adds a key after the plan was made.
+		if _, err := e.client.PutSecretSet(context.Background(), "app-secrets", &cloud.SecretSetRequest{
+			Secrets: []cloud.SecretKeyValue{{SecretKey: "LATE_KEY", SecretValue: "late"}}}); err != nil {
+			t.Fatal(err)
+		}
+		res := run(t, context.Background(), api, p, applyOpts())
+		if res.Failed() != 0 {
+			t.Fatalf("failures: %+v %+v", res.Results, res.SecretSets)
+		}
+		if got, want := res.SecretSets[0].Note, "left key LATE_KEY, which appeared after the plan: run plan"; got != want {
+			t.Errorf("note = %q, want %q", got, want)
+		}
+		if diff := cmp.Diff(map[string]string{"OPENAI_API_KEY": env["OPENAI_KEY"]}, values()); diff != "" {
+			t.Errorf("stored values (-want +got):\n%s", diff)
+		}
+		if _, ok := e.sb.SecretValue("app-secrets", "LATE_KEY"); !ok {
+			t.Error("LATE_KEY was deleted: the plan did not list it")
+		}
+		if p := e.planWith(t, cfg, opts()); !slices.Equal(p.SecretSets[0].KeysRemoved, []string{"LATE_KEY"}) {
+			t.Errorf("the next plan removes %v, want [LATE_KEY]", p.SecretSets[0].KeysRemoved)
+		}
 	})
 }
 

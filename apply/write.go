@@ -42,6 +42,12 @@ type carriedOut func(live *cloud.ServiceDetails) bool
 func (r *runner) write(ctx context.Context, name string, send func() (*cloud.ServiceDetails, error), done carriedOut) (d *cloud.ServiceDetails, note string, err error) {
 	for try := 1; ; try++ {
 		d, err = send()
+		var foreign *foreignAnswer
+		if err == nil && d != nil && d.Name != "" && d.Name != name {
+			// A 2xx about another agent says nothing of this write.
+			foreign = &foreignAnswer{name: d.Name}
+			d, err = nil, foreign
+		}
 		if err == nil || !openOutcome(err) || interrupted(ctx, err) {
 			return d, "", err
 		}
@@ -57,6 +63,11 @@ func (r *runner) write(ctx context.Context, name string, send func() (*cloud.Ser
 				Msg: fmt.Sprintf("%s, and reading the agent back: %v: %s", noAnswer(err), gerr, UnknownMessage)}
 		case done(live):
 			return live, appliedNote(err), nil
+		case foreign != nil:
+			// The API said it did something: sending again could do it
+			// twice, and not seeing it is no proof it was not done.
+			return nil, "", &Error{Agent: name, Code: CodeNotVerified,
+				Msg: fmt.Sprintf("%s, and reading %s back does not show it applied: %s", foreign, name, UnknownMessage)}
 		case try == sendTries:
 			code, _ := describeError(err)
 			return nil, "", &Error{Agent: name, Code: code,
@@ -82,12 +93,24 @@ func noAnswer(err error) string {
 	return fmt.Sprintf("the API's answer was lost (%v)", withoutUnknownMark(err))
 }
 
+// foreignAnswer is a 2xx answer to a write of one agent that describes
+// another.
+type foreignAnswer struct{ name string }
+
+func (f *foreignAnswer) Error() string {
+	return fmt.Sprintf("the API accepted the write but answered with agent %q", f.name)
+}
+
 // appliedNote is the note of a write a read-back found carried out after
 // err: the note says what happened, the -v log the details.
 func appliedNote(err error) string {
 	var ae *cloud.Error
-	if errors.As(err, &ae) {
+	var fa *foreignAnswer
+	switch {
+	case errors.As(err, &ae):
 		return fmt.Sprintf("the API answered %d; read back: applied", ae.Status)
+	case errors.As(err, &fa):
+		return fa.Error() + "; read back: applied"
 	}
 	return LostAnswerNote
 }
@@ -109,53 +132,69 @@ func withoutUnknownMark(err error) error {
 	return err
 }
 
-// create sends the full desired spec. An agent of that name that is
-// already there (the API answers "already exists", or a read-back after a
-// lost answer finds one with another spec) was made by someone else:
-// it is finished as a no-op or an update (adopt).
+// create sends the full desired spec. An agent of that name found there
+// (the API answers "already exists", or a read-back after a lost answer
+// finds one) is this run's when it holds what this run sent after an
+// earlier send of ours whose answer was lost; an agent someone else made
+// with the desired spec (and no write-only field, which cannot be read
+// back) is already in place; anything else is a CONFLICT: updating it
+// would be a change no plan showed.
 func (r *runner) create(ctx context.Context, name string, spec *schema.Spec) (written, error) {
+	sends := 0
 	d, note, err := r.write(ctx, name, func() (*cloud.ServiceDetails, error) {
+		sends++
 		return r.api.CreateAgent(ctx, plan.CreateRequest(name, spec))
 	}, func(live *cloud.ServiceDetails) bool { return live != nil })
 	switch {
-	case err == nil && (note == "" || len(plan.DiffLive(spec, d)) == 0):
+	case err == nil && note == "":
 		return written{d, note, Created}, nil
 	case err == nil:
-		// Found with another spec after a lost answer: not ours.
+		// A read-back after a lost answer found it.
+		if holds(spec, d) {
+			return written{d, note, Created}, nil
+		}
 	case cloud.IsAlreadyExists(err):
 		if d, err = r.api.GetAgent(ctx, name); err != nil {
 			return written{}, fmt.Errorf("create %s: it already exists, and reading it back: %w", name, err)
 		}
+		switch {
+		case sends > 1 && holds(spec, d):
+			// An earlier send of ours, whose answer was lost, made it.
+			return written{d, LostAnswerNote, Created}, nil
+		case holds(spec, d) && !plan.HasWriteOnly(spec):
+			return written{d, alreadyInPlaceNote, AlreadyInPlace}, nil
+		}
 	default:
 		return written{}, err
 	}
-	return r.adopt(ctx, name, spec, d)
+	return written{}, createConflict(name, spec, d)
 }
 
-// adopt finishes the create of an agent someone else made: nothing to do
-// when it holds the desired spec, else an update to it.
-func (r *runner) adopt(ctx context.Context, name string, spec *schema.Spec, d *cloud.ServiceDetails) (written, error) {
-	if spec.Region != nil && d.Region != *spec.Region {
-		return written{}, fmt.Errorf("create %s: an agent of that name already exists in region %s", name, d.Region)
-	}
-	// Write-only fields (a build, managed keys) cannot be read back:
-	// send them.
-	if len(plan.DiffLive(spec, d)) == 0 && !plan.HasWriteOnly(spec) {
-		return written{d, alreadyInPlaceNote, AlreadyInPlace}, nil
-	}
-	w, err := r.sendUpdate(ctx, name, spec, false, d.DesiredDeploymentID)
-	if err != nil {
-		return written{}, fmt.Errorf("create %s: it already exists, and updating it: %w", name, err)
-	}
-	w.note = joinNote(alreadyUpdatedNote, w.note)
-	return w, nil
+// holds reports whether the agent d holds what spec sends, as far as a
+// read shows it.
+func holds(spec *schema.Spec, d *cloud.ServiceDetails) bool {
+	return (spec.Region == nil || d.Region == *spec.Region) && len(plan.DiffLive(spec, d)) == 0
 }
 
-// Notes of a create that found the agent there.
-const (
-	alreadyInPlaceNote = "already existed with the desired spec"
-	alreadyUpdatedNote = "already existed; updated to the desired spec"
-)
+// createConflict is the error of a create that found an agent someone
+// else made, which this run does not change.
+func createConflict(name string, spec *schema.Spec, d *cloud.ServiceDetails) error {
+	var why string
+	switch diff := plan.DiffLive(spec, d); {
+	case spec.Region != nil && d.Region != *spec.Region:
+		why = fmt.Sprintf("it is in region %s, this run sent %s", d.Region, *spec.Region)
+	case len(diff) > 0:
+		why = describeDiff(diff)
+	default:
+		why = "its build or managed keys cannot be read back to compare"
+	}
+	return &Error{Agent: name, Code: CodeConflict,
+		Msg: fmt.Sprintf("already exists, made by someone else (%s); not changed: run plan", why)}
+}
+
+// alreadyInPlaceNote is the note of a create that found the agent there,
+// made by someone else with the desired spec.
+const alreadyInPlaceNote = "already existed with the desired spec"
 
 // update sends every managed field of spec; force asks for a new
 // deployment even when nothing changes.

@@ -31,7 +31,8 @@ const uploadTimeout = 15 * time.Minute
 func (c *Client) UploadURL(ctx context.Context, region string) (*UploadURLResponse, error) {
 	const p = "/v1/builds/upload-url"
 	var out UploadURLResponse
-	if err := c.do(ctx, http.MethodPost, p, &UploadURLRequest{Region: region}, &out); err != nil {
+	// Asking again after a lost answer costs an unused URL, not a build.
+	if err := c.do(ctx, http.MethodPost, p, &UploadURLRequest{Region: region}, &out, idempotent(true)); err != nil {
 		return nil, err
 	}
 	if out.UploadID == "" || out.UploadURL == "" {
@@ -75,7 +76,7 @@ func (c *Client) Upload(ctx context.Context, u *UploadURLResponse, data []byte) 
 	if err := mw.Close(); err != nil {
 		return err
 	}
-	req := &httpcore.Request{Method: http.MethodPost, URL: target, Path: shown, Body: body.Bytes(), Header: http.Header{}}
+	req := &httpcore.Request{Method: http.MethodPost, URL: target, Path: shown, Body: body.Bytes(), Header: http.Header{}, Idempotent: true}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("User-Agent", c.userAgent)
 	_, err = c.upload.Do(ctx, req)
@@ -121,6 +122,8 @@ func (c *Client) classifyUpload(req *httpcore.Request, resp *httpcore.Response) 
 // CreateBuild starts a build of an uploaded context (POST /v1/builds). The
 // answer's Cached says it is an earlier successful build of the same
 // context, Dockerfile and region. An answer without a build is an error.
+// A lost answer is not retried (ErrUnknownOutcome): look the build up by
+// its context hash (ListBuilds) before starting another.
 func (c *Client) CreateBuild(ctx context.Context, req *CreateBuildRequest) (*CreateBuildResponse, error) {
 	if req == nil {
 		return nil, errors.New("create build: nil request")

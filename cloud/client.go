@@ -20,13 +20,16 @@
 //     raised by one per success, never above MaxInFlight); a request
 //     waiting to retry holds no slot. Stats counts requests, retries and
 //     429s for benchmarks.
-//   - A write of an agent (create, update, delete) is not repeated once
-//     the API may have acted on it: a repeated update makes one more
-//     deployment, and a repeated create or delete answers as though
-//     someone else had got there first. It is retried only on a 429 or a
-//     connection never made; a lost answer or a 5xx ends the call with an
-//     error wrapping ErrUnknownOutcome, and the caller reads the agent
-//     back before sending it again (package apply does).
+//   - A POST (an agent's create or update, a build) and an agent's
+//     DELETE are not repeated once the API may have acted on them: a
+//     repeated update makes one more deployment, a repeated build one
+//     more build, and a repeated create or delete answers as though
+//     someone else had got there first. Such a call is retried only on a
+//     429 or a connection never made; a lost answer or a 5xx ends it with
+//     an error wrapping ErrUnknownOutcome, and the caller looks before
+//     sending it again (package apply reads the agent back, or looks the
+//     build up by its context hash). The POSTs that ask for an upload URL
+//     and upload a context are marked idempotent and retried.
 //   - The context is checked before every attempt and during every wait;
 //     once it is done nothing more is sent and its error is returned wrapped.
 //   - API errors are *Error values carrying method, path, status and the
@@ -436,10 +439,14 @@ func segmentPath(prefix, name string) (string, error) {
 	return prefix + url.PathEscape(name), nil
 }
 
+// idempotent marks a POST that may be sent again after its answer was
+// lost (httpcore sends every other POST once).
+type idempotent bool
+
 // do sends one call with retries and decodes a 2xx body into out (if not
 // nil). path is the escaped path under the base, starting with /v1.
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	body, err := c.call(ctx, method, path, in)
+func (c *Client) do(ctx context.Context, method, path string, in, out any, idem ...idempotent) error {
+	body, err := c.call(ctx, method, path, in, idem...)
 	if err != nil || out == nil || len(bytes.TrimSpace(body)) == 0 {
 		return err
 	}
@@ -452,8 +459,8 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 // call sends one call with retries and returns the body of its 2xx answer,
 // with the API key scrubbed from it: an answer that echoes the key (in an
 // agent's image, say) must not carry it into a plan or a comment.
-func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte, error) {
-	body, err := c.send(ctx, method, path, path, in)
+func (c *Client) call(ctx context.Context, method, path string, in any, idem ...idempotent) ([]byte, error) {
+	body, err := c.send(ctx, method, path, path, in, idem...)
 	if err != nil || len(body) == 0 {
 		return body, err
 	}
@@ -461,8 +468,9 @@ func (c *Client) call(ctx context.Context, method, path string, in any) ([]byte,
 }
 
 // send is call with the path as logs and errors show it (display).
-func (c *Client) send(ctx context.Context, method, path, display string, in any) ([]byte, error) {
-	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{}, OnceOnly: agentWrite(method, path)}
+func (c *Client) send(ctx context.Context, method, path, display string, in any, idem ...idempotent) ([]byte, error) {
+	req := &httpcore.Request{Method: method, URL: c.base + path, Path: display, Header: http.Header{},
+		OnceOnly: agentDelete(method, path), Idempotent: len(idem) > 0 && bool(idem[0])}
 	if in != nil {
 		var err error
 		// Marshalled once so every attempt re-sends the same bytes.
@@ -483,11 +491,11 @@ func (c *Client) send(ctx context.Context, method, path, display string, in any)
 	return resp.Body, nil
 }
 
-// agentWrite reports whether a call creates, updates or deletes an agent:
-// those are sent once the API may have acted on them (see the package
-// contract).
-func agentWrite(method, path string) bool {
-	return method != http.MethodGet && (path == "/v1/agents" || strings.HasPrefix(path, "/v1/agents/"))
+// agentDelete reports whether a call deletes an agent: sent once the API
+// may have acted on it, as every POST is (see the package contract), so
+// that a second answer's 404 does not hide the first's success.
+func agentDelete(method, path string) bool {
+	return method == http.MethodDelete && strings.HasPrefix(path, "/v1/agents/")
 }
 
 // classify turns a non-2xx answer into an *Error, retried on 429 and the

@@ -810,11 +810,12 @@ func hijackAndClose(t *testing.T, w http.ResponseWriter) {
 	conn.Close()
 }
 
-// TestAgentWritesAreSentOnce: a create, update or delete of an agent
-// whose answer is lost, or is a server error, is not sent again (the API
-// may have carried it out: a second update is a second deployment); the
-// error says so with ErrUnknownOutcome. A 429 is retried: the API did
-// nothing. A read is retried after a lost answer, as ever.
+// TestAgentWritesAreSentOnce: a create, update or delete of an agent, or
+// a create of a build, whose answer is lost, or is a server error, is not
+// sent again (the API may have carried it out: a second update is a second
+// deployment, a second POST /v1/builds a second build); the error says so
+// with ErrUnknownOutcome. A 429 is retried: the API did nothing. A read,
+// and a request for an upload URL, are retried after a lost answer.
 func TestAgentWritesAreSentOnce(t *testing.T) {
 	calls := map[string]func(*cloud.Client) error{
 		"create": func(c *cloud.Client) error {
@@ -830,8 +831,17 @@ func TestAgentWritesAreSentOnce(t *testing.T) {
 			_, err := c.GetAgent(t.Context(), "a1")
 			return err
 		},
+		"create build": func(c *cloud.Client) error {
+			_, err := c.CreateBuild(t.Context(), &cloud.CreateBuildRequest{UploadID: "u1", Region: "us-west"})
+			return err
+		},
+		"upload URL": func(c *cloud.Client) error {
+			_, err := c.UploadURL(t.Context(), "us-west")
+			return err
+		},
 	}
-	const agent = `{"name":"a1","region":"us-west","desiredDeploymentId":"d1"}`
+	// Every call's answer, read as the answer it wants.
+	const agent = `{"name":"a1","region":"us-west","desiredDeploymentId":"d1","build":{"id":"b1"},"uploadId":"u1","uploadUrl":"https://storage.example/u1"}`
 	first := map[string]func(t *testing.T, w http.ResponseWriter){
 		"lost answer": func(t *testing.T, w http.ResponseWriter) { hijackAndClose(t, w) },
 		"server error": func(_ *testing.T, w http.ResponseWriter) {
@@ -846,7 +856,9 @@ func TestAgentWritesAreSentOnce(t *testing.T) {
 		Unknown  bool
 		Failed   bool
 	}
-	for _, call := range []string{"create", "update", "delete", "read"} {
+	// Repeating these is harmless: a read, and asking for another upload URL.
+	repeatable := map[string]bool{"read": true, "upload URL": true}
+	for _, call := range []string{"create", "update", "delete", "read", "create build", "upload URL"} {
 		for _, fault := range []string{"lost answer", "server error", "rate limit"} {
 			t.Run(call+" after "+fault, func(t *testing.T) {
 				srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
@@ -858,7 +870,7 @@ func TestAgentWritesAreSentOnce(t *testing.T) {
 				})
 				err := calls[call](newClient(t, fastOptions(srv.URL)))
 				want := got{Requests: 2}
-				if call != "read" && fault != "rate limit" {
+				if !repeatable[call] && fault != "rate limit" {
 					want = got{Requests: 1, Unknown: true, Failed: true}
 				}
 				if diff := cmp.Diff(want, got{srv.hits(), errors.Is(err, cloud.ErrUnknownOutcome), err != nil}); diff != "" {

@@ -382,7 +382,7 @@ func nextLink(h string) string {
 
 // do sends one request with a JSON body (if in is not nil) and decodes a
 // JSON answer into out (if not nil). once marks a request that must not be
-// repeated blindly (see httpcore.Request.OnceOnly).
+// repeated blindly; without it even a POST is (see httpcore.Request).
 func (c *Client) do(ctx context.Context, method, path string, in, out any, once bool) error {
 	var body []byte
 	if in != nil {
@@ -407,7 +407,7 @@ func (c *Client) send(ctx context.Context, method, rawURL string, body []byte, o
 	if err != nil {
 		return nil, fmt.Errorf("github: %s: bad url: %w", method, err)
 	}
-	req := &httpcore.Request{Method: method, URL: rawURL, Path: u.Path, Header: http.Header{}, Body: body, OnceOnly: once}
+	req := &httpcore.Request{Method: method, URL: rawURL, Path: u.Path, Header: http.Header{}, Body: body, OnceOnly: once, Idempotent: !once}
 	req.Header.Set("Accept", "application/vnd.github+json")
 	req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
 	req.Header.Set("User-Agent", c.agent)

@@ -32,6 +32,10 @@ type Live struct {
 	// build found for it (LookupBuilds); BuildsErr says a lookup failed.
 	CachedBuilds map[BuildKey]string
 	BuildsErr    error
+	// BuildIDs holds GET /v1/builds/{id} for every distinct buildId the
+	// config names (preflight); BuildIDErrs the reads that failed.
+	BuildIDs    map[string]*cloud.Build
+	BuildIDErrs map[string]error
 }
 
 // Reasons of changes that are decisions rather than field differences.

@@ -106,13 +106,26 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 			return nil, fmt.Errorf("plan: agent %s: its build context was not packed (see ReadSources)", a.Name)
 		}
 	}
+	// The buildIds are read alongside the agents: one request per
+	// distinct id.
+	var ids buildIDs
+	idsRead := make(chan struct{})
+	go func() {
+		defer close(idsRead)
+		ids = readBuildIDs(ctx, r, cfg, o)
+	}()
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
 	})
+	<-idsRead
 	if err != nil {
 		return nil, err
 	}
+	if ids.err != nil {
+		return nil, ids.err
+	}
+	live.BuildIDs, live.BuildIDErrs = ids.builds, ids.errs
 	if keys := buildKeys(cfg, live, o); len(keys) > 0 {
 		br, ok := r.(BuildReader)
 		if !ok {

@@ -1,9 +1,13 @@
 package plan
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -49,6 +53,9 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 			out = append(out, f)
 		}
 		region := agentRegion(a, live.Details[a.Name])
+		if a.Spec.BuildID != nil {
+			checkBuildID(at, *a.Spec.BuildID, region, live)
+		}
 		if a.Spec.Region != nil && live.RegionsErr == nil && !regions[*a.Spec.Region] {
 			at(Error, "region", "region %q is not available (available: %s)", *a.Spec.Region, strings.Join(codes, ", "))
 		}
@@ -113,5 +120,83 @@ func agentRegion(a schema.Agent, d *cloud.ServiceDetails) string {
 		return d.Region
 	default:
 		return DefaultRegion
+	}
+}
+
+// BuildGetter is the part of the API client the buildId preflight needs.
+type BuildGetter interface {
+	GetBuild(ctx context.Context, id string) (*cloud.Build, error)
+}
+
+// buildIDs is what readBuildIDs found.
+type buildIDs struct {
+	builds map[string]*cloud.Build
+	errs   map[string]error
+	err    error // the reader cannot read builds, or ctx ended
+}
+
+// readBuildIDs reads every distinct buildId of the agents the plan covers,
+// all at once: there are few, and the client bounds the requests in
+// flight.
+func readBuildIDs(ctx context.Context, r Reader, cfg *schema.Config, o Options) buildIDs {
+	var ids []string
+	for _, a := range cfg.Agents {
+		if id := deref(a.Spec.BuildID); id != "" && o.targeted(a.Name) && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	out := buildIDs{builds: map[string]*cloud.Build{}, errs: map[string]error{}}
+	if len(ids) == 0 {
+		return out
+	}
+	bg, ok := r.(BuildGetter)
+	if !ok {
+		out.err = errors.New("plan: the config names buildIds, and the reader cannot read builds")
+		return out
+	}
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+	)
+	for _, id := range ids {
+		wg.Go(func() {
+			b, err := bg.GetBuild(ctx, id)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				out.errs[id] = err
+			} else {
+				out.builds[id] = b
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		out.err = fmt.Errorf("read builds: %w", err)
+	}
+	return out
+}
+
+// checkBuildID checks an agent's buildId against the build read: it must
+// exist, have succeeded and be in the agent's region, or the deploy after
+// merge would be refused.
+func checkBuildID(at func(Severity, string, string, ...any), id, region string, live *Live) {
+	b, err := live.BuildIDs[id], live.BuildIDErrs[id]
+	var ae *cloud.Error
+	switch {
+	case b == nil && err == nil:
+		// Not read (a Live made without preflight).
+	case cloud.IsNotFound(err):
+		at(Error, "buildId", "build %s does not exist", id)
+	case errors.As(err, &ae) && ae.Status == 400:
+		at(Error, "buildId", "build %s: %s", id, ae.Message)
+	case err != nil:
+		at(Warning, "buildId", "build %s could not be read, its checks are skipped: %v", id, err)
+	case b.Status == cloud.BuildStatusFailed || b.Status == cloud.BuildStatusTimeout:
+		at(Error, "buildId", "build %s ended %s; only a successful build can be deployed", id, b.Status)
+	case b.Status != cloud.BuildStatusSuccess:
+		at(Warning, "buildId", "build %s is still %s; a deploy is refused until it succeeds", id, b.Status)
+	case b.Region != "" && b.Region != region:
+		at(Error, "buildId", "build %s is in region %s but the agent is in %s; they must be in the same region", id, b.Region, region)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 )
 
@@ -77,7 +79,6 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 		mu    sync.Mutex
 		errs  []error
 		gone  = map[string]bool{}
-		sem   = make(chan struct{}, n)
 		reads []cloud.ServiceListItem
 		done  int
 	)
@@ -89,17 +90,16 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 	if o.Progress != nil {
 		o.Progress(0, len(reads))
 	}
+	var g errgroup.Group
+	g.SetLimit(n)
 	for _, item := range reads {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+		g.Go(func() error {
+			if ctx.Err() != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("read agent %s: %w", item.Name, ctx.Err()))
 				mu.Unlock()
-				return
+				return nil
 			}
-			defer func() { <-sem }()
 			d, err := api.GetAgent(ctx, item.Name)
 			mu.Lock()
 			defer mu.Unlock()
@@ -114,8 +114,10 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 			default:
 				live.Details[item.Name] = d
 			}
+			return nil
 		})
 	}
+	g.Wait()
 	wg.Wait()
 	if setsErr != nil {
 		errs = append(errs, setsErr)
@@ -155,26 +157,23 @@ func readSecretSets(ctx context.Context, api Reader, o RefreshOptions, n int, li
 		want[name] = true
 	}
 	var (
-		wg   sync.WaitGroup
+		g    errgroup.Group
 		mu   sync.Mutex
 		errs []error
 		gone = map[string]bool{}
-		sem  = make(chan struct{}, n)
 	)
+	g.SetLimit(n)
 	for _, s := range sets {
 		if s.Type != cloud.SecretTypeSecret || !(o.AllSecretSets || want[s.Name]) {
 			continue
 		}
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+		g.Go(func() error {
+			if ctx.Err() != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("read secret set %s: %w", s.Name, ctx.Err()))
 				mu.Unlock()
-				return
+				return nil
 			}
-			defer func() { <-sem }()
 			d, err := api.GetSecretSet(ctx, s.Name)
 			mu.Lock()
 			defer mu.Unlock()
@@ -186,9 +185,10 @@ func readSecretSets(ctx context.Context, api Reader, o RefreshOptions, n int, li
 			default:
 				live.SecretKeys[s.Name] = d
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return errors.Join(errs...)

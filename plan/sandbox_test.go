@@ -2,8 +2,14 @@ package plan_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -95,5 +101,91 @@ func TestLiveSpecFromSandbox(t *testing.T) {
 				t.Errorf("LiveSpec after update (-sent +normalized):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestPreflightBuildIDs: every buildId is read (GET /v1/builds/{id}, once
+// per distinct id) and one that does not exist, failed, or is in another
+// region than the agent is an error at the buildId's line and column; one
+// still building is a warning.
+func TestPreflightBuildIDs(t *testing.T) {
+	const (
+		ok      = "00000000-0000-4000-8000-000000000001"
+		failed  = "00000000-0000-4000-8000-000000000002"
+		europe  = "00000000-0000-4000-8000-000000000003"
+		running = "00000000-0000-4000-8000-000000000004"
+		missing = "00000000-0000-4000-8000-0000000000ff"
+	)
+	sb, err := sandbox.New(sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.Mutate(func(st *sandbox.State) error {
+		at := time.Now().Add(-time.Hour)
+		seed := func(id, region, result string, done time.Time) {
+			st.Builds[id] = &sandbox.Build{Region: region, ContextHash: "0123456789abcdef", DockerfilePath: "Dockerfile",
+				CreatedAt: at, StartedAt: at, CompletedAt: done, Result: result, Logs: []string{}}
+		}
+		seed(ok, "us-west", "success", at)
+		seed(failed, "us-west", "failed", at)
+		seed(europe, "eu-central", "success", at)
+		seed(running, "us-west", "success", time.Now().Add(time.Hour))
+		return nil
+	})
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	client, err := cloud.New(cloud.Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "pipecat.yaml")
+	yaml := "version: 1\nagents:\n" +
+		"  fine: {buildId: " + ok + "}\n" +
+		"  fine-too: {buildId: " + ok + "}\n" +
+		"  broken: {buildId: " + failed + "}\n" +
+		"  elsewhere: {buildId: " + europe + "}\n" +
+		"  europe: {buildId: " + europe + ", region: eu-central}\n" +
+		"  early: {buildId: " + running + "}\n" +
+		"  ghost: {buildId: " + missing + "}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := schema.Load(context.Background(), file, schema.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Make(context.Background(), cfg, client, plan.Options{Config: "pipecat.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range p.Findings {
+		if f.Field == "buildId" && f.Severity != plan.Warning || strings.Contains(f.Message, "still") {
+			got = append(got, fmt.Sprintf("%d:%d %s %s: %s", f.Line, f.Col, f.Severity, f.Agent, f.Message))
+		}
+	}
+	want := []string{
+		"5:21 error broken: build " + failed + " ended failed; only a successful build can be deployed",
+		"6:24 error elsewhere: build " + europe + " is in region eu-central but the agent is in us-west; they must be in the same region",
+		"8:20 warning early: build " + running + " is still building; a deploy is refused until it succeeds",
+		"9:20 error ghost: build " + missing + " does not exist",
+	}
+	sort.Strings(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("buildId findings (-want +got):\n%s", diff)
+	}
+	reads := map[string]int{}
+	for _, r := range sb.Requests() {
+		if strings.HasPrefix(r.Path, "/v1/builds/") {
+			reads[r.Path]++
+		}
+	}
+	for path, n := range reads {
+		if n != 1 {
+			t.Errorf("%s read %d times, want once", path, n)
+		}
+	}
+	if len(reads) != 5 {
+		t.Errorf("%d builds read, want the 5 distinct ids: %v", len(reads), reads)
 	}
 }

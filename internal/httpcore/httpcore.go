@@ -9,10 +9,14 @@
 //     caller's Classify says so. A wait honours the server's Retry-After
 //     (seconds or an HTTP date), capped by Policy.MaxRetryAfter; otherwise
 //     it is exponential backoff with full jitter.
-//   - A request marked OnceOnly (not safe to repeat) is retried only when
-//     the server certainly did not act on it: a rate-limit answer, or a
-//     connection that failed before the request was sent. Any other failure
-//     wraps ErrUnknownOutcome, so the caller can look before trying again.
+//   - A POST is sent once unless the caller marks it Idempotent; any
+//     other method is repeated unless the caller marks it OnceOnly (an
+//     effect that is not idempotent, e.g. a DELETE whose second answer
+//     would be a 404 that hides the first's success). Sent once, a request
+//     is retried only when the server certainly did not act on it: a
+//     rate-limit answer, or a connection that failed before the request
+//     was sent. Any other failure wraps ErrUnknownOutcome, so the caller
+//     can look before trying again.
 //   - Once the context is done nothing more is sent and its error is
 //     returned, wrapped with method and path.
 //   - OnRetry hears of every wait before it starts; nothing here prints.
@@ -76,7 +80,7 @@ func (p Policy) WithDefaults() Policy {
 // a client allocate without limit.
 const MaxBody = 16 << 20
 
-// ErrUnknownOutcome marks the failure of a OnceOnly request whose answer
+// ErrUnknownOutcome marks the failure of a request sent once whose answer
 // was lost or was a server error: the server may have acted on it, so it
 // was not repeated.
 var ErrUnknownOutcome = errors.New("not repeated: the request may have been applied")
@@ -88,9 +92,21 @@ type Request struct {
 	Path   string // as errors and logs name it, e.g. "/v1/agents"
 	Header http.Header
 	Body   []byte
-	// OnceOnly marks a request that must not be repeated after the
-	// server may have acted on it (it is not idempotent).
+	// Idempotent marks a POST that may be repeated after the server may
+	// have acted on it; without it a POST is sent once (see sentOnce).
+	Idempotent bool
+	// OnceOnly marks a request of another method that must not be
+	// repeated after the server may have acted on it.
 	OnceOnly bool
+}
+
+// sentOnce reports whether req must not be repeated once the server may
+// have acted on it.
+func (req *Request) sentOnce() bool {
+	if req.Method == http.MethodPost {
+		return !req.Idempotent
+	}
+	return req.OnceOnly
 }
 
 // Response is a complete answer.
@@ -212,7 +228,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		if !v.Retry {
 			return nil, v.Err
 		}
-		if req.OnceOnly && !v.RateLimited && !v.unsent {
+		if req.sentOnce() && !v.RateLimited && !v.unsent {
 			return nil, fmt.Errorf("%w (%w)", v.Err, ErrUnknownOutcome)
 		}
 		if attempt >= c.Policy.MaxAttempts {

@@ -268,25 +268,44 @@ func TestOnRetryIsToldEveryWait(t *testing.T) {
 	}
 }
 
-func TestOnceOnlyIsNotRepeatedBlindly(t *testing.T) {
+// TestPostIsSentOnceUnlessIdempotent: a POST, or another method marked
+// OnceOnly, is not repeated once the server may have acted on it; a POST
+// marked Idempotent, or a plain GET or DELETE, is.
+func TestPostIsSentOnceUnlessIdempotent(t *testing.T) {
+	type kind struct {
+		method           string
+		idempotent, once bool
+	}
+	var (
+		post     = kind{method: "POST"}
+		postIdem = kind{method: "POST", idempotent: true}
+		del      = kind{method: "DELETE"}
+		delOnce  = kind{method: "DELETE", once: true}
+	)
 	tests := []struct {
 		name      string
+		kind      kind
 		script    []string
 		wantHits  int
 		wantErr   string // substring; "" for success
 		uncertain bool
 	}{
-		{name: "answer lost after sending", script: []string{"drop"}, wantHits: 1, wantErr: "POST /x: ", uncertain: true},
-		{name: "server error may have applied it", script: []string{"502"}, wantHits: 1, wantErr: "POST /x: 502", uncertain: true},
-		{name: "rate limit did not apply it", script: []string{"429 0"}, wantHits: 2},
-		{name: "client error is final", script: []string{"422"}, wantHits: 1, wantErr: "POST /x: 422"},
+		{name: "POST: answer lost after sending", kind: post, script: []string{"drop"}, wantHits: 1, wantErr: "POST /x: ", uncertain: true},
+		{name: "POST: server error may have applied it", kind: post, script: []string{"502"}, wantHits: 1, wantErr: "POST /x: 502", uncertain: true},
+		{name: "POST: rate limit did not apply it", kind: post, script: []string{"429 0"}, wantHits: 2},
+		{name: "POST: client error is final", kind: post, script: []string{"422"}, wantHits: 1, wantErr: "POST /x: 422"},
+		{name: "idempotent POST: answer lost, sent again", kind: postIdem, script: []string{"drop"}, wantHits: 2},
+		{name: "idempotent POST: server error, sent again", kind: postIdem, script: []string{"502"}, wantHits: 2},
+		{name: "DELETE: answer lost, sent again", kind: del, script: []string{"drop"}, wantHits: 2},
+		{name: "OnceOnly DELETE: answer lost after sending", kind: delOnce, script: []string{"drop"}, wantHits: 1, wantErr: "DELETE /x: ", uncertain: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, hits := answers(t, tt.script...)
 			var waits []time.Duration
 			c := testClient(&waits)
-			_, err := c.Do(t.Context(), &Request{Method: "POST", URL: srv.URL + "/x", Path: "/x", Body: []byte(`{}`), OnceOnly: true})
+			_, err := c.Do(t.Context(), &Request{Method: tt.kind.method, URL: srv.URL + "/x", Path: "/x", Body: []byte(`{}`),
+				Idempotent: tt.kind.idempotent, OnceOnly: tt.kind.once})
 			if n := hits(); n != tt.wantHits {
 				t.Errorf("server saw %d requests, want %d", n, tt.wantHits)
 			}
@@ -306,7 +325,7 @@ func TestOnceOnlyIsNotRepeatedBlindly(t *testing.T) {
 	}
 }
 
-func TestOnceOnlyRetriedWhenNeverSent(t *testing.T) {
+func TestSentOnceRetriedWhenNeverSent(t *testing.T) {
 	// A port nothing listens on: the dial fails, nothing was sent.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -316,7 +335,7 @@ func TestOnceOnlyRetriedWhenNeverSent(t *testing.T) {
 	ln.Close()
 	var waits []time.Duration
 	c := testClient(&waits)
-	_, err = c.Do(t.Context(), &Request{Method: "POST", URL: "http://" + addr + "/x", Path: "/x", OnceOnly: true})
+	_, err = c.Do(t.Context(), &Request{Method: "POST", URL: "http://" + addr + "/x", Path: "/x"})
 	if err == nil || errors.Is(err, ErrUnknownOutcome) || !strings.Contains(err.Error(), "gave up after 4 attempts") {
 		t.Errorf("err = %v, want a plain failure after 4 attempts", err)
 	}
