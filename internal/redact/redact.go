@@ -8,7 +8,8 @@
 //     called at any time, from any goroutine.
 //   - Text is matched through its common transformations: any letter
 //     case, '-' for '_', white space (line breaks included) anywhere
-//     inside, JSON and terminal escapes (\u0070, \x70, \n, \_), percent
+//     inside, JSON and terminal escapes in either case (\u0070, \U0070,
+//     \x70, \n, \_), percent
 //     escapes (%70, %2570), HTML entities (&lt;, &#60;), invisible joiners,
 //     and base64 (standard and URL alphabets, each of the 3 alignments).
 //   - A credential of at least Run characters is found by any Run
@@ -518,11 +519,23 @@ func backslashEscape(s string, i int) (r rune, next int, ok bool) {
 		return 0, 0, false
 	}
 	switch c := s[k]; {
+	case c == 'U' && k+9 <= len(s):
+		// Go's \UXXXXXXXX, or \uXXXX upper-cased by the way.
+		if v, ok := hexValue(s[k+1 : k+9]); ok && v <= utf8.MaxRune {
+			return rune(v), k + 9, true
+		}
+		if v, ok := hexValue(s[k+1 : k+5]); ok {
+			return rune(v), k + 5, true
+		}
+	case c == 'U' && k+5 <= len(s):
+		if v, ok := hexValue(s[k+1 : k+5]); ok {
+			return rune(v), k + 5, true
+		}
 	case c == 'u' && k+5 <= len(s):
 		if v, ok := hexValue(s[k+1 : k+5]); ok {
 			return rune(v), k + 5, true
 		}
-	case c == 'x' && k+3 <= len(s):
+	case (c == 'x' || c == 'X') && k+3 <= len(s):
 		if v, ok := hexValue(s[k+1 : k+3]); ok {
 			return rune(v), k + 3, true
 		}

@@ -93,6 +93,8 @@ func TestRedactExact(t *testing.T) {
 			"key x, X-Amz-Signature, x-bot, box"},
 		{"short credential inside a word is left", "sandbox-build-context max", "sandbox-build-context max", "sandbox-build-context max"},
 		{"<>& escaped the way Go's JSON encoder does", `"\u003ca\u0026b\u003e-secret-value"`, `"REDACTED"`, `"REDACTED"`},
+		{"JSON escapes upper-cased by a proxy", `"\U003CA\U0026B\U003E-SECRET-VALUE"`, `"REDACTED"`, `"REDACTED"`},
+		{"Go's long escapes", `\U0000003ca\U00000026b\U0000003e_secret_value`, `REDACTED`, `REDACTED`},
 		{"<>& as HTML entities, upper case", `&lt;A&amp;B&gt;-SECRET-VALUE`, `REDACTED`, `REDACTED`},
 		{"two credentials", key + " and hunter22", "REDACTED and REDACTED", "REDACTED and REDACTED"},
 		{"nothing to redact", "plain text", "plain text", "plain text"},
