@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -53,6 +54,8 @@ func TestScripts(t *testing.T) {
 			"ghload":     cmdGHLoad,
 			"leakscan":   cmdLeakScan,
 			"echoapi":    cmdEchoAPI,
+			"freeport":   cmdFreePort,
+			"waitlisten": cmdWaitListen,
 			"jsonset":    cmdJSONSet,
 		},
 	})
@@ -200,6 +203,44 @@ func cmdGHComments(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, c := range comments {
 		fmt.Fprintf(out, "#%d by %s:\n%s\n", c.ID, c.User, c.Body)
+	}
+}
+
+// cmdFreePort sets an environment variable to a loopback TCP port free
+// now, for a server the script starts in the background:
+//
+//	freeport NAME
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport NAME")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ts.Check(ln.Close())
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// cmdWaitListen waits until something accepts connections at a loopback
+// address (a server the script started in the background is up), at
+// most 10 seconds:
+//
+//	waitlisten HOST:PORT
+func cmdWaitListen(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitlisten HOST:PORT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens at %s: %v", args[0], err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -449,7 +490,8 @@ func secretForms(secret string, whole bool) []string {
 // The list of agents gains agents named after the key; an agent's image
 // holds the key as JSON \u escapes, and its health reason every form of
 // it. Every write reaches the sandbox, then is answered 400 with an error
-// whose message echoes the body (JSON-escaped, as a proxy does) and every
+// whose message holds a forged line "pipecat-gitops: error: forged by the
+// API", and echoes the body (JSON-escaped, as a proxy does) and every
 // form of the key and of each string of the body (secret values,
 // fingerprint keys), and whose code is the key as \u escapes.
 func cmdEchoAPI(ts *testscript.TestScript, neg bool, args []string) {
@@ -506,7 +548,8 @@ func (h echoAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusOK, doc, `"acme/`+uEscaped(key)+`:1"`, echoForms(key)[0], `"`+echoAll([]string{key})+`"`)
 	case r.Method != http.MethodGet:
 		creds := append([]string{key}, jsonStrings(body)...)
-		msg := "Invalid request format: " + inner(jsonText(string(body))) + " " + echoAll(creds)
+		// A line of its own, if a line break started one.
+		msg := "Invalid request format: " + inner(jsonText(string(body))) + `\npipecat-gitops: error: forged by the API\n` + echoAll(creds)
 		answer(http.StatusBadRequest, map[string]any{"error": "@0", "code": "@1"}, `"`+msg+`"`, `"`+uEscaped(key)+`"`)
 	default:
 		w.WriteHeader(rec.Code)
