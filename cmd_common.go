@@ -164,18 +164,24 @@ func (e *env) secretLookup(name string) (string, bool) {
 // and their fingerprint keys credentials of the run, before anything is
 // sent: an API that echoes a request must not show them.
 func (e *env) guardSecretSets(fpKey string, sets map[string]*schema.SecretSetSpec) {
+	// Added at once: each Add that adds anything rebuilds the matcher.
+	var creds []string
 	for name, spec := range sets {
 		if spec == nil {
 			continue
 		}
-		values, missing := plan.SecretValues(spec, e.secretLookup)
+		values, missing := plan.SecretValues(spec, e.lookup)
+		for _, v := range values {
+			creds = append(creds, v)
+		}
 		if len(missing) == 0 && fpKey != "" {
 			// Not the prefix, which names the tool: its key id and digest.
 			id := strings.TrimPrefix(plan.Marker(fpKey, name, spec, values), plan.MarkerPrefix)
 			keyID, _, _ := strings.Cut(id, "_")
-			e.red.Add(id, keyID)
+			creds = append(creds, id, keyID)
 		}
 	}
+	e.red.Add(creds...)
 }
 
 // configSets are the secret sets of a config, by name.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -197,5 +198,26 @@ func BenchmarkText(b *testing.B) {
 				s.Text(c.text)
 			}
 		})
+	}
+}
+
+// TestConcurrentUse: credentials are added while other goroutines write
+// (progress, -v logs); run with -race.
+func TestConcurrentUse(t *testing.T) {
+	s := New(key)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			var b strings.Builder
+			w := s.Writer(&b)
+			for j := range 10 {
+				fmt.Fprintf(w, "line %d %d %s\n", i, j, key)
+				s.Add(fmt.Sprintf("secret-value-%02d-%02d", i, j))
+			}
+		})
+	}
+	wg.Wait()
+	if got := s.Text(key + " and secret-value-03-09"); got != "REDACTED and REDACTED" {
+		t.Errorf("after every Add: %q", got)
 	}
 }
