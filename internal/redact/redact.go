@@ -462,6 +462,15 @@ func normalize(dst []byte, spans *[]span, s string) []byte {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainByte[c] != 0 {
+			// The common case, without a call: a byte that is itself.
+			dst = append(dst, plainByte[c])
+			if spans != nil {
+				*spans = append(*spans, span{int32(i), int32(i + 1)})
+			}
+			i++
+			continue
+		}
 		switch {
 		case c == '\\':
 			if r, next, ok := backslashEscape(s, i); ok {
@@ -494,6 +503,17 @@ func normalize(dst []byte, spans *[]span, s string) []byte {
 	}
 	return dst
 }
+
+// plainByte is the folded form of each ASCII byte that is neither white
+// space nor the start of an escape; 0 for the others.
+var plainByte = func() (t [256]byte) {
+	for c := 0x21; c < 0x7f; c++ {
+		if c != '\\' && c != '%' && c != '&' {
+			t[c], _ = fold(byte(c))
+		}
+	}
+	return t
+}()
 
 // invisibleJoiner reports runes that render as nothing or as a space:
 // word joiner, zero-width space and joiners, BOM, no-break space, line
