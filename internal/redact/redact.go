@@ -17,10 +17,12 @@
 //     Run-1 characters only whole. Each match, with the escapes and white
 //     space inside it, becomes "REDACTED".
 //   - A credential under MinLen characters is no real key or token (a
-//     sandbox stand-in such as "x"); it is replaced only where it is a
-//     whole word ([A-Za-z0-9_] bounds), and only by Text: Data leaves it,
-//     since a saved plan, a JSON document or a YAML config would be
-//     corrupted ("x-bot" is an agent's name).
+//     sandbox stand-in such as "x") or a short value; it is replaced only
+//     where it is a whole token, bounded by white space, quotes or
+//     punctuation such as ,;:= (never by - _ . /, which join the parts
+//     of a name: "x-bot", "X-Amz-Signature" stay), and only by Text:
+//     Data leaves it, since a saved plan, a JSON document or a YAML
+//     config must say exactly what the API said.
 //   - Matching is one pass over the text with a rolling hash of its last
 //     Run normalised bytes; text without a match is returned as is.
 package redact
@@ -40,7 +42,7 @@ const (
 	// is redacted inside other text.
 	Run = 12
 	// MinLen is the length of the shortest credential matched inside
-	// other text; shorter ones are matched as whole words by Text only.
+	// other text; shorter ones are matched as whole tokens by Text only.
 	MinLen = 8
 )
 
@@ -95,7 +97,7 @@ func (s *Set) matcher() *Matcher {
 }
 
 // Text is s as it may be shown: every credential replaced, short ones
-// too as whole words.
+// too as whole tokens.
 func (s *Set) Text(str string) string { return s.matcher().redact(str, true) }
 
 // Data is s as it may be written into a document that is read back (a
@@ -364,13 +366,15 @@ func replace(s string, spans []span, mark []bool) string {
 	return b.String()
 }
 
-// replaceWord replaces the whole-word occurrences of lower (lower case)
-// in s, in any letter case.
+// replaceWord replaces the occurrences of lower (lower case) in s, in
+// any letter case, that are a whole token: bounded by the ends of s or
+// by separators (white space, quotes, punctuation that ends a value),
+// never by '-', '_', '.' or '/', which join the parts of a name.
 func replaceWord(s, lower string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i+len(lower) <= len(s); i++ {
-		if !hasPrefixFold(s[i:], lower) || i > 0 && wordByte(s[i-1]) || i+len(lower) < len(s) && wordByte(s[i+len(lower)]) {
+		if !hasPrefixFold(s[i:], lower) || i > 0 && !separator(s[i-1]) || i+len(lower) < len(s) && !separator(s[i+len(lower)]) {
 			continue
 		}
 		if i < last {
@@ -386,6 +390,11 @@ func replaceWord(s, lower string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// separator reports the bytes that end a token for replaceWord.
+func separator(c byte) bool {
+	return c <= ' ' || strings.IndexByte("\"'`,;:=()[]{}<>|!?*&#$", c) >= 0
 }
 
 func hasPrefixFold(s, lower string) bool {
