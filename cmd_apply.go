@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,6 +127,11 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 	if err != nil {
 		return fail(err)
 	}
+	if p != nil {
+		e.guardSecretSets(o.api.fingerprintKey(e), planSets(p))
+	} else {
+		e.guardSecretSets(o.api.fingerprintKey(e), configSets(cfg))
+	}
 	progress := e.progress()
 	defer progress.Stop()
 	client, closeAPI, err := e.connect(&o.api, progress)
@@ -144,7 +150,7 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 		}
 	} else {
 		err = plan.Recheck(ctx, p, client, plan.Options{Parallelism: o.api.parallelism, Progress: progress.Refresh,
-			SecretValue: e.lookup, FingerprintKey: o.api.fingerprintKey(e)})
+			SecretValue: e.secretLookup, FingerprintKey: o.api.fingerprintKey(e)})
 	}
 	progress.End()
 	if err != nil {
@@ -155,7 +161,12 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 	if o.format != "text" {
 		show = e.stderr // stdout carries only the result document
 	}
-	if err := report.PlanText(show, p, report.TextOptions{Color: e.useColor(show)}); err != nil {
+	// Rendered whole, then written at once, for the redacting writer.
+	var shown bytes.Buffer
+	if err := report.PlanText(&shown, p, report.TextOptions{Color: e.useColor(show)}); err != nil {
+		return err
+	}
+	if _, err := show.Write(shown.Bytes()); err != nil {
 		return err
 	}
 	if p.HasErrors() {
@@ -184,7 +195,7 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 		Status:       progress.Apply,
 		// The values of the plan's secret sets, read again here: a saved
 		// plan holds none.
-		SecretValue:    e.lookup,
+		SecretValue:    e.secretLookup,
 		FingerprintKey: o.api.fingerprintKey(e),
 	})
 	progress.End()

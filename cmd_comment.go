@@ -51,6 +51,9 @@ func runComment(ctx context.Context, e *env, o commentOptions) error {
 	if e.gh.repository == "" {
 		return errors.New("comment: GITHUB_REPOSITORY is not set (owner/name)")
 	}
+	// The body is posted where anyone who reads the pull request sees
+	// it: no credential of the environment goes with it.
+	body = []byte(e.red.Text(string(body)))
 	client, err := github.New(github.Options{
 		BaseURL: e.gh.apiURL,
 		Token:   e.gh.token,

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -112,7 +114,8 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 		}
 	}
 	if f.verbose {
-		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", report.TerminalText(l.String())) }
+		// One line per attempt, whatever the server's message holds.
+		opts.Logger = func(l cloud.RequestLog) { fmt.Fprintf(e.stderr, "http: %s\n", report.TerminalLine(l.String())) }
 	}
 	closeFn = func() {}
 	if f.sandbox != "" {
@@ -123,7 +126,10 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 		if err != nil {
 			return nil, nil, err
 		}
-		opts.BaseURL, opts.APIKey, closeFn = url, "sandbox", stop
+		// A random key nobody sees: the sandbox accepts any, and a short
+		// fixed one would be hidden in every word it makes up.
+		opts.BaseURL, opts.APIKey, closeFn = url, randomSandboxKey(), stop
+		e.red.Add(opts.APIKey)
 	} else {
 		opts.BaseURL = f.apiURL
 		if opts.BaseURL == "" {
@@ -148,12 +154,18 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 
 // fingerprintKey is the key of the fingerprints of secret set values:
 // the API key the command uses (trimmed, as connect sends it), "sandbox"
-// with --sandbox.
+// with --sandbox (whose API key is random, while its state file keeps
+// fingerprints from run to run).
 func (f *apiFlags) fingerprintKey(e *env) string {
 	if f.sandbox != "" {
 		return "sandbox"
 	}
 	return strings.TrimSpace(e.getenv("PIPECAT_API_KEY"))
+}
+
+// randomSandboxKey is a random API key for the in-process sandbox.
+func randomSandboxKey() string {
+	return "sandbox_" + rand.Text()
 }
 
 // startSandbox serves the emulator on a loopback port for one command.
@@ -185,6 +197,58 @@ func apiHint(err error) error {
 		return withHint(err, "check PIPECAT_API_KEY: it must be a private API key of the organization (Pipecat Cloud dashboard, Settings, API keys)")
 	}
 	return err
+}
+
+// secretLookup reads a variable holding a value of a secret set: the
+// value becomes a credential of the run, hidden in every output.
+func (e *env) secretLookup(name string) (string, bool) {
+	v, ok := e.lookup(name)
+	if ok {
+		e.red.Add(v)
+	}
+	return v, ok
+}
+
+// guardSecretSets makes the values of sets (those the environment holds)
+// and their fingerprint keys credentials of the run, before anything is
+// sent: an API that echoes a request must not show them.
+func (e *env) guardSecretSets(fpKey string, sets map[string]*schema.SecretSetSpec) {
+	// Added at once: each Add that adds anything rebuilds the matcher.
+	var creds []string
+	for name, spec := range sets {
+		if spec == nil {
+			continue
+		}
+		values, missing := plan.SecretValues(spec, e.lookup)
+		for _, v := range values {
+			creds = append(creds, v)
+		}
+		if len(missing) == 0 && fpKey != "" {
+			// Not the prefix, which names the tool: its key id and digest.
+			id := strings.TrimPrefix(plan.Marker(fpKey, name, spec, values), plan.MarkerPrefix)
+			keyID, _, _ := strings.Cut(id, "_")
+			creds = append(creds, id, keyID)
+		}
+	}
+	e.red.Add(creds...)
+}
+
+// configSets are the secret sets of a config, by name.
+func configSets(cfg *schema.Config) map[string]*schema.SecretSetSpec {
+	m := map[string]*schema.SecretSetSpec{}
+	for i := range cfg.SecretSets {
+		m[cfg.SecretSets[i].Name] = &cfg.SecretSets[i].Spec
+	}
+	return m
+}
+
+// planSets are the secret sets a plan writes, by name.
+func planSets(p *plan.Plan) map[string]*schema.SecretSetSpec {
+	m := map[string]*schema.SecretSetSpec{}
+	for _, c := range p.SecretSets {
+		m[c.Name] = c.Desired
+	}
+	return m
 }
 
 // loadOptions resolves ${VAR} from the process environment and hands the
@@ -321,11 +385,14 @@ func (e *env) actionsOutputs(markdown string, outs []github.Output) {
 		return
 	}
 	if path := e.gh.stepSummary; path != "" {
-		if err := github.AppendStepSummary(path, markdown); err != nil {
+		if err := github.AppendStepSummary(path, e.red.Text(markdown)); err != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step summary: %s\n", report.TerminalText(err.Error()))
 		}
 	}
 	if path := e.gh.output; path != "" && len(outs) > 0 {
+		for i := range outs {
+			outs[i].Value = e.red.Text(outs[i].Value)
+		}
 		if err := github.WriteOutputs(path, outs); err != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: step outputs: %s\n", report.TerminalText(err.Error()))
 		}
@@ -342,7 +409,7 @@ func (e *env) reportFailure(subject, config, summaryFile string, err error, deta
 	lines := append(details, strings.Split(strings.TrimRight(b.String(), "\n"), "\n")...)
 	md := report.FailureMarkdown(subject, lines, e.meta(config))
 	if summaryFile != "" {
-		if werr := os.WriteFile(summaryFile, []byte(md), 0o644); werr != nil {
+		if werr := e.writeText(summaryFile, md); werr != nil {
 			fmt.Fprintf(e.stderr, "pipecat-gitops: warning: write summary: %s\n", report.TerminalText(werr.Error()))
 		}
 	}
@@ -359,22 +426,31 @@ type result struct {
 	outputs  []github.Output
 }
 
-// emit writes r: the one output path of plan and apply.
+// emit writes r: the one output path of plan and apply. The document
+// is rendered whole, then written at once, so that redaction sees every
+// credential in one piece.
 func (e *env) emit(r result, format, summaryFile string) error {
-	var err error
+	var (
+		buf bytes.Buffer
+		err error
+	)
 	switch format {
 	case "json":
-		err = r.json(e.stdout)
+		if err = r.json(&buf); err == nil {
+			_, err = e.out.WriteData(buf.Bytes())
+		}
 	case "markdown":
 		_, err = io.WriteString(e.stdout, r.markdown)
 	default:
-		err = r.text(e.stdout, e.useColor(e.stdout))
+		if err = r.text(&buf, e.useColor(e.stdout)); err == nil {
+			_, err = e.stdout.Write(buf.Bytes())
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
 	if summaryFile != "" {
-		if err := os.WriteFile(summaryFile, []byte(r.markdown), 0o644); err != nil {
+		if err := e.writeText(summaryFile, r.markdown); err != nil {
 			return fmt.Errorf("write summary: %w", err)
 		}
 	}
@@ -388,6 +464,24 @@ func (e *env) useColor(w io.Writer) bool {
 		return false
 	}
 	return e.isTTY(w)
+}
+
+// writeText writes text for people (a summary) to path, redacted as
+// stdout is.
+func (e *env) writeText(path, text string) error {
+	return os.WriteFile(path, []byte(e.red.Text(text)), 0o644)
+}
+
+// writeDoc writes a document that is read back (a saved plan, a config)
+// to path through writeFileAtomic, or with excl only if path does not
+// exist: credentials of redact.MinLen characters or more are redacted,
+// shorter ones are left (they would corrupt the document).
+func (e *env) writeDoc(path string, doc []byte, excl bool) error {
+	doc = []byte(e.red.Data(string(doc)))
+	if excl {
+		return writeExcl(path, doc)
+	}
+	return writeFileAtomic(path, doc)
 }
 
 // writeFileAtomic writes data to path through a temporary file and a

@@ -80,10 +80,10 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s\n", report.TerminalText(w))
 	}
 	if o.out == "" {
-		_, err = e.stdout.Write(data)
+		_, err = e.out.WriteData(data)
 		return err
 	}
-	if err := writeConfig(o.out, data, o.force); err != nil {
+	if err := e.writeDoc(o.out, data, !o.force); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	out := report.TerminalText(o.out)
@@ -141,12 +141,9 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// writeConfig writes the config to path: replacing it atomically with
-// force, else only if it does not exist (O_EXCL: no check-then-write race).
-func writeConfig(path string, data []byte, force bool) error {
-	if force {
-		return writeFileAtomic(path, data)
-	}
+// writeExcl writes data to path only if it does not exist (O_EXCL: no
+// check-then-write race).
+func writeExcl(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err

@@ -53,7 +53,7 @@ var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "update-ima
 func (f decisionFlags) options(e *env, api *apiFlags, config string) plan.Options {
 	return plan.Options{Config: config, Parallelism: api.parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds,
 		UpdateImagePullSecrets: f.updateImagePullSecrets, Targets: f.targets, Base: f.base,
-		SecretValue: e.lookup, FingerprintKey: api.fingerprintKey(e)}
+		SecretValue: e.secretLookup, FingerprintKey: api.fingerprintKey(e)}
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
@@ -102,7 +102,7 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		if err := report.PlanJSON(&buf, p); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
-		if err := writeFileAtomic(o.out, buf.Bytes()); err != nil {
+		if err := e.writeDoc(o.out, buf.Bytes(), false); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
 		out := report.TerminalText(o.out)
@@ -126,6 +126,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.guardSecretSets(o.api.fingerprintKey(e), configSets(cfg))
 	sources, err := e.readSources(ctx, cfg, o.decisions.base, false)
 	if err != nil {
 		return nil, err

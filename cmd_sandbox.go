@@ -52,7 +52,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	opts.SecretSets = sandbox.ExampleSecretSets
 	opts.Logf = func(format string, args ...any) {
 		// Request paths come from the network.
-		fmt.Fprintf(e.stderr, "sandbox: %s\n", report.TerminalText(fmt.Sprintf(format, args...)))
+		fmt.Fprintf(e.stderr, "sandbox: %s\n", report.TerminalLine(fmt.Sprintf(format, args...)))
 	}
 	sb, err := sandbox.New(opts)
 	if err != nil {

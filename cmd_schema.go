@@ -15,7 +15,8 @@ func cmdSchema(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("schema: unexpected argument %q", fs.Arg(0))
 	}
-	_, err := e.stdout.Write(schema.JSONSchema())
+	// A document: a short credential must not change a word of it.
+	_, err := e.out.WriteData(schema.JSONSchema())
 	return err
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,7 +47,10 @@ func runShow(e *env, o showOptions) error {
 	}
 	switch o.format {
 	case "json":
-		err = report.PlanJSON(e.stdout, p)
+		var buf bytes.Buffer
+		if err = report.PlanJSON(&buf, p); err == nil {
+			_, err = e.out.WriteData(buf.Bytes())
+		}
 	case "markdown":
 		// The plan file does not say when it was made; the footer leaves
 		// the time out rather than name the time it was shown.

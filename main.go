@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/pipecat-gitops/pipecat-gitops/internal/redact"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -66,10 +67,19 @@ func init() {
 
 // env is what a subcommand may touch of the outside world. Only main reads
 // the process environment; packages below get values through option structs.
+//
+// Every byte a command writes out passes the run's credentials (red) on
+// its way: stdout and stderr are redacting writers, and the files a
+// command writes go through writeText or writeDoc (cmd_common.go).
 type env struct {
 	stdin  io.Reader
-	stdout io.Writer
+	stdout io.Writer // out, as an io.Writer
 	stderr io.Writer
+	out    *redact.Writer
+	// red holds every credential of the run: the credential variables of
+	// the environment from the start, the sandbox key, secret set values
+	// and fingerprint keys as they are read.
+	red *redact.Set
 	// lookup reads an environment variable.
 	lookup func(string) (string, bool)
 	// isTTY reports whether a stream is a terminal (stdin for the apply
@@ -81,7 +91,21 @@ type env struct {
 
 // newEnv returns the environment of one command run.
 func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool), isTTY func(any) bool) *env {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup, isTTY: isTTY}
+	red := redact.New()
+	for _, name := range schema.CredentialVars {
+		if v, ok := lookup(name); ok {
+			red.Add(v)
+		}
+	}
+	out := red.Writer(stdout)
+	e := &env{stdin: stdin, stdout: out, stderr: red.Writer(stderr), out: out, red: red, lookup: lookup,
+		// Whether the stream under the redacting writer is a terminal.
+		isTTY: func(v any) bool {
+			if w, ok := v.(*redact.Writer); ok {
+				v = w.Unwrap()
+			}
+			return isTTY(v)
+		}}
 	e.gh = readActionsEnv(e.getenv)
 	return e
 }

@@ -58,15 +58,16 @@ func TestPrintErrorSource(t *testing.T) {
 }
 
 // TestPrintErrorAPIText: an error message from the network is data. A
-// server's message with a terminal escape or a workflow command on a line
-// of its own is printed escaped, and no line begins with "::".
+// server's message with a terminal escape or a workflow command after a
+// line break is printed escaped, on the error's one line; a hint's own
+// line breaks are kept, and no line begins with "::".
 func TestPrintErrorAPIText(t *testing.T) {
 	err := withHint(fmt.Errorf("list agents: %w", &cloud.Error{Method: "GET", Path: "/v1/agents", Status: 500,
 		Code: "INTERNAL", Message: "boom\n::add-mask::x\n\x1b]8;;http://evil\x07link\x1b[2J ##[error]legacy"}), "try\n::stop-commands::t")
 	var b bytes.Buffer
 	printError(&b, err)
-	want := "pipecat-gitops: error: list agents: GET /v1/agents: 500 INTERNAL: boom\n" +
-		`\x3a:add-mask::x` + "\n" +
+	want := "pipecat-gitops: error: list agents: GET /v1/agents: 500 INTERNAL: boom" +
+		`\n::add-mask::x\n` +
 		`\x1b]8;;http://evil\x07link\x1b[2J #\x23[error]legacy` + "\n" +
 		"hint: try\n" + `\x3a:stop-commands::t` + "\n"
 	if diff := cmp.Diff(want, b.String()); diff != "" {

@@ -105,8 +105,7 @@ func uploadTarget(raw string) (target, shown string, err error) {
 // and the 5xx statuses that mean "try again" (S3's SlowDown is a 503).
 func (c *Client) classifyUpload(req *httpcore.Request, resp *httpcore.Response) httpcore.Verdict {
 	e := &Error{Method: req.Method, Path: req.Path, Status: resp.Status}
-	// Scrubbed before it is read or cut, as apiError does.
-	body := []byte(c.redactor.Redact(string(resp.Body)))
+	body := resp.Body
 	var x struct {
 		Code    string `xml:"Code"`
 		Message string `xml:"Message"`

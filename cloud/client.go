@@ -38,8 +38,12 @@
 //     another one) is an error naming the call, never an empty result.
 //   - The API key is sent only in the Authorization header. It is never
 //     logged: Options.Logger receives method, path, status, duration,
-//     attempt and error, never headers, and the key is scrubbed from any
-//     error text a server echoes back, in any letter case or URL-encoding.
+//     attempt and error, never headers.
+//   - Answers are data: they are decoded as the API sent them, never
+//     rewritten. A server may echo the key (or a secret value) into an
+//     answer or an error; the caller hides credentials where text leaves
+//     the process (package internal/redact). An error shows the API's
+//     message on one line (httpcore.OneLine).
 //
 // The package reads no flags and no environment variables: the caller passes
 // the base URL and key in Options.
@@ -75,6 +79,8 @@ const (
 	defaultUserAgent = "pipecat-gitops"
 	// maxSnippet bounds the message taken from a non-JSON error body.
 	maxSnippet = 200
+	// maxWord bounds how far past maxSnippet a snippet runs to end a word.
+	maxWord = 100
 )
 
 // Options configures a Client. Zero values mean the documented defaults.
@@ -140,7 +146,6 @@ type Client struct {
 	base      string // scheme://host[/prefix], without /v1
 	apiKey    string
 	userAgent string
-	redactor  *httpcore.Redactor
 	core      *httpcore.Client
 	// upload sends build contexts to the storage an upload URL names:
 	// the same rules, a longer timeout, storage errors, no API key.
@@ -162,7 +167,7 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, apiKey: key, userAgent: opts.UserAgent, redactor: httpcore.NewRedactor(key)}
+	c := &Client{base: base, apiKey: key, userAgent: opts.UserAgent}
 	if c.userAgent == "" {
 		c.userAgent = defaultUserAgent
 	}
@@ -456,15 +461,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any, idem 
 	return nil
 }
 
-// call sends one call with retries and returns the body of its 2xx answer,
-// with the API key scrubbed from it: an answer that echoes the key (in an
-// agent's image, say) must not carry it into a plan or a comment.
+// call sends one call with retries and returns the body of its 2xx answer
+// as sent.
 func (c *Client) call(ctx context.Context, method, path string, in any, idem ...idempotent) ([]byte, error) {
-	body, err := c.send(ctx, method, path, path, in, idem...)
-	if err != nil || len(body) == 0 {
-		return body, err
-	}
-	return []byte(c.redactor.Redact(string(body))), nil
+	return c.send(ctx, method, path, path, in, idem...)
 }
 
 // send is call with the path as logs and errors show it (display).
@@ -528,10 +528,6 @@ func retryable(status int) bool {
 // the body when it is not the API's {"error","code"} JSON.
 func (c *Client) apiError(method, path string, status int, data []byte) *Error {
 	e := &Error{Method: method, Path: path, Status: status}
-	// A server (or a proxy in front of it) may echo the request: the key
-	// is scrubbed from the whole body before any of it is cut or read, so
-	// a cut cannot fall inside the key and keep its start.
-	data = []byte(c.redactor.Redact(string(data)))
 	var er ErrorResponse
 	if json.Unmarshal(data, &er) == nil && (er.Error != "" || er.Code != "") {
 		e.Code, e.Message = er.Code, er.Error
@@ -541,17 +537,30 @@ func (c *Client) apiError(method, path string, status int, data []byte) *Error {
 	return e
 }
 
+// snippet is a non-JSON error body on one line, cut after maxSnippet
+// bytes at the end of a word: a word cut in two could keep a piece of a
+// credential too short to be recognised where text is redacted. A word
+// that runs on for more than maxWord past the cut is left out whole.
 func snippet(data []byte) string {
 	s := strings.Join(strings.Fields(string(data)), " ")
-	if len(s) > maxSnippet {
-		// Cut on a rune boundary.
-		cut := maxSnippet
-		for cut > 0 && !utf8Start(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "..."
+	if len(s) <= maxSnippet {
+		return s
 	}
-	return s
+	cut := maxSnippet
+	if end := strings.IndexByte(s[cut:], ' '); end >= 0 && end <= maxWord {
+		cut += end
+	} else if end < 0 && len(s)-cut <= maxWord {
+		return s
+	} else {
+		cut = strings.LastIndexByte(s[:cut], ' ')
+		if cut < 0 {
+			return "..."
+		}
+	}
+	for cut > 0 && !utf8Start(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

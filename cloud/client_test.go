@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -567,8 +566,8 @@ func TestErrors(t *testing.T) {
 			},
 			status:   403,
 			body:     strings.Repeat("x", 1000),
-			want:     cloud.Error{Method: "GET", Path: "/v1/agents", Status: 403, Message: strings.Repeat("x", 200) + "..."},
-			wantText: "GET /v1/agents: 403 Forbidden: " + strings.Repeat("x", 200) + "...",
+			want:     cloud.Error{Method: "GET", Path: "/v1/agents", Status: 403, Message: "..."},
+			wantText: "GET /v1/agents: 403 Forbidden: ...",
 		},
 		{
 			name: "empty body",
@@ -985,9 +984,11 @@ func TestNoRetryAfterCancel(t *testing.T) {
 	})
 }
 
-func TestLoggerNeverSeesKey(t *testing.T) {
-	// The server echoes the Authorization header in its errors, the worst
-	// case: the key must still not reach the logger or the returned error.
+// TestLoggerEntries: one entry per attempt, with method, path, status
+// and error, never a header. A server that echoes the key in its errors
+// gets it into the entry's error, as sent: the -v sink of package main
+// redacts it (script leaks).
+func TestLoggerEntries(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, hit int) {
 		switch hit {
 		case 1:
@@ -1020,9 +1021,6 @@ func TestLoggerNeverSeesKey(t *testing.T) {
 	}
 	var got []entry
 	for _, l := range logs {
-		if s := fmt.Sprintf("%+v %v %#v", l, l, l); strings.Contains(s, testKey) {
-			t.Errorf("log entry contains the API key: %s", s)
-		}
 		got = append(got, entry{l.Method, l.Path, l.Status, l.Attempt, l.Err != nil})
 	}
 	want := []entry{
@@ -1040,15 +1038,6 @@ func TestLoggerNeverSeesKey(t *testing.T) {
 		}
 	}
 
-	// The returned error is scrubbed too.
-	srv2 := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-		reply(w, 403, fmt.Sprintf(`{"error":"key %s is revoked","code":"FORBIDDEN"}`, testKey))
-	})
-	c2 := newClient(t, fastOptions(srv2.URL))
-	_, err := c2.ListAgents(t.Context())
-	if err == nil || strings.Contains(fmt.Sprintf("%+v", err), testKey) {
-		t.Errorf("error = %v, want one without the key", err)
-	}
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -1127,36 +1116,80 @@ func TestRequestLogString(t *testing.T) {
 	}
 }
 
-// TestKeyRedactedInAnyForm: a server echoing the key lowercased, in
-// capitals or URL-encoded must not get it to the error (and so to stderr).
-func TestKeyRedactedInAnyForm(t *testing.T) {
+// TestAnswersAreData: an answer is decoded as the API sent it, whatever
+// the key is: a short key ("sandbox", "x") is no reason to rewrite a
+// bucket, a form field or an agent's name, and a key echoed in an answer
+// (as JSON \u escapes too) reaches the caller as sent; the sinks of
+// package main hide it.
+func TestAnswersAreData(t *testing.T) {
+	escaped := ""
+	for _, r := range testKey {
+		escaped += fmt.Sprintf(`\u%04x`, r)
+	}
 	tests := []struct {
-		name, echo string
+		name, key, body string
+		read            func(context.Context, *cloud.Client) (string, error)
+		want            string
 	}{
-		{"as sent", "Bearer " + testKey},
-		{"lowercased", "bearer " + strings.ToLower(testKey)},
-		{"capitals", strings.ToUpper(testKey)},
-		{"query-escaped", url.QueryEscape("Bearer " + testKey)},
-		{"percent-encoded lowercase hex", strings.ReplaceAll(testKey, "_", "%5f")},
+		{"a bucket holding the sandbox key", "sandbox", `{"uploadId":"u1","uploadUrl":"http://127.0.0.1/sandbox-build-context","uploadFields":{"key":"sandbox/u1"}}`,
+			func(ctx context.Context, c *cloud.Client) (string, error) {
+				u, err := c.UploadURL(ctx, "us-west")
+				if err != nil {
+					return "", err
+				}
+				return u.UploadURL + " " + u.UploadFields["key"], nil
+			}, "http://127.0.0.1/sandbox-build-context sandbox/u1"},
+		{"a form field holding the key x", "x", `{"uploadId":"u1","uploadUrl":"https://s3.example/b","uploadFields":{"X-Amz-Signature":"x"}}`,
+			func(ctx context.Context, c *cloud.Client) (string, error) {
+				u, err := c.UploadURL(ctx, "us-west")
+				if err != nil {
+					return "", err
+				}
+				return fmt.Sprint(u.UploadFields), nil
+			}, "map[X-Amz-Signature:x]"},
+		{"an agent named after the key", "sandbox", `{"name":"sandbox-bot"}`,
+			func(ctx context.Context, c *cloud.Client) (string, error) {
+				d, err := c.GetAgent(ctx, "sandbox-bot")
+				if err != nil {
+					return "", err
+				}
+				return d.Name, nil
+			}, "sandbox-bot"},
+		{"an image echoing the key in escapes", testKey, `{"name":"bot","deployment":{"manifest":{"spec":{"image":"acme/` + escaped + `:1"}}}}`,
+			func(ctx context.Context, c *cloud.Client) (string, error) {
+				d, err := c.GetAgent(ctx, "bot")
+				if err != nil {
+					return "", err
+				}
+				return d.Deployment.Manifest.Spec.Image, nil
+			}, "acme/" + testKey + ":1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-				reply(w, 401, fmt.Sprintf(`{"error":"bad credentials: %s","code":"UNAUTHORIZED"}`, tt.echo))
-			})
-			c := newClient(t, fastOptions(srv.URL))
-			_, err := c.ListAgents(t.Context())
-			if err == nil {
-				t.Fatal("ListAgents succeeded")
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) { reply(w, 200, tt.body) })
+			opts := fastOptions(srv.URL)
+			opts.APIKey = tt.key
+			got, err := tt.read(t.Context(), newClient(t, opts))
+			if err != nil {
+				t.Fatal(err)
 			}
-			msg := err.Error()
-			if !strings.Contains(msg, "REDACTED") {
-				t.Errorf("error %q: want the key replaced by REDACTED", msg)
-			}
-			if strings.Contains(strings.ToLower(msg), strings.ToLower("SUPERSECRET")) {
-				t.Errorf("error %q holds the key", msg)
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestErrorOnOneLine: the API's message and code are shown on one line,
+// so that a line break in them cannot start a line of the tool's.
+func TestErrorOnOneLine(t *testing.T) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		reply(w, 400, `{"error":"bad\n::error::forged\r\nline","code":"BAD\nCODE"}`)
+	})
+	_, err := newClient(t, fastOptions(srv.URL)).ListRegions(t.Context())
+	want := `GET /v1/regions: 400 BAD\nCODE: bad\n::error::forged\r\nline`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
 	}
 }
 
@@ -1289,42 +1322,30 @@ func TestRetryAfter429(t *testing.T) {
 	}
 }
 
-// TestKeyNeverCutIntoAnError: a non-JSON error body is cut to a snippet;
-// the key is scrubbed before the cut, so a cut inside the key cannot keep
-// its start (a server answered 170 bytes of text, then the header).
-func TestKeyNeverCutIntoAnError(t *testing.T) {
+// TestSnippetNeverCutsAWord: a non-JSON error body is cut to a snippet
+// at the end of a word, so a cut never keeps a piece of a credential too
+// short to be recognised where text is redacted (a server answered up
+// to 200 bytes of text, then the header).
+func TestSnippetNeverCutsAWord(t *testing.T) {
 	for pad := 150; pad <= 200; pad++ {
 		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(http.StatusForbidden)
-			fmt.Fprint(w, strings.Repeat("x", pad)+" "+r.Header.Get("Authorization"))
+			fmt.Fprint(w, strings.Repeat("x", pad)+" "+r.Header.Get("Authorization")+" and the rest of a long page "+strings.Repeat("y ", 100))
 		})
 		c := newClient(t, fastOptions(srv.URL))
 		_, err := c.ListAgents(t.Context())
 		if err == nil {
 			t.Fatal("ListAgents succeeded")
 		}
-		// Any 6 characters of the key in a row are a leak.
-		for i := 0; i+6 <= len(testKey); i++ {
-			if strings.Contains(err.Error(), testKey[i:i+6]) {
-				t.Fatalf("pad %d: error %q holds %q of the key", pad, err, testKey[i:i+6])
+		msg := err.Error()
+		if strings.Contains(msg, testKey) {
+			continue // whole: the sinks redact it
+		}
+		for i := 0; i+4 <= len(testKey); i++ {
+			if strings.Contains(msg, testKey[i:i+4]) {
+				t.Fatalf("pad %d: error %q holds %q of the key, not the whole key", pad, msg, testKey[i:i+4])
 			}
 		}
-	}
-}
-
-// TestKeyScrubbedFromAnswers: an answer that carries the key (an agent's
-// image a server filled with it) reaches the caller without it.
-func TestKeyScrubbedFromAnswers(t *testing.T) {
-	srv := newServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-		reply(w, 200, fmt.Sprintf(`{"name":"bot","deployment":{"manifest":{"spec":{"image":"acme/%s:1"}}}}`, strings.ToLower(testKey)))
-	})
-	c := newClient(t, fastOptions(srv.URL))
-	d, err := c.GetAgent(t.Context(), "bot")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := d.Deployment.Manifest.Spec.Image; got != "acme/REDACTED:1" {
-		t.Errorf("image = %q, want the key scrubbed", got)
 	}
 }

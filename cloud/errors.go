@@ -30,12 +30,12 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s: %d", e.Method, e.Path, e.Status)
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		b.WriteString(" " + httpcore.OneLine(e.Code))
 	} else if t := http.StatusText(e.Status); t != "" {
 		b.WriteString(" " + t)
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		b.WriteString(": " + httpcore.OneLine(e.Message))
 	}
 	return b.String()
 }

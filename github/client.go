@@ -6,8 +6,10 @@
 //
 // Contract: nothing here reads the environment; callers pass the token,
 // repository and event through Options and CommentOptions. The token is
-// sent only to the configured API host and never appears in an error or
-// any other output (nor in any letter case or URL-encoding). Requests are
+// sent only to the configured API host and is never put into an error by
+// this package; a message GitHub echoes it into is kept as sent (on one
+// line), and the caller hides credentials where text leaves the process
+// (package internal/redact), the comment body included. Requests are
 // retried on network errors, 5xx, 429 and secondary rate limits with
 // bounded, backed-off attempts (the rules of internal/httpcore, shared with
 // package cloud); any other non-2xx answer is an *APIError carrying the
@@ -53,15 +55,14 @@ type RetryEvent = httpcore.RetryEvent
 
 // Client calls the GitHub REST API for one repository.
 type Client struct {
-	base     string // scheme://host[/path], no trailing slash
-	graphql  string // the GraphQL endpoint beside base
-	owner    string
-	repo     string
-	token    string
-	agent    string
-	maxWait  time.Duration
-	redactor *httpcore.Redactor
-	core     *httpcore.Client
+	base    string // scheme://host[/path], no trailing slash
+	graphql string // the GraphQL endpoint beside base
+	owner   string
+	repo    string
+	token   string
+	agent   string
+	maxWait time.Duration
+	core    *httpcore.Client
 }
 
 // New checks opts and returns a Client. A plain http:// base URL is refused
@@ -99,7 +100,6 @@ func New(opts Options) (*Client, error) {
 	c := &Client{
 		base: base, graphql: graphqlURL(base), owner: owner, repo: repo,
 		token: token, agent: opts.UserAgent, maxWait: policy.MaxRetryAfter,
-		redactor: httpcore.NewRedactor(token),
 	}
 	c.core = &httpcore.Client{HTTP: opts.HTTPClient, Policy: policy, Classify: c.classify, Prefix: "github: ", OnRetry: opts.OnRetry, Now: time.Now}
 	return c, nil
@@ -126,7 +126,7 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	return fmt.Sprintf("github: %s %s: %d %s", e.Method, e.Path, e.StatusCode, e.Message)
+	return fmt.Sprintf("github: %s %s: %d %s", e.Method, e.Path, e.StatusCode, httpcore.OneLine(e.Message))
 }
 
 // PostedComment is an issue (pull request) comment or a commit comment;
@@ -163,7 +163,7 @@ func (c *Client) Viewer(ctx context.Context) (string, error) {
 	}
 	switch {
 	case len(out.Errors) > 0:
-		return "", fmt.Errorf("github: graphql viewer: %s", c.redactor.Redact(out.Errors[0].Message))
+		return "", fmt.Errorf("github: graphql viewer: %s", httpcore.OneLine(out.Errors[0].Message))
 	case out.Data == nil || out.Data.Viewer.Login == "":
 		return "", errors.New("github: graphql viewer: no login in the answer")
 	}
@@ -431,7 +431,7 @@ func (c *Client) classify(req *httpcore.Request, resp *httpcore.Response) httpco
 	if msg.Message == "" {
 		msg.Message = http.StatusText(resp.Status)
 	}
-	apiErr := &APIError{Method: req.Method, Path: req.Path, StatusCode: resp.Status, Message: c.redactor.Redact(msg.Message)}
+	apiErr := &APIError{Method: req.Method, Path: req.Path, StatusCode: resp.Status, Message: msg.Message}
 	v := httpcore.Verdict{Err: apiErr, Wait: -1}
 	wait, limited := rateLimitWait(resp.Status, resp.Header, msg.Message, c.core.Now())
 	switch {

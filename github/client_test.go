@@ -121,12 +121,13 @@ func TestClientHeadersAndLinkHost(t *testing.T) {
 	}
 }
 
-// TestTokenRedactedFromErrors: GitHub (or a proxy) echoing the token, in
-// any case, does not get it into the error.
-func TestTokenRedactedFromErrors(t *testing.T) {
+// TestErrorMessageOnOneLine: GitHub's message is kept as sent, on one
+// line: a line break in it cannot start a line of the tool's. (A token
+// echoed into it is hidden by the sinks of package main: script leaks.)
+func TestErrorMessageOnOneLine(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
-		w.Write([]byte(`{"message":"Bad credentials: ` + strings.ToLower(r.Header.Get("Authorization")) + `"}`))
+		w.Write([]byte(`{"message":"Bad credentials\n::error::forged"}`))
 	}))
 	defer srv.Close()
 	c, err := New(Options{BaseURL: srv.URL, Token: "ghs_SeCrEt", Repo: "acme/agents"})
@@ -134,11 +135,8 @@ func TestTokenRedactedFromErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ListIssueComments(context.Background(), 7)
-	if err == nil || strings.Contains(strings.ToLower(err.Error()), "ghs_secret") {
-		t.Errorf("err = %v, want one without the token", err)
-	}
-	if want := "github: GET /repos/acme/agents/issues/7/comments: 401 Bad credentials: bearer REDACTED"; err != nil && err.Error() != want {
-		t.Errorf("err = %q, want %q", err, want)
+	if want := `github: GET /repos/acme/agents/issues/7/comments: 401 Bad credentials\n::error::forged`; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
 	}
 }
 

@@ -189,6 +189,11 @@ func htmlCode(s string) string { return html.EscapeString(runnerSafe(visible(s),
 // is written #\x23[. Package main uses it for the error lines it prints.
 func TerminalText(s string) string { return terminalLines(s, "") }
 
+// TerminalLine is TerminalText on one line: line breaks are shown as \n
+// and \r, so text from the network cannot start a line that looks like
+// the tool's (-v logs, progress lines).
+func TerminalLine(s string) string { return terminalLine(s) }
+
 // terminalLines is TerminalText with indent before every line after the
 // first, so a multi-line message stays under its first line.
 func terminalLines(s, indent string) string {

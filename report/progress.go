@@ -143,9 +143,9 @@ func (p *Progress) Event(ev apply.Event) {
 }
 
 // Line writes one line of its own (a retry wait of the API client, say)
-// above the live status line, escaped as TerminalText does: it may carry
-// text from the network.
-func (p *Progress) Line(s string) { p.line(TerminalText(s)) }
+// above the live status line, on one line escaped as TerminalLine does:
+// it may carry text from the network.
+func (p *Progress) Line(s string) { p.line(terminalLine(s)) }
 
 func (p *Progress) line(s string) {
 	p.mu.Lock()

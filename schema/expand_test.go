@@ -17,10 +17,10 @@ const apiKey = "pk_Distinctive_Secret_7f3a9c"
 // value through ${VAR}, by its name or by its value, and that no error
 // quotes one.
 func TestCredentialsNeverExpanded(t *testing.T) {
-	secrets := map[string]string{"PIPECAT_API_KEY": apiKey, "GITHUB_TOKEN": "ghs_Distinctive_Token_11"}
+	secrets := map[string]string{"PIPECAT_API_KEY": apiKey, "GITHUB_TOKEN": "ghs_Unmistakable_Token_11"}
 	env := map[string]string{
 		"PIPECAT_API_KEY":                apiKey,
-		"GITHUB_TOKEN":                   "ghs_Distinctive_Token_11",
+		"GITHUB_TOKEN":                   "ghs_Unmistakable_Token_11",
 		"ACTIONS_RUNTIME_TOKEN":          "rt",
 		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "idt",
 		"RUNNER_TOKEN":                   "rnt",
@@ -30,7 +30,11 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 		"BEARER":                         "Bearer " + apiKey,
 		"SHOUTED":                        strings.ToUpper(apiKey),
 		"HALF1":                          apiKey[:10],
-		"HALF2":                          apiKey[10:],
+		"HALF2":                          apiKey[10:20],
+		"HALF3":                          apiKey[20:],
+		"PREFIX16":                       apiKey[:16],
+		"NO_PK":                          strings.TrimPrefix(apiKey, "pk_"),
+		"DASHED":                         strings.ReplaceAll(apiKey, "_", "-"),
 		"IMAGE_TAG":                      "1.4.0",
 		"PULL_SECRET":                    "ghcr-pull",
 	}
@@ -64,7 +68,13 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 			`pipecat.yaml:5:16: agents.bot.secretSet: ${BEARER} holds the value of PIPECAT_API_KEY; it is never expanded`},
 		{"the API key in upper case", hdr + "  bot:\n    image: a:${SHOUTED}\n",
 			`pipecat.yaml:4:12: agents.bot.image: ${SHOUTED} holds the value of PIPECAT_API_KEY; it is never expanded`},
-		{"the API key split over two variables", hdr + "  bot:\n    image: a:${HALF1}${HALF2}\n",
+		{"a 16-character prefix of the API key", hdr + "  bot:\n    image: a:${PREFIX16}\n",
+			`pipecat.yaml:4:12: agents.bot.image: ${PREFIX16} holds the value of PIPECAT_API_KEY; it is never expanded`},
+		{"the API key without pk_", hdr + "  bot:\n    image: a:${NO_PK}\n",
+			`pipecat.yaml:4:12: agents.bot.image: ${NO_PK} holds the value of PIPECAT_API_KEY; it is never expanded`},
+		{"the API key with - for _", hdr + "  bot:\n    image: a:${DASHED}\n",
+			`pipecat.yaml:4:12: agents.bot.image: ${DASHED} holds the value of PIPECAT_API_KEY; it is never expanded`},
+		{"the API key split over three variables", hdr + "  bot:\n    image: a:${HALF1}${HALF2}${HALF3}\n",
 			`pipecat.yaml:4:12: agents.bot.image: the expanded value holds the value of PIPECAT_API_KEY; credentials never go into the config`},
 		{"the API key as a default", hdr + "  bot:\n    image: a:${UNSET:-" + apiKey + "}\n",
 			`pipecat.yaml:4:12: agents.bot.image: the expanded value holds the value of PIPECAT_API_KEY; credentials never go into the config`},
@@ -92,7 +102,7 @@ func TestCredentialsNeverExpanded(t *testing.T) {
 			}
 			for _, e := range errs {
 				for _, s := range []string{e.Error(), e.Hint, e.Source} {
-					if low := strings.ToLower(s); strings.Contains(low, strings.ToLower(apiKey)) || strings.Contains(low, "ghs_distinctive") {
+					if low := strings.ToLower(s); strings.Contains(low, strings.ToLower(apiKey)) || strings.Contains(low, "ghs_unmistakable") {
 						t.Errorf("an error shows a credential: %q", s)
 					}
 				}
@@ -123,6 +133,24 @@ func TestShortSecretsMatchWhole(t *testing.T) {
 	want := "pipecat.yaml:5:13: agents.bot.region: ${A} holds the value of PIPECAT_API_KEY; it is never expanded"
 	if diff := cmp.Diff(want, err.Error()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestShortSecretSetValuesNeverExpanded: a value of a secret set under
+// minSecretLen characters is refused as the whole value of a variable
+// under another name, in any case, as long values are.
+func TestShortSecretSetValuesNeverExpanded(t *testing.T) {
+	doc := hdr + "  bot:\n    image: a:${TAG}\n    secretSet: pins\nsecretSets:\n  pins:\n    region: us-west\n    secrets:\n      K: {fromEnv: PIN}\n"
+	for _, tag := range []string{"4711", "ab12", "AB12"} {
+		pin := strings.ToLower(tag)
+		_, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{Lookup: envOf(map[string]string{"PIN": pin, "TAG": tag})})
+		want := "pipecat.yaml:4:12: agents.bot.image: ${TAG} holds the value of PIN; it is never expanded"
+		if err == nil || err.Error() != want {
+			t.Errorf("TAG=%s, PIN=%s: err = %v, want %s", tag, pin, err, want)
+		}
+	}
+	if _, err := Parse(context.Background(), "pipecat.yaml", []byte(doc), LoadOptions{Lookup: envOf(map[string]string{"PIN": "4711", "TAG": "1.4711"})}); err != nil {
+		t.Errorf("a value holding a short secret value inside: %v", err)
 	}
 }
 

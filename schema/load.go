@@ -257,7 +257,7 @@ func parse(ctx context.Context, file string, data []byte, lookupEnv func(string)
 	// The variables that hold secret set values are secrets too: never
 	// expanded, by name or by value (see secretsets.go).
 	sources, values := secretSources(root, lookupEnv)
-	l := &loader{ctx: ctx, file: file, exp: &expander{lookup: lookupEnv, secrets: append(ss, values...), sources: sources},
+	l := &loader{ctx: ctx, file: file, exp: &expander{lookup: lookupEnv, secrets: ss.join(values), sources: sources},
 		nodes: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{},
 		display: map[string]string{}, bad: map[string]bool{}}
 	defer func() { values.redactErrors(l.errs) }()

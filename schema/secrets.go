@@ -1,8 +1,11 @@
 package schema
 
 import (
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/internal/redact"
 )
 
 // Config values are sent to the Pipecat Cloud API and printed in plans,
@@ -12,8 +15,12 @@ import (
 //   - by name: variables that hold credentials by convention are never
 //     read (credentialName), set or not;
 //   - by value: a variable whose value contains a credential the caller
-//     holds (LoadOptions.Secrets: the API key, the GitHub token) is never
-//     used, whatever its name, and no string value may contain one.
+//     holds (LoadOptions.Secrets: the API key, the GitHub token) or a
+//     value of one of the file's secret sets is never used, whatever its
+//     name, and no string value may contain one. A credential of 8
+//     characters or more is found in the forms package internal/redact
+//     matches (any 12 characters of it in a row, any case, '-' for '_',
+//     escaped); a shorter one only as the whole value.
 //
 // An allow-list would be stricter but would break every config that uses
 // ${IMAGE_TAG} today, and it still needs the value rule for a variable
@@ -55,15 +62,22 @@ func credentialName(name string) bool {
 }
 
 // minSecretLen is the shortest credential matched inside a longer string;
-// a shorter one ("x" in a test) is matched only whole, so that it does not
-// refuse every value holding that letter.
-const minSecretLen = 8
+// a shorter one ("x" in a test, a PIN in a secret set) refuses only a
+// value that is the whole of it, so that it does not refuse every value
+// holding that letter.
+const minSecretLen = redact.MinLen
 
 // secret is one credential the caller holds; lower is its value in lower
 // case, for case-insensitive matching.
 type secret struct{ name, value, lower string }
 
-type secrets []secret
+// secrets are the credentials expansion refuses; m matches the long ones
+// in the forms package internal/redact knows (any run of redact.Run
+// characters, any case, '-' for '_', escaped).
+type secrets struct {
+	list []secret
+	m    *redact.Matcher
+}
 
 // newSecrets keeps the non-empty values, sorted by name so that messages
 // are stable.
@@ -71,23 +85,41 @@ func newSecrets(m map[string]string) secrets {
 	var ss secrets
 	for name, v := range m {
 		if v != "" {
-			ss = append(ss, secret{name, v, strings.ToLower(v)})
+			ss.list = append(ss.list, secret{name, v, strings.ToLower(v)})
 		}
 	}
-	sort.Slice(ss, func(i, j int) bool { return ss[i].name < ss[j].name })
+	sort.Slice(ss.list, func(i, j int) bool { return ss.list[i].name < ss.list[j].name })
+	return ss.matching()
+}
+
+// matching sets m for the values of list.
+func (ss secrets) matching() secrets {
+	values := make([]string, len(ss.list))
+	for i, c := range ss.list {
+		values[i] = c.value
+	}
+	ss.m = redact.NewMatcher(values...)
 	return ss
+}
+
+// join is ss and more, matched together.
+func (ss secrets) join(more secrets) secrets {
+	return secrets{list: append(slices.Clip(ss.list), more.list...)}.matching()
 }
 
 // holder returns the name of the credential s holds (in any case), or "".
 func (ss secrets) holder(s string) string {
-	if len(ss) == 0 || s == "" {
+	if len(ss.list) == 0 || s == "" {
 		return ""
 	}
-	lower := strings.ToLower(s)
-	for _, c := range ss {
-		if lower == c.lower || len(c.value) >= minSecretLen && strings.Contains(lower, c.lower) {
+	lower := strings.ToLower(strings.TrimSpace(s))
+	for _, c := range ss.list {
+		if lower == strings.TrimSpace(c.lower) {
 			return c.name
 		}
+	}
+	if i := ss.m.Holds(s); i >= 0 {
+		return ss.list[i].name
 	}
 	return ""
 }
@@ -96,7 +128,7 @@ func (ss secrets) holder(s string) string {
 // a sliding comparison is cheap, and it keeps offsets right where lower
 // case changes the length of a character.
 func (ss secrets) redact(s string) string {
-	for _, c := range ss {
+	for _, c := range ss.list {
 		if len(c.value) < minSecretLen {
 			if strings.EqualFold(s, c.value) {
 				s = "***"
@@ -121,7 +153,7 @@ func (ss secrets) redact(s string) string {
 // redactErrors makes sure no credential reaches a message, whatever path
 // it took there (a key written in the file, a YAML error quoting text).
 func (ss secrets) redactErrors(es Errors) {
-	if len(ss) == 0 {
+	if len(ss.list) == 0 {
 		return
 	}
 	for _, e := range es {

@@ -144,7 +144,7 @@ func secretSources(root *yaml.Node, lookup func(string) (string, bool)) (sources
 	}
 	sets := get(root, "secretSets")
 	if sets == nil || sets.Kind != yaml.MappingNode {
-		return sources, nil
+		return sources, secrets{}
 	}
 	for i := 0; i+1 < len(sets.Content); i += 2 {
 		name, body := sets.Content[i].Value, sets.Content[i+1]
@@ -157,7 +157,8 @@ func secretSources(root *yaml.Node, lookup func(string) (string, bool)) (sources
 	}
 	m := map[string]string{}
 	for env := range sources {
-		if v, ok := lookup(env); ok && len(v) >= minSecretLen {
+		// Short values too: they are refused as whole values.
+		if v, ok := lookup(env); ok && v != "" {
 			m[env] = v
 		}
 	}

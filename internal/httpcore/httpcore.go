@@ -23,8 +23,11 @@
 //   - An optional Limiter bounds the requests in flight and adapts the
 //     bound to 429s (additive increase, multiplicative decrease).
 //   - ParseBase holds the one rule for API base URLs: https, or plain http
-//     to a loopback host only. Redactor scrubs a secret from text a server
-//     sent back, in any letter case and percent-encoding.
+//     to a loopback host only.
+//   - Answers are data: a body is returned as the server sent it, never
+//     rewritten (credentials are hidden where text leaves the process, by
+//     package internal/redact). OneLine writes a server's message on one
+//     line for errors.
 package httpcore
 
 import (

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -97,49 +96,18 @@ func TestIsLoopback(t *testing.T) {
 	}
 }
 
-func TestRedactor(t *testing.T) {
-	const key = "pk_Test/Secret+01"
-	tests := []struct {
-		name, in, want string
-	}{
-		{"as sent", "Authorization=Bearer " + key, "Authorization=Bearer REDACTED"},
-		{"lowercased by the server", "authorization=bearer " + strings.ToLower(key), "authorization=bearer REDACTED"},
-		{"uppercased", "BEARER " + strings.ToUpper(key), "BEARER REDACTED"},
-		{"query-escaped", "url: /x?key=" + url.QueryEscape(key), "url: /x?key=REDACTED"},
-		{"path-escaped", "/keys/" + url.PathEscape(key) + "/x", "/keys/REDACTED/x"},
-		{"partly escaped, lowercase hex", "k=pk_test%2fsecret%2B01.", "k=REDACTED."},
-		{"every byte escaped", "k=" + escapeAll(key), "k=REDACTED"},
-		{"twice", key + " and " + key, "REDACTED and REDACTED"},
-		{"near miss stays", "pk_Test/Secret+0", "pk_Test/Secret+0"},
-		{"unrelated text", "Service already exists", "Service already exists"},
+// TestOneLine: a server's message cannot start a line of its own.
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain message", "plain message"},
+		{"boom\n::add-mask::x\r\nnext", `boom\n::add-mask::x\r\nnext`},
+		{"esc \x1b[2J del \x7f tab\tkept", `esc \x1b[2J del \x7f tab` + "\t" + "kept"},
 	}
-	r := NewRedactor(key)
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := r.Redact(tt.in); got != tt.want {
-				t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
+		if got := OneLine(tt.in); got != tt.want {
+			t.Errorf("OneLine(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
-	// A short key is matched as a whole word only, so it cannot eat words.
-	short := NewRedactor("k")
-	if got := short.Redact(`{"krispViva":{"k":"k"}} key=k`); got != `{"krispViva":{"REDACTED":"REDACTED"}} key=REDACTED` {
-		t.Errorf("short key: %q", got)
-	}
-	if got := NewRedactor("").Redact("anything"); got != "anything" {
-		t.Errorf("empty secret redacted: %q", got)
-	}
-	if got := (*Redactor)(nil).Redact("x"); got != "x" {
-		t.Errorf("nil redactor changed text: %q", got)
-	}
-}
-
-func escapeAll(s string) string {
-	var b strings.Builder
-	for _, c := range []byte(s) {
-		fmt.Fprintf(&b, "%%%02x", c)
-	}
-	return b.String()
 }
 
 func TestParseBase(t *testing.T) {

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"regexp"
 	"strings"
-	"unicode/utf8"
 )
 
 // ParseBase checks an API base URL and returns it as scheme://host[/path],
@@ -54,59 +52,31 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Redactor replaces secrets in text a server sent back (an error message
-// may echo the request) with "REDACTED". A secret is found in any letter
-// case and with any of its characters percent-encoded, as a proxy or a
-// framework may have rewritten it. The zero value and nil redact nothing.
-type Redactor struct{ re *regexp.Regexp }
-
-// NewRedactor returns a Redactor for the non-empty secrets.
-func NewRedactor(secrets ...string) *Redactor {
-	var alts []string
-	for _, s := range secrets {
-		switch {
-		case s == "":
-		case len(s) < minSubstringSecret:
-			// A short test or sandbox key ("k", "sandbox") would eat
-			// ordinary words ("krispViva") if matched inside them.
-			alts = append(alts, `\b`+secretPattern(s)+`\b`)
-		default:
-			alts = append(alts, secretPattern(s))
-		}
+// OneLine writes text a server sent (an error message) on one line:
+// line breaks as \n and \r, other control characters as \xNN. A message
+// ends up in log lines and errors, where a line break of its own would
+// start a line that looks like the tool's.
+func OneLine(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
 	}
-	if len(alts) == 0 {
-		return &Redactor{}
-	}
-	return &Redactor{re: regexp.MustCompile("(?i)" + strings.Join(alts, "|"))}
-}
-
-// minSubstringSecret is the shortest secret matched inside other text;
-// shorter ones are matched as whole words only. Real API keys and tokens
-// are far longer.
-const minSubstringSecret = 8
-
-// secretPattern matches s with each character either as itself or as its
-// UTF-8 bytes percent-encoded ((?i) covers letter case and hex digits).
-func secretPattern(s string) string {
 	var b strings.Builder
 	for _, r := range s {
-		b.WriteString("(?:" + regexp.QuoteMeta(string(r)) + "|")
-		var buf [utf8.UTFMax]byte
-		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
-			fmt.Fprintf(&b, "%%%02X", c)
+		switch {
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
 		}
-		b.WriteString(")")
 	}
 	return b.String()
 }
 
-// Redact returns s with every form of the secrets replaced.
-func (r *Redactor) Redact(s string) string {
-	if r == nil || r.re == nil {
-		return s
-	}
-	return r.re.ReplaceAllLiteralString(s, "REDACTED")
-}
+func isControl(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
 
 // CheckCredential trims a credential pasted with its newline and refuses
 // one that cannot go in a header, rather than failing (and being retried)

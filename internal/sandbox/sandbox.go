@@ -416,11 +416,13 @@ func (s *Server) record(r *http.Request, status int, start time.Time, note strin
 		return
 	}
 	d := time.Since(start).Round(time.Microsecond)
+	// The path as sent, escapes kept: %0A decoded would start a line.
+	path := r.URL.EscapedPath()
 	if note != "" {
-		s.opts.Logf("%s %s %s %s", r.Method, r.URL.Path, note, d)
+		s.opts.Logf("%s %s %s %s", r.Method, path, note, d)
 		return
 	}
-	s.opts.Logf("%s %s %d %s", r.Method, r.URL.Path, status, d)
+	s.opts.Logf("%s %s %d %s", r.Method, path, status, d)
 }
 
 // handle authenticates and routes.

@@ -2,8 +2,10 @@ package sandbox
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -58,5 +60,18 @@ func TestHTTPServerTimeouts(t *testing.T) {
 	})
 	if got := s.Requests(); len(got) != 2 {
 		t.Errorf("requests handled: %v", got)
+	}
+}
+
+// TestRequestLogOneLine: a request path is logged as sent, escapes kept,
+// so that %0A in it cannot start a log line of its own.
+func TestRequestLogOneLine(t *testing.T) {
+	var lines []string
+	s, _ := newTestServer(t, Options{Logf: func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }})
+	req := httptest.NewRequest("GET", "/v1/agents/a%0Asandbox:%20forged%0D", nil)
+	req.Header.Set("Authorization", "Bearer k")
+	s.ServeHTTP(httptest.NewRecorder(), req)
+	if len(lines) != 1 || strings.ContainsAny(lines[0], "\r\n") || !strings.HasPrefix(lines[0], "GET /v1/agents/a%0Asandbox:%20forged%0D 404 ") {
+		t.Errorf("logged %q, want one line with the path as sent", lines)
 	}
 }
