@@ -69,7 +69,8 @@ func TestExcluded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &rules{patterns: []*pattern{p}}
+			r := &rules{}
+			r.add(p)
 			if got := r.excludedBy(tt.path) != nil; got != tt.want {
 				t.Errorf("pattern %q on %q: excluded = %v, want %v", tt.pattern, tt.path, got, tt.want)
 			}
