@@ -12,6 +12,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -91,7 +92,7 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	var (
 		cfg      *schema.Config
 		sources  *plan.Sources
-		contexts map[string][]byte
+		contexts map[string]*pack.Archive
 		err      error
 	)
 	if o.planFile != "" {
@@ -102,9 +103,11 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 		} else {
 			// The contexts it builds must still be what was planned.
 			contexts, err = plan.Repack(ctx, p, savedPlanRoot(p))
+			defer plan.RemoveArchives(contexts)
 		}
 	} else if cfg, err = e.loadConfig(ctx, o.file); err == nil {
-		sources, err = e.readSources(ctx, cfg, o.decisions.base, true)
+		sources, err = e.readSources(ctx, cfg, o.decisions.base, packSpool)
+		defer sources.Close()
 	}
 	if err != nil {
 		return fail(err)

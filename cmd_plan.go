@@ -122,7 +122,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	sources, err := e.readSources(ctx, cfg, o.decisions.base, false)
+	sources, err := e.readSources(ctx, cfg, o.decisions.base, packHash)
 	if err != nil {
 		return nil, err
 	}

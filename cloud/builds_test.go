@@ -35,7 +35,7 @@ func packFiles(t *testing.T, files map[string]string) *pack.Archive {
 			t.Fatal(err)
 		}
 	}
-	a, err := pack.Pack(context.Background(), dir, pack.Options{})
+	a, err := pack.Spool(context.Background(), dir, t.TempDir(), pack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestBuildCalls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Upload(ctx, u, a.Data); err != nil {
+		if err := c.Upload(ctx, u, cloud.UploadBody{Open: a.Open, Size: a.Compressed}); err != nil {
 			t.Fatal(err)
 		}
 		out, err := c.CreateBuild(ctx, &cloud.CreateBuildRequest{UploadID: u.UploadID, Region: "us-west", DockerfilePath: "Dockerfile"})
@@ -177,7 +177,7 @@ func TestUploadGoesWithoutTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := &cloud.UploadURLResponse{UploadID: "u1", UploadURL: srv.URL + "/bucket", UploadFields: map[string]string{"key": "org/u1.tar.gz", "Policy": "cG9saWN5", "X-Amz-Signature": "abc"}}
-	if err := c.Upload(context.Background(), up, []byte("archive bytes")); err != nil {
+	if err := c.Upload(context.Background(), up, cloud.UploadBytes([]byte("archive bytes"))); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"Policy", "X-Amz-Signature", "key", "Content-Type", "file"}
@@ -202,7 +202,7 @@ func TestUploadGoesWithoutTheKey(t *testing.T) {
 
 	// A storage error that is no retry is returned with its code.
 	store.status = []int{403}
-	err = c.Upload(context.Background(), up, []byte("x"))
+	err = c.Upload(context.Background(), up, cloud.UploadBytes([]byte("x")))
 	var ae *cloud.Error
 	if !errors.As(err, &ae) || ae.Status != 403 || ae.Code != "SlowDown" || !strings.Contains(err.Error(), "POST "+srv.URL+"/bucket: 403") {
 		t.Errorf("Upload = %v; want the storage's 403 and code", err)
@@ -222,7 +222,7 @@ func TestUploadURLRefused(t *testing.T) {
 		"/relative":                       "not an absolute http(s) URL",
 		"ftp://bucket.example/":           "not an absolute http(s) URL",
 	} {
-		err := c.Upload(context.Background(), &cloud.UploadURLResponse{UploadURL: url}, []byte("x"))
+		err := c.Upload(context.Background(), &cloud.UploadURLResponse{UploadURL: url}, cloud.UploadBytes([]byte("x")))
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "pw") {
 			t.Errorf("Upload to %s = %v; want %q", url, err, want)
 		}

@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"context"
@@ -592,4 +593,70 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// Credential is a packed file that looks like a credential store the
+// exclusions do not cover.
+type Credential struct {
+	Path string // name in the archive
+	What string // what it looks like, e.g. "an npm auth token"
+}
+
+// credentialFiles are files that hold credentials by their name alone,
+// by their last path components.
+var credentialFiles = []struct{ suffix, what string }{
+	{".netrc", "a netrc login file"},
+	{"_netrc", "a netrc login file"},
+	{".git-credentials", "a git credential store"},
+	{".docker/config.json", "a Docker registry login"},
+	{".aws/credentials", "AWS access keys"},
+}
+
+// maxNpmrcRead bounds what is read of an .npmrc to look for a token.
+const maxNpmrcRead = 1 << 20
+
+// Credentials lists the packed files that look like credential stores:
+// .netrc, .git-credentials, .docker/config.json, .aws/credentials, and an
+// .npmrc holding an auth setting (_authToken, _auth, _password). Only
+// .npmrc files are read, and no content leaves this function.
+func (a *Archive) Credentials(ctx context.Context) ([]Credential, error) {
+	var out []Credential
+	for _, e := range a.entries {
+		name := "/" + e.name
+		for _, c := range credentialFiles {
+			if strings.HasSuffix(name, "/"+c.suffix) {
+				out = append(out, Credential{Path: e.name, What: c.what})
+			}
+		}
+		if path.Base(e.name) != ".npmrc" {
+			continue
+		}
+		found, err := npmrcHasToken(ctx, e)
+		if err != nil {
+			return nil, &PathError{Context: a.dir, Path: e.rel, Err: unwrapPath(err)}
+		}
+		if found {
+			out = append(out, Credential{Path: e.name, What: "an npm auth token"})
+		}
+	}
+	return out, nil
+}
+
+func npmrcHasToken(ctx context.Context, e entry) (bool, error) {
+	f, _, err := openRegular(e.full)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, maxNpmrcRead))
+	if err != nil {
+		return false, err
+	}
+	// "_auth" covers _authToken.
+	for _, key := range []string{"_auth", "_password"} {
+		if bytes.Contains(data, []byte(key)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -142,11 +142,12 @@ agents:
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	one, two, prod := s.Packs["one"], s.Packs["two"], s.Packs["prod"]
 	if one != two || one == prod {
 		t.Errorf("packs: one %p, two %p, prod %p; want one and two shared, prod its own", one, two, prod)
 	}
-	if one.Context != "agents/shared" || one.Dockerfile != "Dockerfile" || prod.Dockerfile != "prod.Dockerfile" || one.Files != 3 || len(one.Data) == 0 {
+	if one.Context != "agents/shared" || one.Dockerfile != "Dockerfile" || prod.Dockerfile != "prod.Dockerfile" || one.Files != 3 || one.Archive == nil || one.Archive.Compressed == 0 {
 		t.Errorf("pack = %+v", one)
 	}
 	// The same bytes either way: the Dockerfile is not part of the archive's identity.
@@ -343,6 +344,14 @@ func TestRepack(t *testing.T) {
 	archives, err := Repack(context.Background(), p, root)
 	if err != nil || len(archives) != 1 || archives[s.Packs["bot"].ContextHash] == nil {
 		t.Fatalf("Repack = %d archives, %v; want the one planned", len(archives), err)
+	}
+	spooled := archives[s.Packs["bot"].ContextHash].Path
+	if _, err := os.Stat(spooled); err != nil {
+		t.Errorf("the spooled archive: %v", err)
+	}
+	RemoveArchives(archives)
+	if _, err := os.Stat(spooled); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("RemoveArchives left %s: %v", spooled, err)
 	}
 	writeTree(t, root, map[string]string{"agents/bot/Dockerfile": "FROM b\n"})
 	_, err = Repack(context.Background(), p, root)
