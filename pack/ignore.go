@@ -127,7 +127,7 @@ func compilePattern(text, source string, line int) (*pattern, error) {
 	}
 	if p.optional {
 		if len(p.atoms) > maxOptionalPatternN {
-			return nil, fmt.Errorf("a pattern with '?' may be at most %d characters long", maxOptionalPatternN)
+			return nil, fmt.Errorf("a pattern with '?' may have at most %d characters besides its '?'", maxOptionalPatternN)
 		}
 		return p, nil
 	}
@@ -193,6 +193,12 @@ func (p *pattern) match(name string, units []uint16) bool {
 	if units == nil {
 		units = utf16.Encode([]rune(name))
 	}
+	return p.matchNFA(units)
+}
+
+// matchNFA runs the expression on UTF-16 code units; its cost is the
+// pattern's length times the name's.
+func (p *pattern) matchNFA(units []uint16) bool {
 	// Simulate the expression as an NFA: state i means atoms[:i] matched.
 	n := len(p.atoms)
 	cur := make([]bool, n+1)

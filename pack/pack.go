@@ -296,7 +296,7 @@ func (w *walker) loadRules() (*rules, error) {
 			return nil, err
 		}
 	}
-	f, info, err := openRegular(full)
+	f, info, err := openFile(full)
 	if err != nil {
 		return nil, w.pathErr(name, err)
 	}
@@ -318,6 +318,9 @@ func (w *walker) loadRules() (*rules, error) {
 	}
 	return r, err
 }
+
+// openFile opens every file Pack reads; a test counts the calls.
+var openFile = openRegular
 
 // openRegular opens a file for reading only if it is a regular file. The
 // open does not block (O_NONBLOCK), so a FIFO put in a file's place is
@@ -519,7 +522,7 @@ func (w *walker) checkDockerfile(dockerfile string) error {
 			what = "its directory " + quote(prefix)
 		}
 		if isGit(parts[i]) {
-			return w.pathErr(rel, fmt.Errorf("%s is a .git, which is never packed", what))
+			return w.pathErr(rel, fmt.Errorf("the Dockerfile is inside %s, which is never packed", quote(prefix)))
 		}
 		if p := w.rules.excludedBy(prefix); p != nil {
 			return w.pathErr(rel, fmt.Errorf("%s is excluded by %s (%s), but the cloud build reads the Dockerfile from the uploaded context",
@@ -564,7 +567,7 @@ func tooLarge(dir string, files []entry, total, limit int64) error {
 // copyFile copies e's content, refusing a file that changed since the
 // walk measured it (the size limit and the tar header depend on it).
 func copyFile(ctx context.Context, w io.Writer, e entry) error {
-	f, st, err := openRegular(e.full)
+	f, st, err := openFile(e.full)
 	if err != nil {
 		return err
 	}
@@ -643,7 +646,7 @@ func (a *Archive) Credentials(ctx context.Context) ([]Credential, error) {
 }
 
 func npmrcHasToken(ctx context.Context, e entry) (bool, error) {
-	f, _, err := openRegular(e.full)
+	f, _, err := openFile(e.full)
 	if err != nil {
 		return false, err
 	}

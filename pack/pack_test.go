@@ -468,6 +468,9 @@ func TestPackDockerfile(t *testing.T) {
 		{name: "symlink", symlink: "real.Dockerfile",
 			files:   []fixtureFile{{path: "real.Dockerfile", mode: 0o644}},
 			wantErr: "build context CTX: Dockerfile: the Dockerfile is a symlink, and only regular files are packed"},
+		{name: "inside .git", dockerfile: ".git/Dockerfile",
+			files:   []fixtureFile{{path: ".git/Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644}},
+			wantErr: "build context CTX: .git/Dockerfile: the Dockerfile is inside .git, which is never packed"},
 		{name: "outside the context", dockerfile: "../Dockerfile",
 			files:   []fixtureFile{{path: "Dockerfile", mode: 0o644}},
 			wantErr: "build context CTX: ../Dockerfile: the Dockerfile must be a relative path inside the context"},
@@ -536,6 +539,56 @@ func TestPackBadInput(t *testing.T) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore/x", mode: 0o644}}, epoch2020)
 			},
 			wantErr: "build context CTX: .dockerignore: not a regular file"},
+		{name: "backslashes make an absolute entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `\etc\cron.d\evil`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "\\etc\\cron.d\\evil": the name holds '\', which the official action turns into '/', so the archive entry would be /etc/cron.d/evil, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make a parent entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `sub/..\..\..\tmp\evil`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "sub/..\\..\\..\\tmp\\evil": the name holds '\', which the official action turns into '/', so the archive entry would be sub/../../../tmp/evil, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make an empty component",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `a\\b`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "a\\\\b": the name holds '\', which the official action turns into '/', so the archive entry would be a//b, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make a .git entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\.git\config`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "x\\.git\\config": the name holds '\', which the official action turns into '/', so the archive entry would be x/.git/config, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make two files one entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\y.txt`, mode: 0o644}, {path: "x/y.txt", mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "x\\y.txt": becomes the archive entry x/y.txt, as x/y.txt does ('\' turns into '/'); rename one of them`},
+		{name: "backslashes put a file under a file",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `Dockerfile\x`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "Dockerfile\\x": becomes the archive entry Dockerfile/x, under Dockerfile, which is the file Dockerfile ('\' turns into '/'); rename one of them`},
+		{name: ".dockerignore over 1 MiB",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: strings.Repeat("# padding\n", MaxIgnoreSize/10+1)}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore: 1.0 MB is over the 1.0 MB limit of a .dockerignore"},
+		{name: ".dockerignore with too many patterns",
+			setup: func(t *testing.T, dir string) {
+				var b strings.Builder
+				b.WriteString("# generated\n")
+				for i := range MaxIgnorePatterns + 1 {
+					fmt.Fprintf(&b, "dir%d\n", i)
+				}
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: b.String()}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore line 1002: more than 1000 patterns; exclude whole directories instead"},
+		{name: "a long pattern with an optional character",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: "*.log\n*" + strings.Repeat("a?", 300) + "\n"}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore line 2: pattern *" + strings.Repeat("a?", 300) + ": a pattern with '?' may have at most 256 characters besides its '?'"},
 		{name: ".dockerignore links outside",
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}}, epoch2020)
