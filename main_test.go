@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"ghload":     cmdGHLoad,
 			"leakscan":   cmdLeakScan,
 			"jsonset":    cmdJSONSet,
+			"uploads":    cmdUploads,
 		},
 	})
 }

@@ -145,28 +145,39 @@ func Pack(ctx context.Context, dir string, opts Options) (*Archive, error) {
 	return a, nil
 }
 
-// Spool packs the context in dir into a new temporary file in tmp ("" for
-// the system's), named by Archive.Path, so that the bytes uploaded are
-// the bytes hashed. The caller removes it with Remove.
+// Spool scans the context in dir and packs it into a new temporary file
+// in tmp ("" for the system's); see WriteTemp.
 func Spool(ctx context.Context, dir, tmp string, opts Options) (*Archive, error) {
 	a, err := Scan(ctx, dir, opts)
 	if err != nil {
 		return nil, err
 	}
+	if err := a.WriteTemp(ctx, tmp); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// WriteTemp packs the scanned files into a new temporary file in tmp (""
+// for the system's), named by Path, so that the bytes uploaded are the
+// bytes hashed; the caller removes it with Remove. Scan every context
+// before writing any: a temporary directory inside a context would
+// otherwise put one context's archive into another.
+func (a *Archive) WriteTemp(ctx context.Context, tmp string) error {
 	f, err := os.CreateTemp(tmp, "pipecat-context-*.tar.gz")
 	if err != nil {
-		return nil, fmt.Errorf("build context %s: %w", dir, err)
+		return fmt.Errorf("build context %s: %w", a.dir, err)
 	}
 	err = a.Write(ctx, f)
 	if cerr := f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("build context %s: %w", dir, cerr)
+		err = fmt.Errorf("build context %s: %w", a.dir, cerr)
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return nil, err
+		return err
 	}
 	a.Path = f.Name()
-	return a, nil
+	return nil
 }
 
 // Open reads a spooled archive.

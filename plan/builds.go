@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -220,15 +221,32 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 		j.agents = append(j.agents, a)
 	}
 	// Packing is compression: as many at once as there are processors.
+	// Every context is scanned before any is written, so that no spooled
+	// archive lands in a context (a temporary directory inside one).
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, j := range jobs {
+	scanned := make([]*pack.Archive, len(jobs))
+	for i, j := range jobs {
 		g.Go(func() error {
-			j.err = readPack(ctx, j.dir, j.pack, o)
+			scanned[i], j.err = pack.Scan(ctx, j.dir, pack.Options{Dockerfile: j.dockerfile})
 			return nil
 		})
 	}
 	g.Wait()
+	for i, j := range jobs {
+		if j.err == nil && !o.ScanOnly {
+			g.Go(func() error {
+				j.err = writePack(ctx, scanned[i], j.pack, o)
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	for i, j := range jobs {
+		if a := scanned[i]; a != nil {
+			j.pack.Files, j.pack.Size = len(a.Files), a.Size
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		for _, j := range jobs {
 			if j.pack.Archive != nil {
@@ -261,34 +279,26 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 	return s, nil
 }
 
-// readPack scans, packs or spools the context in dir into pk, as o says.
-func readPack(ctx context.Context, dir string, pk *Pack, o SourceOptions) error {
-	opts := pack.Options{Dockerfile: pk.Dockerfile}
-	var (
-		a   *pack.Archive
-		err error
-	)
-	switch {
-	case o.ScanOnly:
-		a, err = pack.Scan(ctx, dir, opts)
-	case o.KeepArchives:
-		a, err = pack.Spool(ctx, dir, "", opts)
-	default:
-		a, err = pack.Pack(ctx, dir, opts)
+// writePack packs a scanned context into pk: to its hash, or spooled
+// with o.KeepArchives; and lists the credential stores it holds.
+func writePack(ctx context.Context, a *pack.Archive, pk *Pack, o SourceOptions) error {
+	var err error
+	if o.KeepArchives {
+		err = a.WriteTemp(ctx, "")
+	} else {
+		err = a.Write(ctx, io.Discard)
 	}
 	if err != nil {
 		return err
 	}
-	pk.ContextHash, pk.Files, pk.Size = a.ContextHash, len(a.Files), a.Size
+	pk.ContextHash = a.ContextHash
 	if a.Path != "" {
 		pk.Archive = a
 	}
-	if !o.ScanOnly {
-		if pk.Credentials, err = a.Credentials(ctx); err != nil {
-			a.Remove()
-			pk.Archive = nil
-			return err
-		}
+	if pk.Credentials, err = a.Credentials(ctx); err != nil {
+		a.Remove()
+		pk.Archive = nil
+		return err
 	}
 	return nil
 }
@@ -591,9 +601,18 @@ func Repack(ctx context.Context, p *Plan, root string) (map[string]*pack.Archive
 	}
 	out := map[string]*pack.Archive{}
 	var stale []error
-	for _, k := range keys {
+	// All scanned before any is spooled, as in ReadSources.
+	scanned := make([]*pack.Archive, len(keys))
+	scanErrs := make([]error, len(keys))
+	for i, k := range keys {
 		dir := filepath.Join(root, filepath.FromSlash(k.context))
-		a, err := pack.Spool(ctx, dir, "", pack.Options{Dockerfile: k.dockerfile})
+		scanned[i], scanErrs[i] = pack.Scan(ctx, dir, pack.Options{Dockerfile: k.dockerfile})
+	}
+	for i, k := range keys {
+		a, err := scanned[i], scanErrs[i]
+		if err == nil {
+			err = a.WriteTemp(ctx, "")
+		}
 		if ctx.Err() != nil {
 			if err == nil {
 				a.Remove()
