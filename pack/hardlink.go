@@ -1,12 +1,9 @@
 package pack
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"os/exec"
-	"strings"
+
+	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
 )
 
 // fileID identifies a file on its device.
@@ -42,7 +39,7 @@ func (w *walker) checkHardLinks() error {
 	for i, e := range outside {
 		paths[i] = e.rel
 	}
-	tracked, gitErr := trackedUnmodified(w.ctx, w.root, paths)
+	tracked, gitErr := gitrev.Repo{Dir: w.root}.Unmodified(w.ctx, paths)
 	if err := w.ctx.Err(); err != nil {
 		return fmt.Errorf("build context %s: %w", w.dir, err)
 	}
@@ -58,41 +55,4 @@ func (w *walker) checkHardLinks() error {
 		return w.pathErr(e.rel, fmt.Errorf("a hard link with %d names, not all in the context, and %s: it may be a file from outside the repository; copy it instead of linking it, or exclude it in .dockerignore", links, why))
 	}
 	return nil
-}
-
-// trackedUnmodified asks git which of paths (relative to dir) it tracks
-// and finds unmodified in the work tree.
-func trackedUnmodified(ctx context.Context, dir string, paths []string) (map[string]bool, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"--literal-pathspecs", "ls-files", "-z", "-t", "-c", "-m", "--"}, paths...)...)
-	cmd.Dir = dir
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			return nil, errors.New(firstLine(msg))
-		}
-		return nil, err
-	}
-	tracked := map[string]bool{}
-	modified := map[string]bool{}
-	for rec := range strings.SplitSeq(string(out), "\x00") {
-		tag, p, ok := strings.Cut(rec, " ")
-		switch {
-		case !ok:
-		case tag == "H":
-			tracked[p] = true
-		default: // C (changed), or any other state: not the repository's
-			modified[p] = true
-		}
-	}
-	for p := range modified {
-		delete(tracked, p)
-	}
-	return tracked, nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
 }
