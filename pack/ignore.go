@@ -354,9 +354,9 @@ func (r *rules) excludedBy(rel string) *pattern {
 // already and matched nothing: only its last component and the whole
 // path are left to test.
 func (r *rules) excludedLeaf(rel string) *pattern {
-	normalized := strings.ReplaceAll(rel, `\`, "/")
-	leaf := normalized[strings.LastIndexByte(normalized, '/')+1:]
-	return r.first([]string{leaf, normalized})
+	// The leaf is the name after the last '/'; its '\' split it further.
+	leaf := strings.ReplaceAll(rel[strings.LastIndexByte(rel, '/')+1:], `\`, "/")
+	return r.first(append(strings.Split(leaf, "/"), strings.ReplaceAll(rel, `\`, "/")))
 }
 
 // first returns the first pattern, in list order, that matches any of
