@@ -330,6 +330,44 @@ func TestWriteOnlyWarnings(t *testing.T) {
 	}
 }
 
+// TestReadSourcesModes: ScanOnly (validate) checks the context but packs
+// nothing, so no hash; the default packs to the hash and keeps no bytes;
+// KeepArchives spools them, and Close removes them.
+func TestReadSourcesModes(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"agents/bot/Dockerfile": "FROM a\n", "agents/bot/.npmrc": "//r/:_authToken=x\n",
+		"pipecat.yaml": "version: 1\nagents:\n  bot: {build: {context: agents/bot}}\n"})
+	cfg := loadConfig(t, root)
+	scan, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root, ScanOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pk := scan.Packs["bot"]; pk.Files != 2 || pk.ContextHash != "" || pk.Archive != nil || pk.Credentials != nil {
+		t.Errorf("ScanOnly pack = %+v; want 2 files, no hash, no archive, nothing read", pk)
+	}
+	hashed, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := hashed.Packs["bot"]
+	if pk.ContextHash == "" || pk.Archive != nil || len(pk.Credentials) != 1 {
+		t.Errorf("default pack = %+v; want a hash, no archive, the .npmrc", pk)
+	}
+	kept, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root, KeepArchives: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := kept.Packs["bot"].Archive
+	if a == nil || a.ContextHash != pk.ContextHash {
+		t.Fatalf("KeepArchives pack archive = %+v; want the same hash %s", a, pk.ContextHash)
+	}
+	spooled := a.Path
+	kept.Close()
+	if _, err := os.Stat(spooled); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Close left %s: %v", spooled, err)
+	}
+}
+
 // TestRepack: a saved plan's contexts are packed again; a context that
 // changed since makes the plan stale, naming it and its agents.
 func TestRepack(t *testing.T) {
