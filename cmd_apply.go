@@ -13,6 +13,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -109,7 +110,7 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 	var (
 		cfg      *schema.Config
 		sources  *plan.Sources
-		contexts map[string][]byte
+		contexts map[string]*pack.Archive
 		err      error
 	)
 	if o.planFile != "" {
@@ -120,9 +121,11 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 		} else {
 			// The contexts it builds must still be what was planned.
 			contexts, err = plan.Repack(ctx, p, savedPlanRoot(p))
+			defer plan.RemoveArchives(contexts)
 		}
 	} else if cfg, err = e.loadConfig(ctx, o.file); err == nil {
-		sources, err = e.readSources(ctx, cfg, o.decisions.base, true)
+		sources, err = e.readSources(ctx, cfg, o.decisions.base, packSpool)
+		defer sources.Close()
 	}
 	if err != nil {
 		return fail(err)

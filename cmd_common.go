@@ -288,12 +288,21 @@ func (e *env) annotateConfigErrors(path string, err error) {
 	}
 }
 
+// How readSources reads the build contexts.
+type packMode int
+
+const (
+	packHash  packMode = iota // pack each to its hash (plan)
+	packScan                  // check them, reading no file's content (validate)
+	packSpool                 // spool each to a temporary file for apply to upload
+)
+
 // readSources packs the build contexts of cfg and reads the base
 // revision, when the config has build agents or a base is asked for; nil
 // otherwise. Build contexts must be inside the git repository of the
-// config (or its directory, without one). keep keeps the archives for
-// apply to upload.
-func (e *env) readSources(ctx context.Context, cfg *schema.Config, base string, keep bool) (*plan.Sources, error) {
+// config (or its directory, without one). mode says how far each context
+// is packed; with packSpool the caller closes the result.
+func (e *env) readSources(ctx context.Context, cfg *schema.Config, base string, mode packMode) (*plan.Sources, error) {
 	builds := false
 	for _, a := range cfg.Agents {
 		builds = builds || a.Spec.Build != nil
@@ -309,7 +318,8 @@ func (e *env) readSources(ctx context.Context, cfg *schema.Config, base string, 
 	if root == "" {
 		root = dir
 	}
-	s, err := plan.ReadSources(ctx, cfg, plan.SourceOptions{Root: root, Base: base, Load: e.loadOptions(), KeepArchives: keep})
+	s, err := plan.ReadSources(ctx, cfg, plan.SourceOptions{Root: root, Base: base, Load: e.loadOptions(),
+		KeepArchives: mode == packSpool, ScanOnly: mode == packScan})
 	if err != nil {
 		e.annotateConfigErrors(cfg.File, err)
 		return nil, err

@@ -127,7 +127,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 		return nil, err
 	}
 	e.guardSecretSets(o.api.fingerprintKey(e), configSets(cfg))
-	sources, err := e.readSources(ctx, cfg, o.decisions.base, false)
+	sources, err := e.readSources(ctx, cfg, o.decisions.base, packHash)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if err == nil {
 		// Build contexts are part of the config: a missing one is an
 		// error at its line here too.
-		_, err = e.readSources(ctx, cfg, "", false)
+		_, err = e.readSources(ctx, cfg, "", packScan)
 	}
 	if err != nil {
 		err = loadHint(err)

@@ -57,6 +57,7 @@ func TestScripts(t *testing.T) {
 			"freeport":   cmdFreePort,
 			"waitlisten": cmdWaitListen,
 			"jsonset":    cmdJSONSet,
+			"uploads":    cmdUploads,
 		},
 	})
 }

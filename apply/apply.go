@@ -65,6 +65,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -84,7 +85,7 @@ type API interface {
 	// The build API, for agents built from a context.
 	ListBuilds(ctx context.Context, q cloud.BuildQuery) ([]cloud.Build, error)
 	UploadURL(ctx context.Context, region string) (*cloud.UploadURLResponse, error)
-	Upload(ctx context.Context, u *cloud.UploadURLResponse, data []byte) error
+	Upload(ctx context.Context, u *cloud.UploadURLResponse, body cloud.UploadBody) error
 	CreateBuild(ctx context.Context, req *cloud.CreateBuildRequest) (*cloud.CreateBuildResponse, error)
 	GetBuild(ctx context.Context, id string) (*cloud.Build, error)
 	GetBuildLogs(ctx context.Context, id string, limit int) ([]string, error)
@@ -115,10 +116,10 @@ type Options struct {
 	// BuildTimeout bounds each cloud build, from its start to its end;
 	// < 1 means 10m.
 	BuildTimeout time.Duration
-	// Contexts holds, by context hash, the archive to upload for each
-	// build the plan needs (plan.Sources.Archives, or plan.Repack for a
-	// saved plan).
-	Contexts map[string][]byte
+	// Contexts holds, by context hash, the spooled archive to upload for
+	// each build the plan needs (plan.Sources.Archives, or plan.Repack
+	// for a saved plan).
+	Contexts map[string]*pack.Archive
 }
 
 // Event is one change of state of one agent, secret set or cloud build,

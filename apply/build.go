@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
@@ -59,15 +60,27 @@ func (r *runner) builds(ctx context.Context, items []*item) []*item {
 		return ready
 	}
 	r.stage(Status{Stage: StageBuilding, Total: len(order), Started: time.Now()})
-	sem := make(chan struct{}, r.o.Parallelism)
-	var wg sync.WaitGroup
+	// Lookups and uploads take a slot of starts; the waits, started from
+	// there, take none.
+	var starts, waits errgroup.Group
+	starts.SetLimit(r.o.Parallelism)
 	for _, j := range order {
-		wg.Go(func() {
-			r.runBuild(ctx, j, sem)
-			r.finished(j.err != nil)
+		starts.Go(func() error {
+			start := time.Now()
+			if !r.runBuild(ctx, j, start) {
+				r.finished(j.err != nil)
+				return nil
+			}
+			waits.Go(func() error {
+				r.awaitRun(ctx, j, start)
+				r.finished(j.err != nil)
+				return nil
+			})
+			return nil
 		})
 	}
-	wg.Wait()
+	starts.Wait()
+	waits.Wait()
 	for _, j := range order {
 		for _, it := range j.items {
 			res := j.res
@@ -103,29 +116,33 @@ func (r *runner) buildEvent(j *buildJob, state, detail string) {
 }
 
 // runBuild finds or makes the build of j and records it in j.res; j.err
-// is set when it fails.
-func (r *runner) runBuild(ctx context.Context, j *buildJob, sem chan struct{}) {
-	start := time.Now()
+// is set when it fails. It reports whether the build runs, for awaitRun
+// to wait for.
+func (r *runner) runBuild(ctx context.Context, j *buildJob, start time.Time) (started bool) {
 	defer func() { j.res.Duration = time.Since(start) }()
-	select {
-	case sem <- struct{}{}:
-	case <-ctx.Done():
-		j.err = ctx.Err()
-		return
+	if err := ctx.Err(); err != nil {
+		j.err = err
+		return false
 	}
 	id, cached, err := r.startBuild(ctx, j)
-	<-sem
 	if err != nil {
 		j.err = asBuildError(ctx, err)
 		r.buildEvent(j, "failed", errText(err))
-		return
+		return false
 	}
 	j.res.ID, j.res.Cached = id, cached
 	if cached {
 		j.res.Status = cloud.BuildStatusSuccess
 		r.buildEvent(j, "done", "reusing build "+id)
-		return
+		return false
 	}
+	return true
+}
+
+// awaitRun waits for the build runBuild started.
+func (r *runner) awaitRun(ctx context.Context, j *buildJob, start time.Time) {
+	defer func() { j.res.Duration = time.Since(start) }()
+	id := j.res.ID
 	j.err = asBuildError(ctx, r.awaitBuild(ctx, j))
 	if j.err != nil {
 		r.buildEvent(j, "failed", errText(j.err))
@@ -143,16 +160,19 @@ func (r *runner) startBuild(ctx context.Context, j *buildJob) (id string, cached
 	if j.cachedID != "" {
 		return r.plannedBuild(ctx, j)
 	}
-	data := r.o.Contexts[k.ContextHash]
-	if data == nil {
+	if ctx.Err() != nil {
+		return "", false, ctx.Err()
+	}
+	archive := r.o.Contexts[k.ContextHash]
+	if archive == nil {
 		return "", false, &Error{Code: CodeBuildFailed, Msg: fmt.Sprintf("build of %s: the context was not packed for this run", j.label)}
 	}
-	r.buildEvent(j, "uploading", fmt.Sprintf("%d bytes", len(data)))
+	r.buildEvent(j, "uploading", fmt.Sprintf("%d bytes", archive.Compressed))
 	u, err := r.api.UploadURL(ctx, k.Region)
 	if err != nil {
 		return "", false, fmt.Errorf("build of %s: upload URL: %w", j.label, err)
 	}
-	if err := r.api.Upload(ctx, u, data); err != nil {
+	if err := r.api.Upload(ctx, u, cloud.UploadBody{Open: archive.Open, Size: archive.Compressed}); err != nil {
 		return "", false, fmt.Errorf("build of %s: upload: %w", j.label, err)
 	}
 	req := &cloud.CreateBuildRequest{UploadID: u.UploadID, Region: k.Region, DockerfilePath: k.Dockerfile}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
 	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -42,12 +43,13 @@ func buildRepo(t *testing.T, files map[string]string) (*schema.Config, string) {
 }
 
 // planBuilds packs the contexts and plans, as apply -f does.
-func (e *env) planBuilds(t *testing.T, cfg *schema.Config, root string) (*plan.Plan, map[string][]byte) {
+func (e *env) planBuilds(t *testing.T, cfg *schema.Config, root string) (*plan.Plan, map[string]*pack.Archive) {
 	t.Helper()
 	s, err := plan.ReadSources(context.Background(), cfg, plan.SourceOptions{Root: root, KeepArchives: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	p := e.planWith(t, cfg, plan.Options{Sources: s})
 	return p, s.Archives(p)
 }

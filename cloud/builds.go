@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"mime/multipart"
 	"net/http"
@@ -41,23 +42,42 @@ func (c *Client) UploadURL(ctx context.Context, region string) (*UploadURLRespon
 	return &out, nil
 }
 
+// UploadBody is a build context to upload, read anew from Open on each
+// attempt: Size bytes of gzipped tar.
+type UploadBody struct {
+	Open func() (io.ReadCloser, error)
+	Size int64
+}
+
+// UploadBytes is an UploadBody held in memory.
+func UploadBytes(data []byte) UploadBody {
+	return UploadBody{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }, Size: int64(len(data))}
+}
+
 // Upload sends a build context (the gzipped tar) where u says: a multipart
 // form POST with every field of u.UploadFields first, by name, then
 // Content-Type application/gzip when the fields lack it (the official
-// deploy action adds it so), and the archive last as "file". The upload URL is
+// deploy action adds it so), and the archive last as "file". The archive
+// is streamed from body.Open, with a Content-Length (S3's POST refuses a
+// chunked body), so memory does not grow with it. The upload URL is
 // another host than the API in production (a storage bucket), so the API
 // key is never sent there; like the API's, it must be https, or plain http
 // to a loopback host. An attempt may take up to 15 minutes (the URL's
 // lifetime); a failed one is retried like any call, since a repeated
 // upload replaces the same object. Errors are *Error with the storage's
 // code and message (S3's XML), and name the URL without its query.
-func (c *Client) Upload(ctx context.Context, u *UploadURLResponse, data []byte) error {
+func (c *Client) Upload(ctx context.Context, u *UploadURLResponse, body UploadBody) error {
 	target, shown, err := uploadTarget(u.UploadURL)
 	if err != nil {
 		return err
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+	if body.Open == nil {
+		return errors.New("upload: no archive")
+	}
+	// The form around the file, written once: the fields and the file's
+	// part header before it, the closing boundary after.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
 	for _, k := range slices.Sorted(maps.Keys(u.UploadFields)) {
 		if err := mw.WriteField(k, u.UploadFields[k]); err != nil {
 			return err
@@ -68,15 +88,29 @@ func (c *Client) Upload(ctx context.Context, u *UploadURLResponse, data []byte) 
 			return err
 		}
 	}
-	fw, err := mw.CreateFormFile("file", "context.tar.gz")
-	if err != nil {
+	if _, err := mw.CreateFormFile("file", "context.tar.gz"); err != nil {
 		return err
 	}
-	fw.Write(data)
+	head := bytes.Clone(buf.Bytes())
+	buf.Reset()
 	if err := mw.Close(); err != nil {
 		return err
 	}
-	req := &httpcore.Request{Method: http.MethodPost, URL: target, Path: shown, Body: body.Bytes(), Header: http.Header{}, Idempotent: true}
+	tail := bytes.Clone(buf.Bytes())
+	req := &httpcore.Request{Method: http.MethodPost, URL: target, Path: shown, Header: http.Header{},
+		Idempotent: true,
+		StreamLen:  int64(len(head)) + body.Size + int64(len(tail)),
+		Stream: func() (io.ReadCloser, error) {
+			f, err := body.Open()
+			if err != nil {
+				return nil, err
+			}
+			r := io.MultiReader(bytes.NewReader(head), io.LimitReader(f, body.Size), bytes.NewReader(tail))
+			return struct {
+				io.Reader
+				io.Closer
+			}{r, f}, nil
+		}}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("User-Agent", c.userAgent)
 	_, err = c.upload.Do(ctx, req)

@@ -1,6 +1,7 @@
 package cloud_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,7 +37,7 @@ func packFiles(t *testing.T, files map[string]string) *pack.Archive {
 			t.Fatal(err)
 		}
 	}
-	a, err := pack.Pack(context.Background(), dir, pack.Options{})
+	a, err := pack.Spool(context.Background(), dir, t.TempDir(), pack.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func TestBuildCalls(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Upload(ctx, u, a.Data); err != nil {
+		if err := c.Upload(ctx, u, cloud.UploadBody{Open: a.Open, Size: a.Compressed}); err != nil {
 			t.Fatal(err)
 		}
 		out, err := c.CreateBuild(ctx, &cloud.CreateBuildRequest{UploadID: u.UploadID, Region: "us-west", DockerfilePath: "Dockerfile"})
@@ -131,13 +133,17 @@ type uploadServer struct {
 	headers []http.Header
 	parts   [][]string // form part names, in order, per request
 	file    []byte
-	status  []int // answers, in order; then 204
+	status  []int   // answers, in order; then 204
+	lengths []int64 // Content-Length per request (-1: none)
+	chunked []bool  // whether the body came chunked
 }
 
 func (u *uploadServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.headers = append(u.headers, r.Header.Clone())
+	u.lengths = append(u.lengths, r.ContentLength)
+	u.chunked = append(u.chunked, slices.Contains(r.TransferEncoding, "chunked"))
 	_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	mr := multipart.NewReader(r.Body, params["boundary"])
 	var names []string
@@ -177,7 +183,7 @@ func TestUploadGoesWithoutTheKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	up := &cloud.UploadURLResponse{UploadID: "u1", UploadURL: srv.URL + "/bucket", UploadFields: map[string]string{"key": "org/u1.tar.gz", "Policy": "cG9saWN5", "X-Amz-Signature": "abc"}}
-	if err := c.Upload(context.Background(), up, []byte("archive bytes")); err != nil {
+	if err := c.Upload(context.Background(), up, cloud.UploadBytes([]byte("archive bytes"))); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"Policy", "X-Amz-Signature", "key", "Content-Type", "file"}
@@ -202,10 +208,50 @@ func TestUploadGoesWithoutTheKey(t *testing.T) {
 
 	// A storage error that is no retry is returned with its code.
 	store.status = []int{403}
-	err = c.Upload(context.Background(), up, []byte("x"))
+	err = c.Upload(context.Background(), up, cloud.UploadBytes([]byte("x")))
 	var ae *cloud.Error
 	if !errors.As(err, &ae) || ae.Status != 403 || ae.Code != "SlowDown" || !strings.Contains(err.Error(), "POST "+srv.URL+"/bucket: 403") {
 		t.Errorf("Upload = %v; want the storage's 403 and code", err)
+	}
+}
+
+// TestUploadStreams: the archive is read from UploadBody.Open, opened anew
+// for a retry, and sent with a Content-Length (S3's POST refuses a
+// chunked body), the whole form counted.
+func TestUploadStreams(t *testing.T) {
+	store := &uploadServer{status: []int{503}}
+	srv := httptest.NewServer(store)
+	defer srv.Close()
+	c, err := cloud.New(cloud.Options{BaseURL: "https://api.example", APIKey: testKey, MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64<<10) // 1 MiB
+	opens := 0
+	body := cloud.UploadBody{Size: int64(len(data)), Open: func() (io.ReadCloser, error) {
+		opens++
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}}
+	up := &cloud.UploadURLResponse{UploadID: "u1", UploadURL: srv.URL + "/bucket", UploadFields: map[string]string{"key": "org/u1.tar.gz"}}
+	if err := c.Upload(context.Background(), up, body); err != nil {
+		t.Fatal(err)
+	}
+	if opens != 2 || len(store.lengths) != 2 {
+		t.Fatalf("%d opens, %d requests; want 2 of each (a 503, then the retry)", opens, len(store.lengths))
+	}
+	for i := range store.lengths {
+		if store.chunked[i] || store.lengths[i] <= int64(len(data)) {
+			t.Errorf("request %d: Content-Length %d, chunked %v; want the form's length, not chunked", i, store.lengths[i], store.chunked[i])
+		}
+	}
+	if !bytes.Equal(store.file, data) {
+		t.Errorf("file part: %d bytes, want the %d sent", len(store.file), len(data))
+	}
+
+	// An archive that cannot be opened is an error, named.
+	body.Open = func() (io.ReadCloser, error) { return nil, errors.New("spooled archive gone") }
+	if err := c.Upload(context.Background(), up, body); err == nil || !strings.Contains(err.Error(), "spooled archive gone") {
+		t.Errorf("Upload with a failing Open = %v", err)
 	}
 }
 
@@ -222,7 +268,7 @@ func TestUploadURLRefused(t *testing.T) {
 		"/relative":                       "not an absolute http(s) URL",
 		"ftp://bucket.example/":           "not an absolute http(s) URL",
 	} {
-		err := c.Upload(context.Background(), &cloud.UploadURLResponse{UploadURL: url}, []byte("x"))
+		err := c.Upload(context.Background(), &cloud.UploadURLResponse{UploadURL: url}, cloud.UploadBytes([]byte("x")))
 		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "pw") {
 			t.Errorf("Upload to %s = %v; want %q", url, err, want)
 		}

@@ -29,7 +29,7 @@ func BenchmarkPack(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		size = len(a.Data)
+		size = int(a.Compressed)
 	}
 	b.ReportMetric(float64(size), "gzip-bytes")
 }

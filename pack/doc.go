@@ -1,6 +1,9 @@
-// Package build packs a Pipecat Cloud build context the way the official
+// Package pack packs a Pipecat Cloud build context the way the official
 // deploy action does, so that a context packed here and one packed by the
-// action from the same directory are the same uncompressed tar, byte for byte.
+// action from the same directory (without .git) are the same uncompressed
+// tar, byte for byte. Scan walks and checks a context without reading its
+// files; Write streams the gzipped tar, hashing it; Pack hashes without
+// keeping the bytes; Spool keeps them in a temporary file for the upload.
 //
 // The reference is daily-co/pipecat-cloud-deploy-action, src/build.js
 // (createDeterministicTarball, v2.0.2, commit b82f505; unchanged through
@@ -11,7 +14,8 @@
 //   - The file set: regular files under the context directory that no
 //     exclusion pattern matches. With a .dockerignore, its patterns plus the
 //     always-excluded .env, .env.*, *.pem and *.key; without one, the
-//     action's default list. Patterns follow the action's matcher, not
+//     action's default list. Anything named .git, at any depth, is never
+//     packed (the action packs it): a checkout keeps its token there. Patterns follow the action's matcher, not
 //     Docker's: a pattern is tested against every path component and the
 //     whole relative path; without '*' it is an exact name; '*' matches any
 //     run of characters including '/', and beside a '*' a '?' makes the
@@ -47,9 +51,12 @@
 // excluded or not a regular file (the action uploads without it and the
 // cloud build fails); a symlink escaping the context (the action skips it);
 // a .dockerignore that cannot be read (the action warns and falls back to
-// the defaults) or is not UTF-8 (it reads replacement characters); a name
-// that is not UTF-8 or a pattern whose '?' JavaScript rejects (the action
-// crashes).
+// the defaults), is not UTF-8 (it reads replacement characters), is not a
+// regular file (a FIFO would block), or is over MaxIgnoreSize or
+// MaxIgnorePatterns; a name that is not UTF-8 or a pattern whose '?'
+// JavaScript rejects (the action crashes); a name whose '\' would make an
+// absolute, '..' or .git entry, or two files one entry; a hard link not
+// all inside the context that git does not track unmodified.
 //
 // Packing is deterministic: the same tree gives the same bytes, whatever
 // the files' mtimes, owners or creation order. Errors name the context and

@@ -91,7 +91,8 @@ var fixtureFiles = []fixtureFile{
 	// Not Docker's semantics, the action's: these patterns match nothing.
 	{path: "root-only.txt", mode: 0o644},
 	{path: "tmp/scratch.txt", mode: 0o644},
-	// With a .dockerignore the defaults do not apply.
+	// With a .dockerignore the defaults do not apply, but .git is never
+	// packed.
 	{path: ".git/HEAD", mode: 0o644, data: "ref: refs/heads/main\n"},
 	{path: "node_modules/pkg/index.js", mode: 0o644},
 	{path: "docs/readme.md", mode: 0o644},
@@ -118,7 +119,6 @@ var fixtureFiles = []fixtureFile{
 // UTF-16 order ("😀" before U+E000 and "ｚ", unlike code point order).
 var fixtureWant = []File{
 	{Name: ".dockerignore", Mode: 0o644},
-	{Name: ".git/HEAD", Mode: 0o644},
 	{Name: "A.txt", Mode: 0o644},
 	{Name: "Dockerfile", Mode: 0o644},
 	{Name: "Z.txt", Mode: 0o644},

@@ -34,6 +34,15 @@ var defaultPatterns = append(append([]string(nil), securityPatterns...),
 	".DS_Store", "Thumbs.db", "*.log",
 )
 
+// Bounds of a .dockerignore, so that a hostile one costs little: its size,
+// its patterns, and the length of a pattern with a '?' (only those need
+// the automaton, whose cost is the pattern's length times the name's).
+const (
+	MaxIgnoreSize       = 1 << 20
+	MaxIgnorePatterns   = 1000
+	maxOptionalPatternN = 256
+)
+
 // Where a pattern came from, for messages.
 const (
 	fromDockerignore = ".dockerignore"
@@ -51,6 +60,12 @@ type pattern struct {
 	// atoms is nil for a pattern without '*', which the action compares
 	// with === (an exact name).
 	atoms []atom
+	// segments are the literal runs between the stars, for a pattern
+	// with no optional character: it is matched greedily, in linear time.
+	segments []string
+	// optional reports a '?' that makes a character optional: such a
+	// pattern is matched by the automaton.
+	optional bool
 }
 
 // atom is one element of the regular expression the action builds from a
@@ -104,12 +119,60 @@ func compilePattern(text, source string, line int) (*pattern, error) {
 			}
 			if !a.star {
 				a.optional = true
+				p.optional = true
 			}
 		default:
 			p.atoms = append(p.atoms, atom{unit: u})
 		}
 	}
+	if p.optional {
+		if len(p.atoms) > maxOptionalPatternN {
+			return nil, fmt.Errorf("a pattern with '?' may have at most %d characters besides its '?'", maxOptionalPatternN)
+		}
+		return p, nil
+	}
+	// Split at the stars; a star's own '?' (lazy) matches the same names.
+	var seg []uint16
+	for _, a := range p.atoms {
+		if a.star {
+			p.segments = append(p.segments, string(utf16.Decode(seg)))
+			seg = seg[:0]
+			continue
+		}
+		seg = append(seg, a.unit)
+	}
+	p.segments = append(p.segments, string(utf16.Decode(seg)))
 	return p, nil
+}
+
+// matchSegments matches a pattern of stars and literals greedily: the
+// first segment is a prefix, the last a suffix, and each one between
+// takes its earliest place after the one before; a star matches no line
+// terminator (JavaScript's '.'). Earliest places leave the most room to
+// the rest, so this finds a match whenever there is one, in time linear
+// in the name for each segment searched.
+func (p *pattern) matchSegments(name string) bool {
+	segs := p.segments
+	first, last := segs[0], segs[len(segs)-1]
+	if len(name) < len(first)+len(last) || !strings.HasPrefix(name, first) {
+		return false
+	}
+	pos := len(first)
+	for _, seg := range segs[1 : len(segs)-1] {
+		i := strings.Index(name[pos:], seg)
+		if i < 0 || hasLineTerminator(name[pos:pos+i]) {
+			return false
+		}
+		pos += i + len(seg)
+	}
+	end := len(name) - len(last)
+	return end >= pos && strings.HasSuffix(name, last) && !hasLineTerminator(name[pos:end])
+}
+
+// hasLineTerminator reports whether s holds a character a star cannot
+// match.
+func hasLineTerminator(s string) bool {
+	return strings.ContainsAny(s, "\n\r\u2028\u2029")
 }
 
 // isLineTerminator reports whether u is one the JavaScript '.' does not
@@ -124,6 +187,18 @@ func (p *pattern) match(name string, units []uint16) bool {
 	if p.atoms == nil {
 		return name == p.text
 	}
+	if !p.optional {
+		return p.matchSegments(name)
+	}
+	if units == nil {
+		units = utf16.Encode([]rune(name))
+	}
+	return p.matchNFA(units)
+}
+
+// matchNFA runs the expression on UTF-16 code units; its cost is the
+// pattern's length times the name's.
+func (p *pattern) matchNFA(units []uint16) bool {
 	// Simulate the expression as an NFA: state i means atoms[:i] matched.
 	n := len(p.atoms)
 	cur := make([]bool, n+1)
@@ -171,7 +246,8 @@ func (p *pattern) closure(s []bool) {
 // rules is the exclusion list for one context.
 type rules struct {
 	patterns     []*pattern
-	dockerignore bool // whether the context has a .dockerignore
+	exact        map[string]int // pattern without '*' -> its index
+	dockerignore bool           // whether the context has a .dockerignore
 }
 
 // newRules builds the exclusion list the action's getExclusions returns:
@@ -190,7 +266,7 @@ func newRules(dockerignore []byte, present bool) (*rules, error) {
 		if err != nil {
 			return err
 		}
-		r.patterns = append(r.patterns, p)
+		r.add(p)
 		return nil
 	}
 	if !present {
@@ -210,6 +286,9 @@ func newRules(dockerignore []byte, present bool) (*rules, error) {
 		t := strings.TrimFunc(line, isJSSpace)
 		if t == "" || strings.HasPrefix(t, "#") {
 			continue
+		}
+		if len(r.patterns) == MaxIgnorePatterns && !seen[t] {
+			return nil, &IgnoreError{Line: i + 1, Err: fmt.Errorf("more than %d patterns; exclude whole directories instead", MaxIgnorePatterns)}
 		}
 		if err := add(t, fromDockerignore, i+1); err != nil {
 			return nil, &IgnoreError{Line: i + 1, Pattern: t, Err: err}
@@ -251,30 +330,57 @@ func isJSSpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200A
 }
 
+// add appends p to the list.
+func (r *rules) add(p *pattern) {
+	if p.atoms == nil {
+		if r.exact == nil {
+			r.exact = map[string]int{}
+		}
+		r.exact[p.text] = len(r.patterns)
+	}
+	r.patterns = append(r.patterns, p)
+}
+
 // excludedBy returns the first pattern that excludes rel (a path relative
 // to the context, '/'-separated), or nil. Like the action's shouldExclude it
 // turns '\' into '/' first, then tests every pattern against each path
 // component and against the whole path.
 func (r *rules) excludedBy(rel string) *pattern {
 	normalized := strings.ReplaceAll(rel, `\`, "/")
-	parts := strings.Split(normalized, "/")
-	units := make([][]uint16, len(parts))
-	var whole []uint16
-	for _, p := range r.patterns {
-		for i, part := range parts {
-			if p.atoms != nil && units[i] == nil {
-				units[i] = utf16.Encode([]rune(part))
-			}
-			if p.match(part, units[i]) {
+	return r.first(append(strings.Split(normalized, "/"), normalized))
+}
+
+// excludedLeaf is excludedBy for a path whose directories were tested
+// already and matched nothing: only its last component and the whole
+// path are left to test.
+func (r *rules) excludedLeaf(rel string) *pattern {
+	// The leaf is the name after the last '/'; its '\' split it further.
+	leaf := strings.ReplaceAll(rel[strings.LastIndexByte(rel, '/')+1:], `\`, "/")
+	return r.first(append(strings.Split(leaf, "/"), strings.ReplaceAll(rel, `\`, "/")))
+}
+
+// first returns the first pattern, in list order, that matches any of
+// names. Exact patterns are looked up; only patterns before the first
+// exact match are run.
+func (r *rules) first(names []string) *pattern {
+	best := len(r.patterns)
+	for _, n := range names {
+		if i, ok := r.exact[n]; ok && i < best {
+			best = i
+		}
+	}
+	for _, p := range r.patterns[:best] {
+		if p.atoms == nil {
+			continue
+		}
+		for _, n := range names {
+			if p.match(n, nil) {
 				return p
 			}
 		}
-		if p.atoms != nil && whole == nil {
-			whole = utf16.Encode([]rune(normalized))
-		}
-		if p.match(normalized, whole) {
-			return p
-		}
+	}
+	if best < len(r.patterns) {
+		return r.patterns[best]
 	}
 	return nil
 }

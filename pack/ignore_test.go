@@ -2,6 +2,7 @@ package pack
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -69,7 +70,8 @@ func TestExcluded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := &rules{patterns: []*pattern{p}}
+			r := &rules{}
+			r.add(p)
 			if got := r.excludedBy(tt.path) != nil; got != tt.want {
 				t.Errorf("pattern %q on %q: excluded = %v, want %v", tt.pattern, tt.path, got, tt.want)
 			}
@@ -201,4 +203,32 @@ func TestCompareUTF16(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExcludedLeafAgrees: testing only the last name (and the whole path)
+// of a path whose directories matched nothing gives what testing every
+// component gives, '\' in names included.
+func TestExcludedLeafAgrees(t *testing.T) {
+	r, err := newRules([]byte("logs\n*.tmp\nx/y\ncache*\n"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rel := range []string{"a", "a.tmp", `a\logs`, `logs\a`, `dir/b\cache1\c`, "dir/x/y", `x\y`, "dir/ok.txt", `d/e\f`} {
+		// Only paths whose directories (split at '/') are not excluded.
+		parent, _, ok := cutLast(rel)
+		if ok && r.excludedBy(parent) != nil {
+			t.Fatalf("bad case %q: its directory is excluded", rel)
+		}
+		if got, want := r.excludedLeaf(rel), r.excludedBy(rel); got != want {
+			t.Errorf("%q: excludedLeaf = %v, excludedBy = %v", rel, got, want)
+		}
+	}
+}
+
+func cutLast(rel string) (string, string, bool) {
+	i := strings.LastIndexByte(rel, '/')
+	if i < 0 {
+		return "", rel, false
+	}
+	return rel[:i], rel[i+1:], true
 }

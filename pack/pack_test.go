@@ -6,9 +6,11 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -38,17 +40,30 @@ func gunzip(t *testing.T, data []byte) []byte {
 	return out
 }
 
-func pack(t *testing.T, dir string, opts Options) *Archive {
+// packed is an archive with the bytes Write wrote.
+type packed struct {
+	*Archive
+	Data []byte
+}
+
+func pack(t *testing.T, dir string, opts Options) packed {
 	t.Helper()
-	a, err := Pack(context.Background(), dir, opts)
+	a, err := Scan(context.Background(), dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	var buf bytes.Buffer
+	if err := a.Write(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	if a.Compressed != int64(buf.Len()) {
+		t.Errorf("Compressed = %d, wrote %d bytes", a.Compressed, buf.Len())
+	}
+	return packed{a, buf.Bytes()}
 }
 
 // fileNames lists the archive's file names in order.
-func fileNames(a *Archive) []string {
+func fileNames(a packed) []string {
 	var names []string
 	for _, f := range a.Files {
 		names = append(names, f.Name)
@@ -69,7 +84,10 @@ func wantFixtureFiles() []File {
 
 // TestPackGolden pins the uncompressed tar of the fixture byte for byte.
 // The golden was checked against the official action's own
-// createDeterministicTarball (Node 20, tar-stream 3.1.8) on the same tree.
+// createDeterministicTarball (Node 20, tar-stream 3.1.8) on the same tree;
+// since .git is never packed, it is that tar with the .git/HEAD entry's
+// blocks cut out (each entry's blocks stand alone, so that is what the
+// action packs from the tree without .git).
 func TestPackGolden(t *testing.T) {
 	a := pack(t, makeFixture(t, epoch2020, false), Options{})
 	got := gunzip(t, a.Data)
@@ -185,6 +203,27 @@ func TestPackGzipHeader(t *testing.T) {
 	want := "1f8b0800000000000003"
 	if got := hex.EncodeToString(a.Data[:10]); got != want {
 		t.Errorf("gzip header = %s, want %s", got, want)
+	}
+}
+
+// TestPackBytesPinned pins the gzipped bytes and the hash of the fixture
+// as the in-memory packer wrote them before packing streamed (measured on
+// the fixture without its .git): streaming changed no byte, so a context
+// without .git keeps its hash and its cached builds.
+func TestPackBytesPinned(t *testing.T) {
+	a := pack(t, makeFixture(t, epoch2020, false), Options{})
+	sum := sha256.Sum256(a.Data)
+	got := fmt.Sprintf("%s %d %x", a.ContextHash, len(a.Data), sum)
+	want := "a83b482f2c4738d5 1375 1c800d511832274023ff1e62b760c6b3837f0d238035d93b48d5a350f0c2bb31"
+	if got != want {
+		t.Errorf("hash, size, sha256 = %s\nwant %s", got, want)
+	}
+	b, err := Pack(context.Background(), makeFixture(t, epoch2020, true), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ContextHash != a.ContextHash || b.Compressed != int64(len(a.Data)) {
+		t.Errorf("Pack = %s, %d bytes; Write gave %s, %d", b.ContextHash, b.Compressed, a.ContextHash, len(a.Data))
 	}
 }
 
@@ -429,6 +468,9 @@ func TestPackDockerfile(t *testing.T) {
 		{name: "symlink", symlink: "real.Dockerfile",
 			files:   []fixtureFile{{path: "real.Dockerfile", mode: 0o644}},
 			wantErr: "build context CTX: Dockerfile: the Dockerfile is a symlink, and only regular files are packed"},
+		{name: "inside .git", dockerfile: ".git/Dockerfile",
+			files:   []fixtureFile{{path: ".git/Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644}},
+			wantErr: "build context CTX: .git/Dockerfile: the Dockerfile is inside .git, which is never packed"},
 		{name: "outside the context", dockerfile: "../Dockerfile",
 			files:   []fixtureFile{{path: "Dockerfile", mode: 0o644}},
 			wantErr: "build context CTX: ../Dockerfile: the Dockerfile must be a relative path inside the context"},
@@ -496,7 +538,57 @@ func TestPackBadInput(t *testing.T) {
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore/x", mode: 0o644}}, epoch2020)
 			},
-			wantErr: "build context CTX: .dockerignore: is a directory"},
+			wantErr: "build context CTX: .dockerignore: not a regular file"},
+		{name: "backslashes make an absolute entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `\etc\cron.d\evil`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "\\etc\\cron.d\\evil": the name holds '\', which the official action turns into '/', so the archive entry would be /etc/cron.d/evil, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make a parent entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `sub/..\..\..\tmp\evil`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "sub/..\\..\\..\\tmp\\evil": the name holds '\', which the official action turns into '/', so the archive entry would be sub/../../../tmp/evil, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make an empty component",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `a\\b`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "a\\\\b": the name holds '\', which the official action turns into '/', so the archive entry would be a//b, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make a .git entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\.git\config`, mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: "*.log\n"}}, epoch2020)
+			},
+			wantErr: `build context CTX: "x\\.git\\config": the name holds '\', which the official action turns into '/', so the archive entry would be x/.git/config, outside the context; rename the file or exclude it in .dockerignore`},
+		{name: "backslashes make two files one entry",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\y.txt`, mode: 0o644}, {path: "x/y.txt", mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "x\\y.txt": becomes the archive entry x/y.txt, as x/y.txt does ('\' turns into '/'); rename one of them`},
+		{name: "backslashes put a file under a file",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `Dockerfile\x`, mode: 0o644}}, epoch2020)
+			},
+			wantErr: `build context CTX: "Dockerfile\\x": becomes the archive entry Dockerfile/x, under Dockerfile, which is the file Dockerfile ('\' turns into '/'); rename one of them`},
+		{name: ".dockerignore over 1 MiB",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: strings.Repeat("# padding\n", MaxIgnoreSize/10+1)}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore: 1.0 MB is over the 1.0 MB limit of a .dockerignore"},
+		{name: ".dockerignore with too many patterns",
+			setup: func(t *testing.T, dir string) {
+				var b strings.Builder
+				b.WriteString("# generated\n")
+				for i := range MaxIgnorePatterns + 1 {
+					fmt.Fprintf(&b, "dir%d\n", i)
+				}
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: b.String()}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore line 1002: more than 1000 patterns; exclude whole directories instead"},
+		{name: "a long pattern with an optional character",
+			setup: func(t *testing.T, dir string) {
+				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: "*.log\n*" + strings.Repeat("a?", 300) + "\n"}}, epoch2020)
+			},
+			wantErr: "build context CTX: .dockerignore line 2: pattern *" + strings.Repeat("a?", 300) + ": a pattern with '?' may have at most 256 characters besides its '?'"},
 		{name: ".dockerignore links outside",
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}}, epoch2020)

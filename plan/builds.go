@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +20,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
@@ -93,8 +96,13 @@ type SourceOptions struct {
 	Base string
 	// Load parses the config at Base as the current one was parsed.
 	Load schema.LoadOptions
-	// KeepArchives keeps the packed bytes, for apply to upload.
+	// KeepArchives spools each packed context to a temporary file, for
+	// apply to upload; Sources.Close removes them.
 	KeepArchives bool
+	// ScanOnly checks the contexts (files, exclusions, size, Dockerfile)
+	// without reading any file's content, as validate does: the packs
+	// have no hash. It excludes KeepArchives and Base.
+	ScanOnly bool
 }
 
 // Sources is what ReadSources found: each build agent's packed context,
@@ -117,8 +125,31 @@ type Pack struct {
 	ContextHash string
 	Files       int
 	Size        int64
-	// Data is the gzipped tar to upload, with SourceOptions.KeepArchives.
-	Data []byte
+	// Archive is the spooled gzipped tar to upload, with
+	// SourceOptions.KeepArchives.
+	Archive *pack.Archive
+	// Credentials are packed files that look like credential stores
+	// (the plan warns of them).
+	Credentials []pack.Credential
+}
+
+// Close removes the spooled archives of s.
+func (s *Sources) Close() {
+	if s == nil {
+		return
+	}
+	for _, p := range s.Packs {
+		if p.Archive != nil {
+			p.Archive.Remove()
+		}
+	}
+}
+
+// RemoveArchives removes spooled archives, as Repack returns them.
+func RemoveArchives(m map[string]*pack.Archive) {
+	for _, a := range m {
+		a.Remove()
+	}
 }
 
 // Base is the config at the base revision.
@@ -190,25 +221,38 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 		j.agents = append(j.agents, a)
 	}
 	// Packing is compression: as many at once as there are processors.
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			a, err := pack.Pack(ctx, j.dir, pack.Options{Dockerfile: j.dockerfile})
-			if err != nil {
-				j.err = err
-				return
-			}
-			j.pack.ContextHash, j.pack.Files, j.pack.Size = a.ContextHash, len(a.Files), a.Size
-			if o.KeepArchives {
-				j.pack.Data = a.Data
-			}
+	// Every context is scanned before any is written, so that no spooled
+	// archive lands in a context (a temporary directory inside one).
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	scanned := make([]*pack.Archive, len(jobs))
+	for i, j := range jobs {
+		g.Go(func() error {
+			scanned[i], j.err = pack.Scan(ctx, j.dir, pack.Options{Dockerfile: j.dockerfile})
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
+	for i, j := range jobs {
+		if j.err == nil && !o.ScanOnly {
+			g.Go(func() error {
+				j.err = writePack(ctx, scanned[i], j.pack, o)
+				return nil
+			})
+		}
+	}
+	g.Wait()
+	for i, j := range jobs {
+		if a := scanned[i]; a != nil {
+			j.pack.Files, j.pack.Size = len(a.Files), a.Size
+		}
+	}
 	if err := ctx.Err(); err != nil {
+		for _, j := range jobs {
+			if j.pack.Archive != nil {
+				j.pack.Archive.Remove()
+			}
+		}
 		return nil, fmt.Errorf("build contexts: %w", err)
 	}
 	for _, j := range jobs {
@@ -222,15 +266,41 @@ func ReadSources(ctx context.Context, cfg *schema.Config, o SourceOptions) (*Sou
 		}
 	}
 	if len(errs) > 0 {
+		s.Close()
 		return nil, errs.Sorted()
 	}
-	if o.Base != "" {
+	if o.Base != "" && !o.ScanOnly {
 		s.Base, s.BaseErr = readBase(ctx, cfg, configDir, root, o, s.Packs)
 		if err := ctx.Err(); err != nil {
+			s.Close()
 			return nil, fmt.Errorf("base revision %s: %w", o.Base, err)
 		}
 	}
 	return s, nil
+}
+
+// writePack packs a scanned context into pk: to its hash, or spooled
+// with o.KeepArchives; and lists the credential stores it holds.
+func writePack(ctx context.Context, a *pack.Archive, pk *Pack, o SourceOptions) error {
+	var err error
+	if o.KeepArchives {
+		err = a.WriteTemp(ctx, "")
+	} else {
+		err = a.Write(ctx, io.Discard)
+	}
+	if err != nil {
+		return err
+	}
+	pk.ContextHash = a.ContextHash
+	if a.Path != "" {
+		pk.Archive = a
+	}
+	if pk.Credentials, err = a.Credentials(ctx); err != nil {
+		a.Remove()
+		pk.Archive = nil
+		return err
+	}
+	return nil
 }
 
 // configError is a located error about one of a's build fields.
@@ -422,16 +492,15 @@ func readBase(ctx context.Context, cfg *schema.Config, configDir, root string, o
 	if err != nil {
 		return nil, err
 	}
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, in := range inputs {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+		g.Go(func() error {
 			in.hash, in.err = packAt(ctx, trees, short(commit), in.dir, in.dockerfile)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for name, in := range of {
 		b := base.Agents[name]
 		b.ContextHash, b.ContextErr = in.hash, in.err
@@ -460,13 +529,13 @@ func packAt(ctx context.Context, trees map[string]string, at, dir, dockerfile st
 }
 
 // Archives returns the archive of every build p deploys, by context hash,
-// from the packs of s (made with KeepArchives).
-func (s *Sources) Archives(p *Plan) map[string][]byte {
-	out := map[string][]byte{}
+// from the packs of s (made with KeepArchives); s.Close removes them.
+func (s *Sources) Archives(p *Plan) map[string]*pack.Archive {
+	out := map[string]*pack.Archive{}
 	for _, c := range p.Changes {
 		if c.Build != nil && deploys(c.Action) {
-			if pk := s.Packs[c.Agent]; pk != nil && pk.Data != nil {
-				out[pk.ContextHash] = pk.Data
+			if pk := s.Packs[c.Agent]; pk != nil && pk.Archive != nil {
+				out[pk.ContextHash] = pk.Archive
 			}
 		}
 	}
@@ -510,10 +579,11 @@ func (e *StaleBuildError) Error() string {
 func (e *StaleBuildError) Unwrap() error { return e.Err }
 
 // Repack packs again, from root, the build context of every change of a
-// saved plan that deploys one, and returns the archives by context hash.
-// A context whose hash is not the planned one is a *StaleBuildError: the
-// plan is refused before anything is sent.
-func Repack(ctx context.Context, p *Plan, root string) (map[string][]byte, error) {
+// saved plan that deploys one, and returns the archives, spooled, by
+// context hash (RemoveArchives removes them). A context whose hash is not
+// the planned one is a *StaleBuildError: the plan is refused before
+// anything is sent.
+func Repack(ctx context.Context, p *Plan, root string) (map[string]*pack.Archive, error) {
 	type key struct{ context, dockerfile string }
 	agents := map[key][]string{}
 	planned := map[key]string{}
@@ -529,25 +599,40 @@ func Repack(ctx context.Context, p *Plan, root string) (map[string][]byte, error
 		planned[k] = c.Build.ContextHash
 		agents[k] = append(agents[k], c.Agent)
 	}
-	out := map[string][]byte{}
+	out := map[string]*pack.Archive{}
 	var stale []error
-	for _, k := range keys {
+	// All scanned before any is spooled, as in ReadSources.
+	scanned := make([]*pack.Archive, len(keys))
+	scanErrs := make([]error, len(keys))
+	for i, k := range keys {
 		dir := filepath.Join(root, filepath.FromSlash(k.context))
-		a, err := pack.Pack(ctx, dir, pack.Options{Dockerfile: k.dockerfile})
+		scanned[i], scanErrs[i] = pack.Scan(ctx, dir, pack.Options{Dockerfile: k.dockerfile})
+	}
+	for i, k := range keys {
+		a, err := scanned[i], scanErrs[i]
+		if err == nil {
+			err = a.WriteTemp(ctx, "")
+		}
 		if ctx.Err() != nil {
+			if err == nil {
+				a.Remove()
+			}
+			RemoveArchives(out)
 			return nil, ctx.Err()
 		}
 		if err != nil || a.ContextHash != planned[k] {
 			e := &StaleBuildError{Context: k.context, Planned: planned[k], Agents: agents[k], Err: err}
 			if err == nil {
 				e.Now = a.ContextHash
+				a.Remove()
 			}
 			stale = append(stale, e)
 			continue
 		}
-		out[a.ContextHash] = a.Data
+		out[a.ContextHash] = a
 	}
 	if len(stale) > 0 {
+		RemoveArchives(out)
 		return nil, errors.Join(stale...)
 	}
 	return out, nil
@@ -565,17 +650,14 @@ func LookupBuilds(ctx context.Context, api BuildReader, keys []BuildKey, paralle
 	var (
 		mu   sync.Mutex
 		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, parallelism)
+		g    errgroup.Group
 	)
+	g.SetLimit(parallelism)
 	for _, k := range keys {
-		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
 			bs, err := api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile,
 				Region: k.Region, Status: cloud.BuildStatusSuccess, Limit: 1})
 			mu.Lock()
@@ -586,9 +668,10 @@ func LookupBuilds(ctx context.Context, api BuildReader, keys []BuildKey, paralle
 			case len(bs) > 0 && bs[0].ID != "" && bs[0].ContextHash == k.ContextHash:
 				found[k] = bs[0].ID
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	if err := ctx.Err(); err != nil {
 		return found, err
 	}
@@ -683,7 +766,7 @@ func (b *BuildPlan) Action() string {
 // inputs of an agent are not compared: a change of them alone is not
 // planned (and --redeploy-builds forces a deploy of build agents).
 func writeOnlyFindings(cfg *schema.Config, o Options) []Finding {
-	var out []Finding
+	out := credentialFindings(cfg, o.Sources)
 	if s := o.Sources; s != nil && s.BaseErr != nil {
 		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf(
 			"--base %s: %v; build, buildId and managedKeys are not compared with it", s.BaseRef, s.BaseErr)})
@@ -734,4 +817,28 @@ func short(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// credentialFindings warn of packed files that look like credential
+// stores, at the agent's build.context, naming the file, never its
+// content.
+func credentialFindings(cfg *schema.Config, s *Sources) []Finding {
+	var out []Finding
+	for _, a := range cfg.Agents {
+		pk := s.pack(a.Name)
+		if pk == nil {
+			continue
+		}
+		pos, ok := a.FieldPos["build.context"]
+		if !ok {
+			pos = a.Pos
+		}
+		for _, c := range pk.Credentials {
+			out = append(out, Finding{Severity: Warning, Agent: a.Name, Field: "build.context", File: cfg.File,
+				Line: pos.Line, Col: pos.Col, Message: fmt.Sprintf(
+					"build context %s would upload %s, which looks like %s; exclude it in %s/.dockerignore (or remove it) unless the build needs it",
+					pk.Context, quoted(path.Join(pk.Context, c.Path)), c.What, pk.Context)})
+		}
+	}
+	return out
 }

@@ -142,11 +142,12 @@ agents:
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(s.Close)
 	one, two, prod := s.Packs["one"], s.Packs["two"], s.Packs["prod"]
 	if one != two || one == prod {
 		t.Errorf("packs: one %p, two %p, prod %p; want one and two shared, prod its own", one, two, prod)
 	}
-	if one.Context != "agents/shared" || one.Dockerfile != "Dockerfile" || prod.Dockerfile != "prod.Dockerfile" || one.Files != 3 || len(one.Data) == 0 {
+	if one.Context != "agents/shared" || one.Dockerfile != "Dockerfile" || prod.Dockerfile != "prod.Dockerfile" || one.Files != 3 || one.Archive == nil || one.Archive.Compressed == 0 {
 		t.Errorf("pack = %+v", one)
 	}
 	// The same bytes either way: the Dockerfile is not part of the archive's identity.
@@ -329,6 +330,44 @@ func TestWriteOnlyWarnings(t *testing.T) {
 	}
 }
 
+// TestReadSourcesModes: ScanOnly (validate) checks the context but packs
+// nothing, so no hash; the default packs to the hash and keeps no bytes;
+// KeepArchives spools them, and Close removes them.
+func TestReadSourcesModes(t *testing.T) {
+	root := t.TempDir()
+	writeTree(t, root, map[string]string{"agents/bot/Dockerfile": "FROM a\n", "agents/bot/.npmrc": "//r/:_authToken=x\n",
+		"pipecat.yaml": "version: 1\nagents:\n  bot: {build: {context: agents/bot}}\n"})
+	cfg := loadConfig(t, root)
+	scan, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root, ScanOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pk := scan.Packs["bot"]; pk.Files != 2 || pk.ContextHash != "" || pk.Archive != nil || pk.Credentials != nil {
+		t.Errorf("ScanOnly pack = %+v; want 2 files, no hash, no archive, nothing read", pk)
+	}
+	hashed, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := hashed.Packs["bot"]
+	if pk.ContextHash == "" || pk.Archive != nil || len(pk.Credentials) != 1 {
+		t.Errorf("default pack = %+v; want a hash, no archive, the .npmrc", pk)
+	}
+	kept, err := ReadSources(context.Background(), cfg, SourceOptions{Root: root, KeepArchives: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := kept.Packs["bot"].Archive
+	if a == nil || a.ContextHash != pk.ContextHash {
+		t.Fatalf("KeepArchives pack archive = %+v; want the same hash %s", a, pk.ContextHash)
+	}
+	spooled := a.Path
+	kept.Close()
+	if _, err := os.Stat(spooled); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Close left %s: %v", spooled, err)
+	}
+}
+
 // TestRepack: a saved plan's contexts are packed again; a context that
 // changed since makes the plan stale, naming it and its agents.
 func TestRepack(t *testing.T) {
@@ -343,6 +382,14 @@ func TestRepack(t *testing.T) {
 	archives, err := Repack(context.Background(), p, root)
 	if err != nil || len(archives) != 1 || archives[s.Packs["bot"].ContextHash] == nil {
 		t.Fatalf("Repack = %d archives, %v; want the one planned", len(archives), err)
+	}
+	spooled := archives[s.Packs["bot"].ContextHash].Path
+	if _, err := os.Stat(spooled); err != nil {
+		t.Errorf("the spooled archive: %v", err)
+	}
+	RemoveArchives(archives)
+	if _, err := os.Stat(spooled); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("RemoveArchives left %s: %v", spooled, err)
 	}
 	writeTree(t, root, map[string]string{"agents/bot/Dockerfile": "FROM b\n"})
 	_, err = Repack(context.Background(), p, root)

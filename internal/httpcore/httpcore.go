@@ -95,6 +95,10 @@ type Request struct {
 	Path   string // as errors and logs name it, e.g. "/v1/agents"
 	Header http.Header
 	Body   []byte
+	// Stream, when set, is the body instead of Body, for one too large to
+	// hold: opened anew for each attempt, StreamLen bytes long.
+	Stream    func() (io.ReadCloser, error)
+	StreamLen int64
 	// Idempotent marks a POST that may be repeated after the server may
 	// have acted on it; without it a POST is sent once (see sentOnce).
 	Idempotent bool
@@ -289,12 +293,23 @@ func (c *Client) send(ctx context.Context, req *Request) (*Response, Verdict) {
 	actx, cancel := context.WithTimeout(ctx, c.Policy.RequestTimeout)
 	defer cancel()
 	var body io.Reader
-	if req.Body != nil {
+	switch {
+	case req.Stream != nil:
+		rc, err := req.Stream()
+		if err != nil {
+			return nil, Verdict{Err: c.errorf(req, err)}
+		}
+		defer rc.Close()
+		body = rc
+	case req.Body != nil:
 		body = bytes.NewReader(req.Body)
 	}
 	hreq, err := http.NewRequestWithContext(actx, req.Method, req.URL, body)
 	if err != nil {
 		return nil, Verdict{Err: c.errorf(req, err)}
+	}
+	if req.Stream != nil {
+		hreq.ContentLength = req.StreamLen
 	}
 	for k, vs := range req.Header {
 		hreq.Header[k] = vs

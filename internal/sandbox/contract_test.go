@@ -596,7 +596,7 @@ func TestContract(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if err := c.Upload(ctx, u, tarball(t, files)); err != nil {
+			if err := c.Upload(ctx, u, cloud.UploadBytes(tarball(t, files))); err != nil {
 				return err
 			}
 			last = *u

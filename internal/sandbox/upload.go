@@ -388,3 +388,30 @@ func (s *Server) openBlob(id, hash string) (io.ReadCloser, error) {
 	}
 	return f, nil
 }
+
+// UploadedContexts returns every context uploaded so far, by upload ID,
+// for tests that check what a client sent.
+func (s *Server) UploadedContexts() (map[string][]byte, error) {
+	s.mu.Lock()
+	uploads := map[string]string{}
+	for id, u := range s.state.Uploads {
+		if u.ContextHash != "" {
+			uploads[id] = u.ContextHash
+		}
+	}
+	s.mu.Unlock()
+	out := map[string][]byte{}
+	for id, hash := range uploads {
+		r, err := s.openBlob(id, hash)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+		out[id] = data
+	}
+	return out, nil
+}
