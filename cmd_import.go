@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/pipecat-gitops/pipecat-gitops/adopt"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
@@ -62,7 +64,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 		err error
 	)
 	if o.fromPCC {
-		c, err = convertPCCFiles(o.args)
+		c, err = convertPCCFiles(o.args, o.out)
 	} else {
 		c, err = importLive(ctx, e, o)
 	}
@@ -108,17 +110,26 @@ func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, er
 	return adopt.FromLive(details)
 }
 
-// convertPCCFiles reads and converts pcc-deploy.toml files.
-func convertPCCFiles(paths []string) (*adopt.Config, error) {
+// convertPCCFiles reads and converts pcc-deploy.toml files for a config
+// written to out ("" for stdout, read from the current directory).
+func convertPCCFiles(paths []string, out string) (*adopt.Config, error) {
+	configDir, err := filepath.Abs(filepath.Dir(cmp.Or(out, "pipecat.yaml")))
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
 	files := make([]adopt.File, len(paths))
 	for i, p := range paths {
 		data, err := readLimited(p, schema.MaxFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		files[i] = adopt.File{Name: p, Data: data}
+		dir, err := filepath.Abs(filepath.Dir(p))
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		files[i] = adopt.File{Name: p, Data: data, Dir: dir}
 	}
-	return adopt.FromPCCDeploy(files)
+	return adopt.FromPCCDeploy(files, configDir)
 }
 
 // readLimited reads a file of at most limit bytes.

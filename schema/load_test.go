@@ -87,7 +87,7 @@ func TestParseInvalid(t *testing.T) {
 		{"misspelt key", hdr + "  bot:\n    image: a:1\n    imagePullSecret: s\n", nil,
 			`pipecat.yaml:5:5: agents.bot.imagePullSecret: unknown key "imagePullSecret"`, `did you mean "imagePullSecretSet"?`},
 		{"unknown key far from any", hdr + "  bot:\n    image: a:1\n    foo: s\n", nil,
-			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, build, buildId, enableKrisp, image, imagePullSecretSet, krispViva, managedKeys, maxSessionDuration, nodeType, protect, region, secretSet`},
+			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, build, buildId, enableKrisp, image, imagePullSecretSet, krispViva, managedKeys, maxSessionDuration, nodeType, protect, region, secretSet, websocketAuth`},
 		{"unknown key in autoScaling", hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: 1, maxagent: 2}\n", nil,
 			`pipecat.yaml:5:33: agents.bot.autoScaling.maxagent: unknown key "maxagent"`, `did you mean "maxAgents"?`},
 		{"image without tag", hdr + "  bot:\n    image: acme/bot\n", nil,

@@ -1,0 +1,96 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// undeclaredRequestFields are the agent request fields the OpenAPI
+// document declares in no request schema, and who sends them.
+var undeclaredRequestFields = map[string]string{
+	"enableKrisp":               "the legacy Krisp switch: the CLI and the official deploy action send it",
+	"enableIntegratedKeysProxy": "managed keys: the official deploy action's enable-managed-keys",
+	"websocketAuth":             "the CLI's websocket_auth (none or token)",
+}
+
+// jsonPaths lists the dotted JSON names of t's fields, objects included
+// ("autoScaling", "autoScaling.minAgents"); embedded structs are inlined.
+func jsonPaths(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			out = append(out, jsonPaths(f.Type, prefix)...)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		out = append(out, prefix+name)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			out = append(out, jsonPaths(ft, prefix+name+".")...)
+		}
+	}
+	return out
+}
+
+// specPaths lists the dotted property names of an OpenAPI object schema.
+func specPaths(schema map[string]any, prefix string) []string {
+	var out []string
+	props, _ := schema["properties"].(map[string]any)
+	for name, p := range props {
+		out = append(out, prefix+name)
+		out = append(out, specPaths(p.(map[string]any), prefix+name+".")...)
+	}
+	return out
+}
+
+// TestAgentRequestIsTheDocument: the sandbox's request type holds exactly
+// the fields CreateServiceRequest and UpdateServiceRequest declare, plus
+// the listed undeclared ones, none of which the document declares.
+func TestAgentRequestIsTheDocument(t *testing.T) {
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	for _, name := range []string{"CreateServiceRequest", "UpdateServiceRequest"} {
+		for _, p := range specPaths(doc.Components.Schemas[name], "") {
+			declared[p] = true
+		}
+	}
+	var want []string
+	for p := range declared {
+		want = append(want, p)
+	}
+	var extra []string
+	for p := range undeclaredRequestFields {
+		if declared[p] {
+			t.Errorf("%s is declared by the document now: move it out of undeclaredFields and undeclaredRequestFields", p)
+		}
+		extra = append(extra, p)
+	}
+	sorted := cmpopts.SortSlices(func(a, b string) bool { return a < b })
+	if diff := cmp.Diff(append(want, extra...), jsonPaths(reflect.TypeFor[agentRequest](), ""), sorted); diff != "" {
+		t.Errorf("agentRequest fields (-document and listed extras +struct):\n%s", diff)
+	}
+	if diff := cmp.Diff(extra, jsonPaths(reflect.TypeFor[undeclaredFields](), ""), sorted); diff != "" {
+		t.Errorf("undeclaredFields vs undeclaredRequestFields (-listed +struct):\n%s", diff)
+	}
+}
