@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func jsonPaths(t reflect.Type, prefix string) []string {
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		out = append(out, prefix+name)
 		ft := f.Type
-		if ft.Kind() == reflect.Pointer {
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
 			ft = ft.Elem()
 		}
 		if ft.Kind() == reflect.Struct {
@@ -48,15 +49,20 @@ func specPaths(schema map[string]any, prefix string) []string {
 	props, _ := schema["properties"].(map[string]any)
 	for name, p := range props {
 		out = append(out, prefix+name)
-		out = append(out, specPaths(p.(map[string]any), prefix+name+".")...)
+		sub := p.(map[string]any)
+		if items, ok := sub["items"].(map[string]any); ok {
+			sub = items
+		}
+		out = append(out, specPaths(sub, prefix+name+".")...)
 	}
 	return out
 }
 
-// TestAgentRequestIsTheDocument: the sandbox's request type holds exactly
-// the fields CreateServiceRequest and UpdateServiceRequest declare, plus
-// the listed undeclared ones, none of which the document declares.
-func TestAgentRequestIsTheDocument(t *testing.T) {
+// TestRequestsAreTheDocument: the sandbox's request types hold exactly
+// the fields the document's request schemas declare (plus, for agents,
+// the listed undeclared ones, none of which the document declares), so
+// that decoding them strictly refuses what the API does not define.
+func TestRequestsAreTheDocument(t *testing.T) {
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		t.Fatal(err)
@@ -69,28 +75,42 @@ func TestAgentRequestIsTheDocument(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	declared := map[string]bool{}
-	for _, name := range []string{"CreateServiceRequest", "UpdateServiceRequest"} {
-		for _, p := range specPaths(doc.Components.Schemas[name], "") {
-			declared[p] = true
-		}
-	}
-	var want []string
-	for p := range declared {
-		want = append(want, p)
-	}
+	sorted := cmpopts.SortSlices(func(a, b string) bool { return a < b })
 	var extra []string
 	for p := range undeclaredRequestFields {
-		if declared[p] {
-			t.Errorf("%s is declared by the document now: move it out of undeclaredFields and undeclaredRequestFields", p)
-		}
 		extra = append(extra, p)
-	}
-	sorted := cmpopts.SortSlices(func(a, b string) bool { return a < b })
-	if diff := cmp.Diff(append(want, extra...), jsonPaths(reflect.TypeFor[agentRequest](), ""), sorted); diff != "" {
-		t.Errorf("agentRequest fields (-document and listed extras +struct):\n%s", diff)
 	}
 	if diff := cmp.Diff(extra, jsonPaths(reflect.TypeFor[undeclaredFields](), ""), sorted); diff != "" {
 		t.Errorf("undeclaredFields vs undeclaredRequestFields (-listed +struct):\n%s", diff)
+	}
+	tests := []struct {
+		typ     reflect.Type
+		schemas []string
+		extra   []string
+	}{
+		{reflect.TypeFor[agentRequest](), []string{"CreateServiceRequest", "UpdateServiceRequest"}, extra},
+		{reflect.TypeFor[secretSetRequest](), []string{"RegularSecretsRequest", "ImagePullSecretRequest"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ.Name(), func(t *testing.T) {
+			declared := map[string]bool{}
+			for _, name := range tt.schemas {
+				for _, p := range specPaths(doc.Components.Schemas[name], "") {
+					declared[p] = true
+				}
+			}
+			want := slices.Clone(tt.extra)
+			for p := range declared {
+				want = append(want, p)
+			}
+			for _, p := range tt.extra {
+				if declared[p] {
+					t.Errorf("%s is declared by the document now: move it out of undeclaredFields and undeclaredRequestFields", p)
+				}
+			}
+			if diff := cmp.Diff(want, jsonPaths(tt.typ, ""), sorted); diff != "" {
+				t.Errorf("fields (-document and listed extras +struct):\n%s", diff)
+			}
+		})
 	}
 }
