@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -27,14 +28,11 @@ const DefaultMaxSessionDuration = 7200
 func LiveSpec(d *cloud.ServiceDetails) schema.Spec {
 	var s schema.Spec
 	root := reflect.ValueOf(d).Elem()
-	for _, f := range schema.AllFields() {
-		if f.WriteOnly {
-			continue
-		}
+	for _, f := range wireTable().live {
 		var v any
 		found := false
-		for _, p := range f.Live {
-			if v, found = wireGet(root, strings.Split(p, ".")); found {
+		for _, p := range f.paths {
+			if v, found = p.get(root); found {
 				break
 			}
 		}
@@ -51,11 +49,7 @@ func LiveSpec(d *cloud.ServiceDetails) schema.Spec {
 // with unmanaged fields left out so the API applies its defaults.
 func CreateRequest(name string, s *schema.Spec) *cloud.CreateServiceRequest {
 	r := &cloud.CreateServiceRequest{ServiceName: name}
-	for _, f := range s.Fields() {
-		if f.Wire != "" {
-			wireSet(reflect.ValueOf(r).Elem(), strings.Split(f.Wire, "."), f.Value)
-		}
-	}
+	setWire(reflect.ValueOf(r).Elem(), s, wireTable().create)
 	return r
 }
 
@@ -66,81 +60,137 @@ func CreateRequest(name string, s *schema.Spec) *cloud.CreateServiceRequest {
 // buildId it got for it.
 func UpdateRequest(s *schema.Spec) *cloud.UpdateServiceRequest {
 	r := &cloud.UpdateServiceRequest{}
-	for _, f := range s.Fields() {
-		if f.Wire != "" && !f.Immutable {
-			wireSet(reflect.ValueOf(r).Elem(), strings.Split(f.Wire, "."), f.Value)
-		}
-	}
+	setWire(reflect.ValueOf(r).Elem(), s, wireTable().update)
 	return r
 }
 
-// wireField returns the field of struct v whose JSON name is name.
-func wireField(v reflect.Value, name string) (reflect.Value, bool) {
-	t := v.Type()
-	for i := range t.NumField() {
-		if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
-			return v.Field(i), true
+func setWire(r reflect.Value, s *schema.Spec, paths map[string]wirePath) {
+	for _, f := range s.Fields() {
+		if p, ok := paths[f.Path]; ok {
+			p.set(r, f.Value)
 		}
 	}
-	return reflect.Value{}, false
 }
 
-// wireSet sets the field at the JSON path of struct v to value, creating
-// the objects on the way; a nil value leaves the leaf nil (JSON null or
-// absent). A path the wire type lacks is a field table that names the
-// wire wrongly: a programming error the wire tests catch.
-func wireSet(v reflect.Value, path []string, value any) {
-	f, ok := wireField(v, path[0])
-	if !ok {
-		panic(fmt.Sprintf("%s has no JSON field %s", v.Type(), path[0]))
-	}
-	if len(path) > 1 {
-		if f.Kind() == reflect.Pointer {
-			if f.IsNil() {
-				f.Set(reflect.New(f.Type().Elem()))
+// wireTable is the field table of schema.Spec resolved, once, against the
+// client's wire types: for each field, the struct fields its wire name
+// names in the requests and its live paths in the detail response. A name
+// the types lack panics: TestFieldTableNamesTheWireTypes catches it first.
+var wireTable = sync.OnceValue(func() (t struct {
+	live           []liveField
+	create, update map[string]wirePath
+}) {
+	create, update := reflect.TypeFor[cloud.CreateServiceRequest](), reflect.TypeFor[cloud.UpdateServiceRequest]()
+	details := reflect.TypeFor[cloud.ServiceDetails]()
+	t.create, t.update = map[string]wirePath{}, map[string]wirePath{}
+	for _, f := range schema.AllFields() {
+		if f.Wire != "" {
+			t.create[f.Path] = resolve(create, f.Wire)
+			if !f.Immutable {
+				t.update[f.Path] = resolve(update, f.Wire)
 			}
-			f = f.Elem()
 		}
-		wireSet(f, path[1:], value)
-		return
+		if !f.WriteOnly {
+			lf := liveField{Field: f}
+			for _, p := range f.Live {
+				lf.paths = append(lf.paths, resolve(details, p))
+			}
+			t.live = append(t.live, lf)
+		}
 	}
-	if value == nil {
-		return
-	}
-	x := reflect.ValueOf(value)
-	if f.Kind() == reflect.Pointer {
-		p := reflect.New(f.Type().Elem())
-		p.Elem().Set(x.Convert(f.Type().Elem()))
-		f.Set(p)
-		return
-	}
-	f.Set(x.Convert(f.Type()))
+	return t
+})
+
+type liveField struct {
+	schema.Field
+	paths []wirePath
 }
 
-// wireGet reads the value at the JSON path of v (a number indexes a
-// slice). A nil pointer, an index out of range or an empty string is
-// absent.
-func wireGet(v reflect.Value, path []string) (any, bool) {
-	for _, name := range path {
+// wirePath is a dotted JSON path resolved to reflect steps: a struct
+// field index, or for a slice the element index.
+type wirePath []wireStep
+
+type wireStep struct {
+	field int
+	slice bool
+	index int
+}
+
+func resolve(t reflect.Type, path string) wirePath {
+	var out wirePath
+	for _, name := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() == reflect.Slice {
+			i, err := strconv.Atoi(name)
+			if err != nil {
+				panic(fmt.Sprintf("%s: %s indexes a slice", path, name))
+			}
+			out, t = append(out, wireStep{slice: true, index: i}), t.Elem()
+			continue
+		}
+		found := false
+		for i := range t.NumField() {
+			if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
+				out, t, found = append(out, wireStep{field: i}), t.Field(i).Type, true
+				break
+			}
+		}
+		if !found {
+			panic(fmt.Sprintf("%s has no JSON field %s (of %s)", t, name, path))
+		}
+	}
+	return out
+}
+
+// set sets the field at p in the struct v to value, creating the objects
+// on the way; a nil value leaves the leaf nil (JSON null or absent).
+func (p wirePath) set(v reflect.Value, value any) {
+	for n, st := range p {
+		f := v.Field(st.field)
+		if n < len(p)-1 {
+			if f.Kind() == reflect.Pointer {
+				if f.IsNil() {
+					f.Set(reflect.New(f.Type().Elem()))
+				}
+				f = f.Elem()
+			}
+			v = f
+			continue
+		}
+		if value == nil {
+			return
+		}
+		x := reflect.ValueOf(value)
+		if f.Kind() == reflect.Pointer {
+			ptr := reflect.New(f.Type().Elem())
+			ptr.Elem().Set(x.Convert(f.Type().Elem()))
+			f.Set(ptr)
+			return
+		}
+		f.Set(x.Convert(f.Type()))
+	}
+}
+
+// get reads the value at p in v. A nil pointer, an index out of range or
+// an empty string is absent.
+func (p wirePath) get(v reflect.Value) (any, bool) {
+	for _, st := range p {
 		for v.Kind() == reflect.Pointer {
 			if v.IsNil() {
 				return nil, false
 			}
 			v = v.Elem()
 		}
-		if v.Kind() == reflect.Slice {
-			i, err := strconv.Atoi(name)
-			if err != nil || i >= v.Len() {
+		if st.slice {
+			if st.index >= v.Len() {
 				return nil, false
 			}
-			v = v.Index(i)
+			v = v.Index(st.index)
 			continue
 		}
-		f, ok := wireField(v, name)
-		if !ok {
-			panic(fmt.Sprintf("%s has no JSON field %s", v.Type(), name))
-		}
-		v = f
+		v = v.Field(st.field)
 	}
 	if v.Kind() == reflect.Pointer {
 		if v.IsNil() {

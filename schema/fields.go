@@ -55,10 +55,8 @@ func (s *Spec) Get(path string) (any, bool) {
 	if s == nil {
 		return nil, false
 	}
-	for _, l := range specLeaves() {
-		if l.Path == path {
-			return l.get(reflect.ValueOf(s).Elem())
-		}
+	if i, ok := leafIndex()[path]; ok {
+		return specLeaves()[i].get(reflect.ValueOf(s).Elem())
 	}
 	return nil, false
 }
@@ -80,14 +78,26 @@ func (s *Spec) Clone() *Spec {
 }
 
 // AllFields lists every leaf a Spec can hold, managed or not, with a nil
-// Value, in the order of the Spec struct.
-func AllFields() []Field {
+// Value, in the order of the Spec struct. The slice is shared: callers
+// must not modify it.
+func AllFields() []Field { return allSpecFields() }
+
+var allSpecFields = sync.OnceValue(func() []Field {
 	var out []Field
 	for _, l := range specLeaves() {
 		out = append(out, l.field(nil))
 	}
 	return out
-}
+})
+
+// leafIndex maps a leaf's path to its index in specLeaves.
+var leafIndex = sync.OnceValue(func() map[string]int {
+	m := map[string]int{}
+	for i, l := range specLeaves() {
+		m[l.Path] = i
+	}
+	return m
+})
 
 // leaf is one pointer field reachable from Spec through pointers to
 // structs; index is its reflect index path.
@@ -189,13 +199,11 @@ func (l leaf) get(v reflect.Value) (any, bool) {
 // a path that is no leaf of Spec or a value of another kind: both are
 // programming errors.
 func (s *Spec) Set(path string, value any) {
-	for _, l := range specLeaves() {
-		if l.Path == path {
-			l.set(reflect.ValueOf(s).Elem(), value)
-			return
-		}
+	i, ok := leafIndex()[path]
+	if !ok {
+		panic(fmt.Sprintf("spec has no field %s", path))
 	}
-	panic(fmt.Sprintf("spec has no field %s", path))
+	specLeaves()[i].set(reflect.ValueOf(s).Elem(), value)
 }
 
 func (l leaf) set(v reflect.Value, value any) {
