@@ -174,7 +174,7 @@ func writeConfig(path string, data []byte, force bool) error {
 var importDoc = commandDoc{
 	summary: "Write a pipecat.yaml from the live agents or pcc-deploy.toml files.",
 	about: "From the organization: every agent, or those matching the NAME or GLOB arguments (\"support-*\"), with every field the API returns, so that 'pipecat-gitops plan' on the result prints \"No changes.\" Values most agents share go to defaults. An agent deployed from a build is written commented out: the API returns neither its buildId nor its image.\n\n" +
-		"With --from-pcc-deploy: one agent per file, with only the keys the file sets; an unknown key is an error at FILE:LINE:COL.",
+		"With --from-pcc-deploy: one agent per file, with only the keys the file sets; a file without image or build_id becomes a build of its [build] context_dir, relative to the -o file; an unknown key is an error at FILE:LINE:COL.",
 	env: envAPI,
 	exits: []exitDoc{
 		{0, "the config was written"},
