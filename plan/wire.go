@@ -15,11 +15,6 @@ import (
 // wire, live and default tags): the one place that turns a Spec into the
 // API's requests and its answers back into a Spec.
 
-// DefaultMaxSessionDuration is what the API applies when an agent's
-// manifest has no maxSessionDurationSeconds (the default tag of
-// schema.Spec.MaxSessionDuration).
-const DefaultMaxSessionDuration = 7200
-
 // LiveSpec normalizes the API's detail response into the shape of a desired
 // Spec. Every readable field is set; a field the API reports as absent is
 // nil where absence means "none" (imagePullSecretSet, secretSet) and the
