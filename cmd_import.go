@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/pipecat-gitops/pipecat-gitops/adopt"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
@@ -65,7 +67,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 		err error
 	)
 	if o.fromPCC {
-		c, err = convertPCCFiles(o.args)
+		c, err = convertPCCFiles(o.args, o.out)
 	} else {
 		c, err = importLive(ctx, e, o)
 	}
@@ -111,17 +113,26 @@ func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, er
 	return adopt.FromLive(details)
 }
 
-// convertPCCFiles reads and converts pcc-deploy.toml files.
-func convertPCCFiles(paths []string) (*adopt.Config, error) {
+// convertPCCFiles reads and converts pcc-deploy.toml files for a config
+// written to out ("" for stdout, read from the current directory).
+func convertPCCFiles(paths []string, out string) (*adopt.Config, error) {
+	configDir, err := filepath.Abs(filepath.Dir(cmp.Or(out, "pipecat.yaml")))
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
 	files := make([]adopt.File, len(paths))
 	for i, p := range paths {
 		data, err := readLimited(p, schema.MaxFileSize)
 		if err != nil {
 			return nil, fmt.Errorf("import: %w", err)
 		}
-		files[i] = adopt.File{Name: p, Data: data}
+		dir, err := filepath.Abs(filepath.Dir(p))
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		files[i] = adopt.File{Name: p, Data: data, Dir: dir}
 	}
-	return adopt.FromPCCDeploy(files)
+	return adopt.FromPCCDeploy(files, configDir)
 }
 
 // readLimited reads a file of at most limit bytes.
@@ -163,7 +174,7 @@ func writeExcl(path string, data []byte) error {
 var importDoc = commandDoc{
 	summary: "Write a pipecat.yaml from the live agents or pcc-deploy.toml files.",
 	about: "From the organization: every agent, or those matching the NAME or GLOB arguments (\"support-*\"), with every field the API returns, so that 'pipecat-gitops plan' on the result prints \"No changes.\" Values most agents share go to defaults. An agent deployed from a build is written commented out: the API returns neither its buildId nor its image.\n\n" +
-		"With --from-pcc-deploy: one agent per file, with only the keys the file sets; an unknown key is an error at FILE:LINE:COL.",
+		"With --from-pcc-deploy: one agent per file, with only the keys the file sets; a file without image or build_id becomes a build of its [build] context_dir, relative to the -o file; an unknown key is an error at FILE:LINE:COL.",
 	env: envAPI,
 	exits: []exitDoc{
 		{0, "the config was written"},

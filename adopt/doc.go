@@ -16,7 +16,7 @@
 //     agent deployed from a build (the API returns neither its buildId nor
 //     its image) is written commented out with a placeholder, and keys
 //     without a pipecat.yaml field are named in a comment.
-//   - pcc-deploy.toml is read with a small TOML parser that keeps
+//   - pcc-deploy.toml is read with go-toml's unstable parser, which keeps
 //     positions; an unknown key or a bad value is an error at FILE:LINE:COL.
 //
 // Read is the only I/O, through plan.Reader; nothing here reads flags or

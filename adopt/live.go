@@ -7,6 +7,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
@@ -79,17 +80,26 @@ func Select(names, patterns []string) ([]string, error) {
 	return out, nil
 }
 
-// liveHeader is the comment at the top of an imported file.
-var liveHeader = []string{
-	"Imported from the live organization by `pipecat-gitops import`. Every field",
-	"the API returns is written, platform defaults included, so this file pins",
-	"the live state: `pipecat-gitops plan` on it prints \"No changes.\" Values most",
-	"agents share are in defaults; a key under an agent wins.",
-	"Delete a field to stop managing it: it is then neither sent nor compared.",
-	"Not here, because the API does not return them: buildId (agents deployed",
-	"from a build are commented out below until you fill it in) and managed",
-	"keys (managedKeys): write managedKeys: true on agents that use them.",
-}
+// liveHeader is the comment at the top of an imported file. It names the
+// write-only fields of schema.Spec, which the API does not return.
+var liveHeader = sync.OnceValue(func() []string {
+	var wo []string
+	for _, f := range schema.AllFields() {
+		if f.WriteOnly && f.Wire != "" && f.Path != "buildId" {
+			wo = append(wo, f.Path)
+		}
+	}
+	return []string{
+		"Imported from the live organization by `pipecat-gitops import`. Every field",
+		"the API returns is written, platform defaults included, so this file pins",
+		"the live state: `pipecat-gitops plan` on it prints \"No changes.\" Values most",
+		"agents share are in defaults; a key under an agent wins.",
+		"Delete a field to stop managing it: it is then neither sent nor compared.",
+		"Not here, because the API does not return them: buildId (agents deployed",
+		"from a build are commented out below until you fill it in) and " + strings.Join(wo, ", ") + ":",
+		"write them on the agents that use them.",
+	}
+})
 
 // FromLive maps live agents to a Config through plan.LiveSpec. An agent
 // deployed from a build becomes Unreadable (its buildId is write-only and
@@ -97,7 +107,7 @@ var liveHeader = []string{
 // newer than this schema, say) is left out, unmanaged, with a note; an
 // agent whose name pipecat.yaml cannot hold is left out with a warning.
 func FromLive(details map[string]*cloud.ServiceDetails) (*Config, error) {
-	c := &Config{Header: liveHeader}
+	c := &Config{Header: liveHeader()}
 	names := make([]string, 0, len(details))
 	for n := range details {
 		names = append(names, n)

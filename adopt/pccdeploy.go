@@ -3,9 +3,12 @@ package adopt
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -14,6 +17,9 @@ import (
 type File struct {
 	Name string
 	Data []byte
+	// Dir is the directory the file's relative paths ([build]
+	// context_dir) are relative to; "" means the directory of Name.
+	Dir string
 }
 
 // pccKey is one key of pcc-deploy.toml, as the official CLI reads it
@@ -31,35 +37,41 @@ type pccKey struct {
 	// field and note are build settings ([docker], [build]), which belong
 	// to `pipecat cloud docker` and cloud builds, not to the agent.
 	note string
+	// deprecated names the key that replaces this one.
+	deprecated string
 }
 
-var pccKeys = map[string]pccKey{
-	"agent_name":              {kind: "string"},
-	"image":                   {field: "image", kind: "string"},
-	"build_id":                {field: "buildId", kind: "string"},
-	"image_credentials":       {field: "imagePullSecretSet", kind: "string"},
-	"secret_set":              {field: "secretSet", kind: "string"},
-	"region":                  {field: "region", kind: "string"},
-	"agent_profile":           {field: "agentProfile", kind: "string"},
-	"scaling.min_agents":      {field: "autoScaling.minAgents", kind: "integer"},
-	"scaling.max_agents":      {field: "autoScaling.maxAgents", kind: "integer"},
-	"enable_krisp":            {field: "enableKrisp", kind: "boolean"},
-	"krisp_viva.audio_filter": {field: "krispViva.audioFilter", kind: "string"},
-	"max_session_duration":    {field: "maxSessionDuration", kind: "integer"},
-
-	"enable_managed_keys": {field: "managedKeys", kind: "boolean"},
-	"websocket_auth":      {kind: "string", note: "websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it"},
-	"resources.cpu":       {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},
-	"resources.memory":    {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},
+// pccOtherKeys are the keys that map to no field of the table on
+// schema.Spec (its pcc tags give the rest: see pccKeys).
+var pccOtherKeys = map[string]pccKey{
+	"agent_name":       {kind: "string"},
+	"resources.cpu":    {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},
+	"resources.memory": {kind: "string", note: "explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them"},
+	// Deprecated, still read by the CLI, which warns.
+	"scaling.min_instances": {field: "autoScaling.minAgents", kind: "integer", deprecated: "scaling.min_agents"},
+	"scaling.max_instances": {field: "autoScaling.maxAgents", kind: "integer", deprecated: "scaling.max_agents"},
 
 	"docker.registry":          {kind: "string"},
 	"docker.registry_username": {kind: "string"},
 	"docker.registry_url":      {kind: "string"},
 	"docker.auto_latest":       {kind: "boolean"},
-	"build.context_dir":        {kind: "string"},
-	"build.dockerfile":         {kind: "string"},
-	"build.exclude.patterns":   {kind: "array"},
+	// Read for a file without image or build_id, which builds in the
+	// cloud (see convertPCC).
+	"build.context_dir":      {kind: "string"},
+	"build.dockerfile":       {kind: "string"},
+	"build.exclude.patterns": {kind: "array"},
 }
+
+// pccKeys are every key pcc-deploy.toml may set.
+var pccKeys = sync.OnceValue(func() map[string]pccKey {
+	m := maps.Clone(pccOtherKeys)
+	for _, f := range schema.AllFields() {
+		if f.PCC != "" {
+			m[f.PCC] = pccKey{field: f.Path, kind: f.Kind}
+		}
+	}
+	return m
+})
 
 // pccTables are the tables pcc-deploy.toml may open.
 var pccTables = map[string]bool{"scaling": true, "krisp_viva": true, "resources": true, "docker": true, "build": true, "build.exclude": true}
@@ -77,17 +89,18 @@ func pccHeader(files []File) []string {
 }
 
 // FromPCCDeploy converts pcc-deploy.toml files, one agent each, into one
-// Config. Every problem of every file is returned at once as
-// schema.Errors located in the TOML file: syntax errors, unknown keys
-// (with the nearest known one), values of the wrong type or that
-// pipecat.yaml does not allow, a missing agent_name or image, and an agent
-// named by two files.
-func FromPCCDeploy(files []File) (*Config, error) {
+// Config to be written in configDir (a file without image or build_id
+// becomes a build whose context is relative to it). Every problem of every
+// file is returned at once as schema.Errors located in the TOML file:
+// syntax errors, unknown keys (with the nearest known one), values of the
+// wrong type or that pipecat.yaml does not allow, a missing agent_name,
+// and an agent named by two files. Warnings are located too.
+func FromPCCDeploy(files []File, configDir string) (*Config, error) {
 	c := &Config{Header: pccHeader(files)}
 	var errs schema.Errors
 	seen := map[string]string{} // agent name -> "file:line"
 	for _, f := range files {
-		a, warns, ferrs := convertPCC(f)
+		a, warns, ferrs := convertPCC(f, configDir)
 		errs = append(errs, ferrs.Sorted()...)
 		if a == nil {
 			continue
@@ -115,7 +128,7 @@ type pccAgent struct {
 }
 
 // convertPCC converts one file; the agent is nil when the file has errors.
-func convertPCC(f File) (*pccAgent, []string, schema.Errors) {
+func convertPCC(f File, configDir string) (*pccAgent, []string, schema.Errors) {
 	var errs schema.Errors
 	errAt := func(p schema.Position, key, hint, format string, args ...any) {
 		errs = append(errs, &schema.Error{File: f.Name, Line: p.Line, Col: p.Col, Path: key, Msg: fmt.Sprintf(format, args...), Hint: hint})
@@ -134,9 +147,18 @@ func convertPCC(f File) (*pccAgent, []string, schema.Errors) {
 	a := &pccAgent{}
 	values := map[string]any{}      // pipecat.yaml path -> value
 	where := map[string]tomlEntry{} // pipecat.yaml path -> entry
-	var notes, warns []string
+	build := map[string]tomlEntry{} // [build] key -> entry
+	var notes []string
+	buildNote := "" // a comment, not a warning: nothing is lost
+	type located struct {
+		pos schema.Position
+		msg string
+	}
+	var warns []located
+	// The CLI lets a deprecated key win over its replacement.
+	overridden := map[string]bool{}
 	for _, e := range doc.entries {
-		k, known := pccKeys[e.path]
+		k, known := pccKeys()[e.path]
 		if !known {
 			errAt(e.keyPos, e.path, suggestKey(e.path), "unknown key in pcc-deploy.toml")
 			continue
@@ -152,7 +174,15 @@ func convertPCC(f File) (*pccAgent, []string, schema.Errors) {
 				errAt(e.valPos, e.path, "2 to 54 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
 					"%s is not a valid agent name", strconv.Quote(a.Name))
 			}
+		case strings.HasPrefix(e.path, "build."):
+			build[e.path] = e
 		case k.field != "":
+			if k.deprecated != "" {
+				warns = append(warns, located{e.keyPos, fmt.Sprintf("%s is deprecated; import reads it as %s (%s), as the CLI does: write %s instead", e.path, k.deprecated, k.field, k.deprecated)})
+				overridden[k.field] = true
+			} else if overridden[k.field] {
+				continue
+			}
 			v := e.value
 			if n, ok := v.(int64); ok {
 				v = int(n)
@@ -191,7 +221,20 @@ func convertPCC(f File) (*pccAgent, []string, schema.Errors) {
 		e := where["buildId"]
 		errAt(e.keyPos, e.path, "keep one of the two", "image and build_id are mutually exclusive")
 	case !hasImage && !hasBuild:
-		errAt(start, "image", "add image = \"REGISTRY/IMAGE:TAG\" (or build_id)", "image is required")
+		// What `pipecat cloud deploy` does then: build [build]
+		// context_dir (default ".", relative to the file) with [build]
+		// dockerfile (default Dockerfile, relative to the context).
+		if b, err := pccBuild(f, configDir, build); err != nil {
+			e := build["build.context_dir"]
+			errAt(e.valPos, e.path, "", "%v", err)
+		} else {
+			values["build.context"], values["build.dockerfile"] = b.context, b.dockerfile
+			buildNote = fmt.Sprintf("%s has no image: the agent is built in Pipecat Cloud from its [build] context_dir with its dockerfile, as `pipecat cloud deploy` does.", f.Name)
+		}
+		if e, ok := build["build.exclude.patterns"]; ok {
+			warns = append(warns, located{e.keyPos, "build.exclude.patterns has no place in pipecat.yaml and is not imported: " +
+				"put the patterns in the context's .dockerignore, which builds here honour (docs/migrating.md)"})
+		}
 	}
 	// The values are checked also when the file has other errors, so
 	// that every problem is reported at once; a problem the checks find
@@ -210,16 +253,51 @@ func convertPCC(f File) (*pccAgent, []string, schema.Errors) {
 		return nil, nil, errs
 	}
 	a.Notes = append([]string{"from " + f.Name}, notes...)
-	for _, n := range notes {
-		warns = append(warns, fmt.Sprintf("agent %s: %s", a.Name, n))
+	if buildNote != "" {
+		a.Notes = append(a.Notes, buildNote)
 	}
-	return a, warns, nil
+	var out []string
+	for _, w := range warns {
+		out = append(out, fmt.Sprintf("%s:%d:%d: %s", f.Name, w.pos.Line, w.pos.Col, w.msg))
+	}
+	for _, n := range notes {
+		out = append(out, fmt.Sprintf("agent %s: %s", a.Name, n))
+	}
+	return a, out, nil
+}
+
+// pccSource is the build a file without an image stands for.
+type pccSource struct{ context, dockerfile string }
+
+// pccBuild resolves [build] context_dir (relative to the file's directory)
+// to a path relative to configDir, with forward slashes, as pipecat.yaml
+// holds it.
+func pccBuild(f File, configDir string, build map[string]tomlEntry) (pccSource, error) {
+	ctx, dockerfile := ".", "Dockerfile"
+	if e, ok := build["build.context_dir"]; ok {
+		ctx = e.value.(string)
+	}
+	if e, ok := build["build.dockerfile"]; ok {
+		dockerfile = e.value.(string)
+	}
+	dir := f.Dir
+	if dir == "" {
+		dir = filepath.Dir(f.Name)
+	}
+	if !filepath.IsAbs(ctx) {
+		ctx = filepath.Join(dir, filepath.FromSlash(ctx))
+	}
+	rel, err := filepath.Rel(configDir, ctx)
+	if err != nil {
+		return pccSource{}, fmt.Errorf("build context %s cannot be written relative to %s: %w", ctx, configDir, err)
+	}
+	return pccSource{filepath.ToSlash(rel), dockerfile}, nil
 }
 
 // suggestKey is a "did you mean" hint for an unknown key or table.
 func suggestKey(key string) string {
-	valid := make([]string, 0, len(pccKeys)+len(pccTables))
-	for k := range pccKeys {
+	valid := make([]string, 0, len(pccKeys())+len(pccTables))
+	for k := range pccKeys() {
 		valid = append(valid, k)
 	}
 	for t := range pccTables {

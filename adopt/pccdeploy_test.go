@@ -43,7 +43,7 @@ audio_filter = "pro"
 			}}},
 		},
 		{
-			name: "keys it leaves out stay unmanaged; build settings are skipped; settings without a field are noted",
+			name: "keys it leaves out stay unmanaged; build settings beside a build_id are skipped; settings without a field are noted",
 			files: []File{{Name: "b.toml", Data: []byte(`agent_name = "builder"
 build_id = "123e4567-e89b-12d3-a456-426614174000"
 enable_managed_keys = true
@@ -56,15 +56,65 @@ auto_latest = true
 dockerfile = "Dockerfile"
 [build.exclude]
 patterns = ["*.md"]
+[resources]
+cpu = "1"
 `)}},
-			want: []Agent{{Name: "builder", Spec: schema.Spec{BuildID: ptr("123e4567-e89b-12d3-a456-426614174000"), ManagedKeys: ptr(true)},
-				Notes: []string{"from b.toml", "b.toml sets websocket_auth = \"token\": websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it."}}},
-			warns: []string{"agent builder: b.toml sets websocket_auth = \"token\": websocket_auth has no pipecat.yaml field, and pipecat-gitops never sends it."},
+			want: []Agent{{Name: "builder", Spec: schema.Spec{BuildID: ptr("123e4567-e89b-12d3-a456-426614174000"), ManagedKeys: ptr(true), WebsocketAuth: ptr("token")},
+				Notes: []string{"from b.toml", "b.toml sets resources.cpu = \"1\": explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them."}}},
+			warns: []string{"agent builder: b.toml sets resources.cpu = \"1\": explicit resources have no pipecat.yaml field, and pipecat-gitops never sends them."},
+		},
+		{
+			name: "the docs' cloud-build quickstart: no image builds the toml's directory with its Dockerfile",
+			files: []File{{Name: "pcc-deploy.toml", Data: []byte(`agent_name = "my-first-agent"
+secret_set = "my-first-agent-secrets"
+
+[scaling]
+	min_agents = 1
+	max_agents = 5
+`)}},
+			want: []Agent{{Name: "my-first-agent", Notes: []string{"from pcc-deploy.toml", "pcc-deploy.toml has no image: the agent is built in Pipecat Cloud from its [build] context_dir with its dockerfile, as `pipecat cloud deploy` does."}, Spec: schema.Spec{
+				Build:     &schema.BuildSource{Context: ptr("."), Dockerfile: ptr("Dockerfile")},
+				SecretSet: ptr("my-first-agent-secrets"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(1), MaxAgents: ptr(5)},
+			}}},
+		},
+		{
+			name: "context_dir is relative to the toml, written relative to the config; dockerfile to the context",
+			files: []File{{Name: "bots/voice/pcc-deploy.toml", Data: []byte(`agent_name = "voice"
+websocket_auth = "none"
+[build]
+context_dir = "src"
+dockerfile = "docker/Dockerfile.prod"
+[build.exclude]
+patterns = ["*.md", "tests/"]
+`)}},
+			want: []Agent{{Name: "voice", Notes: []string{"from bots/voice/pcc-deploy.toml", "bots/voice/pcc-deploy.toml has no image: the agent is built in Pipecat Cloud from its [build] context_dir with its dockerfile, as `pipecat cloud deploy` does."}, Spec: schema.Spec{
+				Build:         &schema.BuildSource{Context: ptr("bots/voice/src"), Dockerfile: ptr("docker/Dockerfile.prod")},
+				WebsocketAuth: ptr("none"),
+			}}},
+			warns: []string{"bots/voice/pcc-deploy.toml:7:1: build.exclude.patterns has no place in pipecat.yaml and is not imported: " +
+				"put the patterns in the context's .dockerignore, which builds here honour (docs/migrating.md)"},
+		},
+		{
+			name: "deprecated min_instances and max_instances are read, and win, as the CLI has it",
+			files: []File{{Name: "old.toml", Data: []byte(`agent_name = "old"
+image = "acme/old:1"
+[scaling]
+min_instances = 2
+min_agents = 1
+max_instances = 4
+`)}},
+			want: []Agent{{Name: "old", Notes: []string{"from old.toml"}, Spec: schema.Spec{
+				Image: ptr("acme/old:1"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(2), MaxAgents: ptr(4)},
+			}}},
+			warns: []string{
+				"old.toml:4:1: scaling.min_instances is deprecated; import reads it as scaling.min_agents (autoScaling.minAgents), as the CLI does: write scaling.min_agents instead",
+				"old.toml:6:1: scaling.max_instances is deprecated; import reads it as scaling.max_agents (autoScaling.maxAgents), as the CLI does: write scaling.max_agents instead",
+			},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromPCCDeploy(tt.files)
+			c, err := FromPCCDeploy(tt.files, ".")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,10 +157,9 @@ func TestFromPCCDeployErrors(t *testing.T) {
 				`c.toml:3:24: max_session_duration: 30 is less than the minimum (60)`,
 				`c.toml:5:14: scaling.min_agents: 9 is greater than maxAgents (3)`,
 			}},
-		{"agent_name and an image are required", []File{{Name: "d.toml", Data: []byte("region = \"us-west\"\n")}},
+		{"agent_name is required (an image is not: without one the file builds)", []File{{Name: "d.toml", Data: []byte("region = \"us-west\"\n")}},
 			[]string{
 				`d.toml:1:1: agent_name: agent_name is required | add agent_name = "my-agent"`,
-				`d.toml:1:1: image: image is required | add image = "REGISTRY/IMAGE:TAG" (or build_id)`,
 			}},
 		{"image and build_id exclude each other", []File{{Name: "e.toml", Data: []byte(
 			"agent_name = \"bot\"\nimage = \"acme/bot:1\"\nbuild_id = \"123e4567-e89b-12d3-a456-426614174000\"\n")}},
@@ -130,7 +179,7 @@ func TestFromPCCDeployErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := FromPCCDeploy(tt.files)
+			_, err := FromPCCDeploy(tt.files, ".")
 			var errs schema.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("got %v, want schema.Errors", err)
@@ -156,7 +205,7 @@ func TestFromPCCDeployErrorsAreBounded(t *testing.T) {
 	for i := range 300 {
 		b.WriteString("k" + strings.Repeat("x", i%10) + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676)) + " = 1\n")
 	}
-	_, err := FromPCCDeploy([]File{{Name: "big.toml", Data: []byte(b.String())}})
+	_, err := FromPCCDeploy([]File{{Name: "big.toml", Data: []byte(b.String())}}, ".")
 	var errs schema.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("got %v", err)

@@ -1,20 +1,23 @@
 package adopt
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pelletier/go-toml/v2/unstable"
+
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
-// The TOML subset of pcc-deploy.toml: tables ([a], [a.b]), dotted and
-// quoted keys, basic and literal strings, decimal integers, booleans,
-// arrays of those (one line or several) and one-line inline tables, and
-// comments. Everything else TOML has (multi-line strings, floats, dates,
-// arrays of tables, hex integers) is refused at its position: no official
-// pcc-deploy.toml key takes one, and a located refusal beats a guess.
+// pcc-deploy.toml is parsed by go-toml's unstable parser, which keeps the
+// byte range of every key and value; this file adds what the parser
+// leaves to a decoder (keys and tables defined twice, a value used as a
+// table) and refuses at its position what no pcc-deploy.toml key takes:
+// floats, dates, multi-line strings, arrays of tables, inline tables in
+// arrays, hexadecimal integers and nesting deeper than maxTOMLDepth.
 
 // tomlEntry is one key = value, with its full dotted path (table prefix
 // included) and where the key and the value are.
@@ -44,42 +47,18 @@ func (e *tomlError) Error() string { return e.msg }
 // maxTOMLDepth bounds nesting of arrays and inline tables.
 const maxTOMLDepth = 16
 
-// parseTOML parses data. It stops at the first syntax error: after one,
-// positions of what follows mean little.
-func parseTOML(data []byte) (*tomlDoc, error) {
-	if !utf8.Valid(data) {
-		off := 0
-		for off < len(data) {
-			r, n := utf8.DecodeRune(data[off:])
-			if r == utf8.RuneError && n <= 1 {
-				break
-			}
-			off += n
-		}
-		p := &tomlParser{src: string(data), lastPos: schema.Position{Line: 1, Col: 1}}
-		p.i = off
-		return nil, p.errorf("invalid UTF-8: the file must be UTF-8 encoded")
-	}
-	p := &tomlParser{src: string(data), doc: &tomlDoc{tables: map[string]schema.Position{}},
-		kinds: map[string]tomlKind{}, defined: map[string]schema.Position{}, lastPos: schema.Position{Line: 1, Col: 1}}
-	if err := p.parse(); err != nil {
-		return nil, err
-	}
-	return p.doc, nil
-}
-
 // tomlKind is what a dotted path names so far.
 type tomlKind int
 
 const (
 	kindValue    tomlKind = iota + 1
-	kindTable             // opened by a [header]
+	kindTable             // opened by a [header] or an inline table
 	kindImplicit          // opened by a dotted key or a deeper header
 )
 
-type tomlParser struct {
+type tomlReader struct {
 	src   string
-	i     int
+	p     *unstable.Parser
 	doc   *tomlDoc
 	kinds map[string]tomlKind
 	// defined holds where each path was defined, for "defined twice".
@@ -90,498 +69,299 @@ type tomlParser struct {
 	lastPos schema.Position
 }
 
+// parseTOML parses data. It stops at the first error: after one,
+// positions of what follows mean little.
+func parseTOML(data []byte) (*tomlDoc, error) {
+	r := &tomlReader{src: string(data), doc: &tomlDoc{tables: map[string]schema.Position{}},
+		kinds: map[string]tomlKind{}, defined: map[string]schema.Position{}, lastPos: schema.Position{Line: 1, Col: 1}}
+	if !utf8.Valid(data) {
+		off := 0
+		for off < len(data) {
+			c, n := utf8.DecodeRune(data[off:])
+			if c == utf8.RuneError && n <= 1 {
+				break
+			}
+			off += n
+		}
+		return nil, r.errorAt(off, "invalid UTF-8: the file must be UTF-8 encoded")
+	}
+	if err := r.checkDepth(); err != nil {
+		return nil, err
+	}
+	r.p = &unstable.Parser{}
+	r.p.Reset(data)
+	for r.p.NextExpression() {
+		e := r.p.Expression()
+		var err error
+		switch e.Kind {
+		case unstable.Table:
+			err = r.header(e)
+		case unstable.ArrayTable:
+			err = r.errorAt(r.headerStart(e), "arrays of tables ([[...]]) are not supported in pcc-deploy.toml")
+		case unstable.KeyValue:
+			err = r.keyValue(r.table, e)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := r.p.Error(); err != nil {
+		return nil, r.syntaxError(err)
+	}
+	return r.doc, nil
+}
+
 // posAt is the 1-based line and column (in characters) of byte offset i.
 // Positions are asked for mostly in file order, so it counts on from the
 // last one asked for: a long file costs linear time, not quadratic.
-func (p *tomlParser) posAt(i int) schema.Position {
-	if i < p.lastOff {
-		p.lastOff, p.lastPos = 0, schema.Position{Line: 1, Col: 1}
+func (r *tomlReader) posAt(i int) schema.Position {
+	if i < r.lastOff {
+		r.lastOff, r.lastPos = 0, schema.Position{Line: 1, Col: 1}
 	}
-	pos := p.lastPos
-	for _, r := range p.src[p.lastOff:i] {
-		if r == '\n' {
+	pos := r.lastPos
+	for _, c := range r.src[r.lastOff:i] {
+		if c == '\n' {
 			pos.Line, pos.Col = pos.Line+1, 1
 		} else {
 			pos.Col++
 		}
 	}
-	p.lastOff, p.lastPos = i, pos
+	r.lastOff, r.lastPos = i, pos
 	return pos
 }
 
-func (p *tomlParser) errorf(format string, args ...any) error {
-	return &tomlError{pos: p.posAt(p.i), msg: fmt.Sprintf(format, args...)}
+func (r *tomlReader) errorAt(i int, format string, args ...any) error {
+	return &tomlError{pos: r.posAt(i), msg: fmt.Sprintf(format, args...)}
 }
 
-func (p *tomlParser) errorAt(i int, format string, args ...any) error {
-	return &tomlError{pos: p.posAt(i), msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *tomlParser) eof() bool { return p.i >= len(p.src) }
-
-func (p *tomlParser) peek() byte {
-	if p.eof() {
-		return 0
+// syntaxError locates the parser's error and words the common mistakes
+// as pcc-deploy.toml's users make them.
+func (r *tomlReader) syntaxError(err error) error {
+	var pe *unstable.ParserError
+	if !errors.As(err, &pe) {
+		return r.errorAt(0, "%v", err)
 	}
-	return p.src[p.i]
-}
-
-// skipSpace skips spaces and tabs.
-func (p *tomlParser) skipSpace() {
-	for !p.eof() && (p.src[p.i] == ' ' || p.src[p.i] == '\t') {
-		p.i++
-	}
-}
-
-// endOfLine accepts optional space, an optional comment and a line break
-// (or the end of the file).
-func (p *tomlParser) endOfLine() error {
-	p.skipSpace()
-	if p.peek() == '#' {
-		if err := p.comment(); err != nil {
-			return err
-		}
-	}
+	off := int(r.p.Range(pe.Highlight).Offset)
+	msg := pe.Message
 	switch {
-	case p.eof():
-		return nil
-	case p.src[p.i] == '\n':
-		p.i++
-		return nil
-	case strings.HasPrefix(p.src[p.i:], "\r\n"):
-		p.i += 2
-		return nil
+	case strings.Contains(msg, "at start of value"):
+		tok := r.src[off:]
+		if end := strings.IndexAny(tok, " \t\r\n,]}#"); end >= 0 {
+			tok = tok[:end]
+		}
+		msg = fmt.Sprintf("invalid value %s: strings are quoted (%q)", tok, tok)
+	case strings.HasPrefix(msg, "invalid character at start of key"):
+		c, _ := utf8.DecodeRuneInString(r.src[off:])
+		msg = fmt.Sprintf("expected a key, found %s", strconv.QuoteRune(c))
 	}
-	return p.errorf("expected the end of the line, found %s", p.describeHere())
+	return r.errorAt(off, "%s", msg)
 }
 
-// comment skips a comment up to (not including) the line break; control
-// characters other than tab are not allowed in it.
-func (p *tomlParser) comment() error {
-	for !p.eof() && p.src[p.i] != '\n' {
-		c := p.src[p.i]
-		if c == '\r' && strings.HasPrefix(p.src[p.i:], "\r\n") {
-			return nil
+// checkDepth refuses arrays and inline tables nested deeper than
+// maxTOMLDepth before the parser, which recurses, sees them. Strings and
+// comments are skipped; table headers count too, which is harmless.
+func (r *tomlReader) checkDepth() error {
+	depth := 0
+	s := r.src
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '#':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		case '"', '\'':
+			quote := s[i : i+1]
+			if strings.HasPrefix(s[i:], strings.Repeat(quote, 3)) {
+				quote = strings.Repeat(quote, 3)
+			}
+			i += len(quote)
+			for i < len(s) && !strings.HasPrefix(s[i:], quote) && (len(quote) == 3 || s[i] != '\n') {
+				if c == '"' && s[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i += len(quote) - 1
+		case '[', '{':
+			if depth++; depth > maxTOMLDepth {
+				return r.errorAt(i, "nested more than %d levels deep", maxTOMLDepth)
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
 		}
-		if c < 0x20 && c != '\t' || c == 0x7f {
-			return p.errorf("control character %q in a comment", c)
-		}
-		p.i++
 	}
 	return nil
 }
 
-// describeHere names what is at the cursor, for errors.
-func (p *tomlParser) describeHere() string {
-	if p.eof() {
-		return "the end of the file"
+// offset is where b, a slice of the parsed data, starts.
+func (r *tomlReader) offset(n *unstable.Node) int { return int(n.Raw.Offset) }
+
+// keyParts returns the parts of a node's key and where the key starts,
+// refusing a key of more than maxTOMLDepth parts (whose prefixes would
+// cost quadratic time).
+func (r *tomlReader) keyParts(e *unstable.Node) ([]string, int, error) {
+	var parts []string
+	start := -1
+	it := e.Key()
+	for it.Next() {
+		k := it.Node()
+		if start < 0 {
+			start = r.offset(k)
+		}
+		if len(parts) == maxTOMLDepth {
+			return nil, start, r.errorAt(r.offset(k), "key nested more than %d levels deep", maxTOMLDepth)
+		}
+		parts = append(parts, string(k.Data))
 	}
-	r, _ := utf8.DecodeRuneInString(p.src[p.i:])
-	return strconv.QuoteRune(r)
+	return parts, start, nil
 }
 
-func (p *tomlParser) parse() error {
-	for {
-		p.skipSpace()
-		if p.eof() {
-			return nil
-		}
-		switch c := p.src[p.i]; {
-		case c == '#' || c == '\n' || c == '\r':
-			if err := p.endOfLine(); err != nil {
-				return err
-			}
-		case c == '[':
-			if err := p.header(); err != nil {
-				return err
-			}
-		default:
-			if err := p.keyValue(p.table, 0); err != nil {
-				return err
-			}
-			if err := p.endOfLine(); err != nil {
-				return err
-			}
+// headerStart is the offset of the [ that opens a table header.
+func (r *tomlReader) headerStart(e *unstable.Node) int {
+	_, i, _ := r.keyParts(e)
+	for i > 0 && r.src[i-1] != '\n' {
+		i--
+		if r.src[i] == '[' && (i == 0 || r.src[i-1] != '[') {
+			break
 		}
 	}
+	return i
 }
 
-// header parses [a.b] and makes it the current table.
-func (p *tomlParser) header() error {
-	start := p.i
-	p.i++ // [
-	if p.peek() == '[' {
-		return p.errorAt(start, "arrays of tables ([[...]]) are not supported in pcc-deploy.toml")
-	}
-	p.skipSpace()
-	keys, err := p.key()
+// header makes [a.b] the current table.
+func (r *tomlReader) header(e *unstable.Node) error {
+	keys, _, err := r.keyParts(e)
 	if err != nil {
 		return err
 	}
-	p.skipSpace()
-	if p.peek() != ']' {
-		return p.errorf("expected ] to close the table header, found %s", p.describeHere())
-	}
-	p.i++
+	start := r.headerStart(e)
 	path := strings.Join(keys, ".")
-	pos := p.posAt(start)
-	if err := p.openParents(keys, start); err != nil {
+	pos := r.posAt(start)
+	if err := r.openParents(keys, start); err != nil {
 		return err
 	}
-	switch p.kinds[path] {
+	switch r.kinds[path] {
 	case kindValue:
-		return p.errorAt(start, "%s is already a value (line %d), not a table", path, p.defined[path].Line)
+		return r.errorAt(start, "%s is already a value (line %d), not a table", path, r.defined[path].Line)
 	case kindTable:
-		return p.errorAt(start, "table [%s] is defined twice (first at line %d)", path, p.defined[path].Line)
+		return r.errorAt(start, "table [%s] is defined twice (first at line %d)", path, r.defined[path].Line)
 	}
-	p.kinds[path] = kindTable
-	p.defined[path] = pos
-	if _, ok := p.doc.tables[path]; !ok {
-		p.doc.tables[path] = pos
+	r.kinds[path] = kindTable
+	r.defined[path] = pos
+	if _, ok := r.doc.tables[path]; !ok {
+		r.doc.tables[path] = pos
 	}
-	p.table = path
-	return p.endOfLine()
+	r.table = path
+	return nil
 }
 
 // openParents marks every proper prefix of keys as a table, refusing a
 // prefix that is a value.
-func (p *tomlParser) openParents(keys []string, at int) error {
+func (r *tomlReader) openParents(keys []string, at int) error {
 	for n := 1; n < len(keys); n++ {
 		prefix := strings.Join(keys[:n], ".")
-		switch p.kinds[prefix] {
+		switch r.kinds[prefix] {
 		case kindValue:
-			return p.errorAt(at, "%s is already a value (line %d), not a table", prefix, p.defined[prefix].Line)
+			return r.errorAt(at, "%s is already a value (line %d), not a table", prefix, r.defined[prefix].Line)
 		case 0:
-			p.kinds[prefix] = kindImplicit
-			p.defined[prefix] = p.posAt(at)
-			p.doc.tables[prefix] = p.posAt(at)
+			r.kinds[prefix] = kindImplicit
+			r.defined[prefix] = r.posAt(at)
+			r.doc.tables[prefix] = r.posAt(at)
 		}
 	}
 	return nil
 }
 
-// key parses a dotted key: bare or quoted parts separated by dots.
-func (p *tomlParser) key() ([]string, error) {
-	var parts []string
-	for {
-		p.skipSpace()
-		part, err := p.simpleKey()
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, part)
-		if len(parts) > maxTOMLDepth {
-			return nil, p.errorf("key nested more than %d levels deep", maxTOMLDepth)
-		}
-		p.skipSpace()
-		if p.peek() != '.' {
-			return parts, nil
-		}
-		p.i++
-	}
-}
-
-func isBareKeyChar(c byte) bool {
-	return c == '_' || c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-func (p *tomlParser) simpleKey() (string, error) {
-	switch p.peek() {
-	case '"':
-		return p.basicString()
-	case '\'':
-		return p.literalString()
-	}
-	start := p.i
-	for !p.eof() && isBareKeyChar(p.src[p.i]) {
-		p.i++
-	}
-	if p.i == start {
-		return "", p.errorf("expected a key, found %s", p.describeHere())
-	}
-	return p.src[start:p.i], nil
-}
-
-// keyValue parses key = value under prefix and records it.
-func (p *tomlParser) keyValue(prefix string, depth int) error {
-	keyStart := p.i
-	keys, err := p.key()
+// keyValue records key = value under prefix; an inline table's keys
+// become entries of their own.
+func (r *tomlReader) keyValue(prefix string, e *unstable.Node) error {
+	keys, keyStart, err := r.keyParts(e)
 	if err != nil {
 		return err
 	}
 	if prefix != "" {
 		keys = append(strings.Split(prefix, "."), keys...)
 	}
-	p.skipSpace()
-	if p.peek() != '=' {
-		return p.errorf("expected = after the key, found %s", p.describeHere())
-	}
-	p.i++
-	p.skipSpace()
 	path := strings.Join(keys, ".")
-	if err := p.openParents(keys, keyStart); err != nil {
+	if err := r.openParents(keys, keyStart); err != nil {
 		return err
 	}
-	if k := p.kinds[path]; k != 0 {
+	if k := r.kinds[path]; k != 0 {
 		what := "value"
 		if k != kindValue {
 			what = "table"
 		}
-		return p.errorAt(keyStart, "%s is defined twice (first as a %s at line %d)", path, what, p.defined[path].Line)
+		return r.errorAt(keyStart, "%s is defined twice (first as a %s at line %d)", path, what, r.defined[path].Line)
 	}
-	p.kinds[path] = kindValue
-	p.defined[path] = p.posAt(keyStart)
-	valStart := p.i
-	if p.peek() == '{' {
-		// An inline table: its keys become entries of their own.
-		p.kinds[path] = kindTable
-		p.doc.tables[path] = p.posAt(keyStart)
-		return p.inlineTable(path, depth+1)
+	r.kinds[path] = kindValue
+	r.defined[path] = r.posAt(keyStart)
+	v := e.Value()
+	// Arrays carry no range: the value starts after the = sign.
+	valStart := r.offset(v)
+	if v.Kind == unstable.Array {
+		eq := keyStart + strings.IndexByte(r.src[keyStart:], '=')
+		valStart = eq + 1 + len(r.src[eq+1:]) - len(strings.TrimLeft(r.src[eq+1:], " \t"))
 	}
-	v, err := p.value(depth + 1)
+	if v.Kind == unstable.InlineTable {
+		r.kinds[path] = kindTable
+		r.doc.tables[path] = r.posAt(keyStart)
+		it := v.Children()
+		for it.Next() {
+			if err := r.keyValue(path, it.Node()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	val, err := r.value(v, valStart)
 	if err != nil {
 		return err
 	}
-	p.doc.entries = append(p.doc.entries, tomlEntry{path: path, keyPos: p.posAt(keyStart), valPos: p.posAt(valStart), value: v})
+	r.doc.entries = append(r.doc.entries, tomlEntry{path: path, keyPos: r.posAt(keyStart), valPos: r.posAt(valStart), value: val})
 	return nil
 }
 
-// inlineTable parses { k = v, ... } on one line.
-func (p *tomlParser) inlineTable(path string, depth int) error {
-	if depth > maxTOMLDepth {
-		return p.errorf("nested more than %d levels deep", maxTOMLDepth)
+// value converts a string, integer, boolean or array; at is where it
+// starts, for nodes without a range (arrays).
+func (r *tomlReader) value(n *unstable.Node, at int) (any, error) {
+	if n.Raw.Length > 0 {
+		at = r.offset(n)
 	}
-	p.i++ // {
-	p.skipSpace()
-	if p.peek() == '}' {
-		p.i++
-		return nil
-	}
-	for {
-		p.skipSpace()
-		if err := p.keyValue(path, depth); err != nil {
-			return err
+	raw := r.src[at : at+int(n.Raw.Length)]
+	switch n.Kind {
+	case unstable.String:
+		if strings.HasPrefix(raw, `"""`) || strings.HasPrefix(raw, "'''") {
+			return nil, r.errorAt(at, "multi-line strings are not supported in pcc-deploy.toml")
 		}
-		p.skipSpace()
-		switch p.peek() {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return nil
-		default:
-			return p.errorf("expected , or } in the inline table, found %s", p.describeHere())
+		return string(n.Data), nil
+	case unstable.Bool:
+		return string(n.Data) == "true", nil
+	case unstable.Integer:
+		tok := string(n.Data)
+		digits := strings.TrimLeft(tok, "+-")
+		if strings.HasPrefix(digits, "0x") || strings.HasPrefix(digits, "0o") || strings.HasPrefix(digits, "0b") {
+			return nil, r.errorAt(at, "hexadecimal, octal and binary integers are not supported; write %s in decimal", tok)
 		}
-	}
-}
-
-// value parses a string, integer, boolean or array.
-func (p *tomlParser) value(depth int) (any, error) {
-	if depth > maxTOMLDepth {
-		return nil, p.errorf("nested more than %d levels deep", maxTOMLDepth)
-	}
-	rest := p.src[p.i:]
-	switch {
-	case strings.HasPrefix(rest, `"""`) || strings.HasPrefix(rest, "'''"):
-		return nil, p.errorf("multi-line strings are not supported in pcc-deploy.toml")
-	case strings.HasPrefix(rest, `"`):
-		return p.basicString()
-	case strings.HasPrefix(rest, "'"):
-		return p.literalString()
-	case strings.HasPrefix(rest, "["):
-		return p.array(depth)
-	case strings.HasPrefix(rest, "{"):
-		return nil, p.errorf("inline tables are supported only as the value of a key, not inside arrays")
-	case hasWord(rest, "true"):
-		p.i += 4
-		return true, nil
-	case hasWord(rest, "false"):
-		p.i += 5
-		return false, nil
-	}
-	return p.integer()
-}
-
-// hasWord reports whether s starts with word not followed by a key
-// character (so "trueish" is not true).
-func hasWord(s, word string) bool {
-	return strings.HasPrefix(s, word) && (len(s) == len(word) || !isBareKeyChar(s[len(word)]))
-}
-
-// integer parses a decimal integer with optional sign and underscores
-// between digits; anything else that looks like a number is refused.
-func (p *tomlParser) integer() (any, error) {
-	start := p.i
-	for !p.eof() && strings.IndexByte(" \t\r\n,]}#", p.src[p.i]) < 0 {
-		p.i++
-	}
-	tok := p.src[start:p.i]
-	p.i = start
-	if tok == "" {
-		return nil, p.errorf("expected a value (a \"string\", an integer, true or false), found %s", p.describeHere())
-	}
-	digits := strings.TrimLeft(tok, "+-")
-	numeric := strings.Trim(digits, "0123456789_") == ""
-	switch {
-	case len(tok)-len(digits) > 1 || digits == "":
-		return nil, p.errorf("invalid value %s", tok)
-	case strings.HasPrefix(digits, "0x") || strings.HasPrefix(digits, "0o") || strings.HasPrefix(digits, "0b"):
-		return nil, p.errorf("hexadecimal, octal and binary integers are not supported; write %s in decimal", tok)
-	case !numeric && digits[0] >= '0' && digits[0] <= '9' && strings.Trim(digits, "0123456789_.eE+-:TZ") == "",
-		!numeric && (strings.HasPrefix(digits, "inf") || strings.HasPrefix(digits, "nan")):
-		return nil, p.errorf("%s: floats and dates are not supported in pcc-deploy.toml", tok)
-	case !numeric:
-		return nil, p.errorf("invalid value %s: strings are quoted (\"%s\")", tok, tok)
-	case digits[0] == '_' || digits[len(digits)-1] == '_' || strings.Contains(digits, "__") || digits[0] == '0' && digits != "0":
-		return nil, p.errorf("invalid integer %s", tok)
-	}
-	n, err := strconv.ParseInt(strings.ReplaceAll(tok, "_", ""), 10, 64)
-	if err != nil {
-		return nil, p.errorf("integer %s is out of range", tok)
-	}
-	p.i += len(tok)
-	return n, nil
-}
-
-// array parses [v, v, ...], possibly over several lines with comments.
-func (p *tomlParser) array(depth int) (any, error) {
-	p.i++ // [
-	out := []any{}
-	for {
-		if err := p.arraySpace(); err != nil {
-			return nil, err
-		}
-		if p.peek() == ']' {
-			p.i++
-			return out, nil
-		}
-		v, err := p.value(depth + 1)
+		v, err := strconv.ParseInt(strings.ReplaceAll(tok, "_", ""), 10, 64)
 		if err != nil {
-			return nil, err
+			return nil, r.errorAt(at, "integer %s is out of range", tok)
 		}
-		out = append(out, v)
-		if err := p.arraySpace(); err != nil {
-			return nil, err
-		}
-		switch p.peek() {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return out, nil
-		default:
-			return nil, p.errorf("expected , or ] in the array, found %s", p.describeHere())
-		}
-	}
-}
-
-// arraySpace skips whitespace, line breaks and comments inside an array.
-func (p *tomlParser) arraySpace() error {
-	for !p.eof() {
-		switch p.src[p.i] {
-		case ' ', '\t', '\n':
-			p.i++
-		case '\r':
-			if !strings.HasPrefix(p.src[p.i:], "\r\n") {
-				return p.errorf("a carriage return must be followed by a line break")
+		return v, nil
+	case unstable.Float, unstable.LocalDate, unstable.LocalTime, unstable.LocalDateTime, unstable.DateTime:
+		return nil, r.errorAt(at, "%s: floats and dates are not supported in pcc-deploy.toml", raw)
+	case unstable.InlineTable:
+		return nil, r.errorAt(at, "inline tables are supported only as the value of a key, not inside arrays")
+	case unstable.Array:
+		out := []any{}
+		it := n.Children()
+		for it.Next() {
+			v, err := r.value(it.Node(), at)
+			if err != nil {
+				return nil, err
 			}
-			p.i += 2
-		case '#':
-			if err := p.comment(); err != nil {
-				return err
-			}
-		default:
-			return nil
+			out = append(out, v)
 		}
+		return out, nil
 	}
-	return p.errorf("unterminated array: expected ]")
-}
-
-// basicString parses "..." with TOML's escapes.
-func (p *tomlParser) basicString() (string, error) {
-	start := p.i
-	p.i++ // "
-	var b strings.Builder
-	for {
-		if p.eof() || p.src[p.i] == '\n' {
-			return "", p.errorAt(start, "unterminated string")
-		}
-		c := p.src[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return b.String(), nil
-		case c == '\\':
-			if err := p.escape(&b); err != nil {
-				return "", err
-			}
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			return "", p.errorf("control character %q in a string; write it as an escape", c)
-		default:
-			b.WriteByte(c)
-			p.i++
-		}
-	}
-}
-
-func (p *tomlParser) escape(b *strings.Builder) error {
-	at := p.i
-	p.i++ // backslash
-	if p.eof() {
-		return p.errorAt(at, "unterminated string")
-	}
-	c := p.src[p.i]
-	p.i++
-	switch c {
-	case 'b':
-		b.WriteByte('\b')
-	case 't':
-		b.WriteByte('\t')
-	case 'n':
-		b.WriteByte('\n')
-	case 'f':
-		b.WriteByte('\f')
-	case 'r':
-		b.WriteByte('\r')
-	case '"':
-		b.WriteByte('"')
-	case '\\':
-		b.WriteByte('\\')
-	case 'u', 'U':
-		n := 4
-		if c == 'U' {
-			n = 8
-		}
-		if len(p.src)-p.i < n {
-			return p.errorAt(at, "invalid escape \\%c: expected %d hexadecimal digits", c, n)
-		}
-		v, err := strconv.ParseUint(p.src[p.i:p.i+n], 16, 32)
-		if err != nil || !utf8.ValidRune(rune(v)) {
-			return p.errorAt(at, "invalid escape \\%c%s", c, p.src[p.i:p.i+n])
-		}
-		b.WriteRune(rune(v))
-		p.i += n
-	default:
-		return p.errorAt(at, "invalid escape \\%c in a string", c)
-	}
-	return nil
-}
-
-// literalString parses '...' (no escapes).
-func (p *tomlParser) literalString() (string, error) {
-	start := p.i
-	p.i++ // '
-	end := strings.IndexAny(p.src[p.i:], "'\n")
-	if end < 0 || p.src[p.i+end] == '\n' {
-		return "", p.errorAt(start, "unterminated string")
-	}
-	s := p.src[p.i : p.i+end]
-	for j := 0; j < len(s); j++ {
-		if c := s[j]; c < 0x20 && c != '\t' || c == 0x7f {
-			p.i += j
-			return "", p.errorf("control character %q in a string", c)
-		}
-	}
-	p.i += end + 1
-	return s, nil
+	return nil, r.errorAt(at, "unsupported value %s", raw)
 }

@@ -71,6 +71,7 @@ agents:
   one:
     build: {context: agents/shared}
     managedKeys: true
+    websocketAuth: token
   two:
     build: {context: agents/shared}
   europe:
@@ -83,7 +84,8 @@ agents:
 // TestBuildOncePerContext: agents with the same context, Dockerfile and
 // region share one build (one upload, one POST /v1/builds); another region
 // is another build; each agent is created with its build's ID (and
-// managedKeys as enableIntegratedKeysProxy), and a second apply finds the
+// managedKeys as enableIntegratedKeysProxy, websocketAuth as itself), and a
+// second apply finds the
 // builds in the cache and uploads nothing.
 func TestBuildOncePerContext(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
@@ -138,6 +140,9 @@ func TestBuildOncePerContext(t *testing.T) {
 		}
 		if !st.Agents["one"].Spec.IntegratedKeysProxy || st.Agents["two"].Spec.IntegratedKeysProxy {
 			t.Error("managed keys: want on for one only")
+		}
+		if st.Agents["one"].Spec.WebsocketAuth != "token" || st.Agents["two"].Spec.WebsocketAuth != "" {
+			t.Errorf("websocketAuth: one %q, two %q; want token for one only", st.Agents["one"].Spec.WebsocketAuth, st.Agents["two"].Spec.WebsocketAuth)
 		}
 		return nil
 	})

@@ -37,6 +37,10 @@ type CreateServiceRequest struct {
 	// EnableIntegratedKeysProxy turns managed keys on or off. The official
 	// deploy action sends it (enable-managed-keys); the spec omits it.
 	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy,omitempty"`
+	// WebsocketAuth is "none" or "token" (HMAC session tokens on
+	// WebSocket sessions). The CLI sends it; the spec omits it, and no
+	// answer carries it.
+	WebsocketAuth *string `json:"websocketAuth,omitempty"`
 }
 
 // UpdateServiceRequest is the body of POST /v1/agents/{name}. The spec has
@@ -54,8 +58,9 @@ type UpdateServiceRequest struct {
 	ForceRedeploy      bool                `json:"forceRedeploy,omitempty"`
 	MaxSessionDuration *int                `json:"maxSessionDuration,omitempty"`
 	EnableKrisp        *bool               `json:"enableKrisp,omitempty"`
-	// EnableIntegratedKeysProxy: see CreateServiceRequest.
-	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy,omitempty"`
+	// EnableIntegratedKeysProxy and WebsocketAuth: see CreateServiceRequest.
+	EnableIntegratedKeysProxy *bool   `json:"enableIntegratedKeysProxy,omitempty"`
+	WebsocketAuth             *string `json:"websocketAuth,omitempty"`
 }
 
 // ReplicaScaling is the autoScaling object of responses.

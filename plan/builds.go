@@ -16,6 +16,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -723,11 +724,13 @@ func writeOnly(a schema.Agent, region string, s *Sources, cached map[BuildKey]st
 		return nil, bp, ""
 	}
 	was, declared := s.Base.Agents[a.Name]
-	if now := a.Spec.BuildID; now != nil && (was.Spec.BuildID == nil || *was.Spec.BuildID != *now) {
-		fields = append(fields, FieldChange{Path: "buildId", Before: anyOf(was.Spec.BuildID), After: *now})
-	}
-	if now := a.Spec.ManagedKeys; now != nil && (was.Spec.ManagedKeys == nil || *was.Spec.ManagedKeys != *now) {
-		fields = append(fields, FieldChange{Path: "managedKeys", Before: anyOf(was.Spec.ManagedKeys), After: *now})
+	for _, f := range a.Spec.Fields() {
+		if !sentWriteOnly(f) {
+			continue
+		}
+		if before, _ := was.Spec.Get(f.Path); !reflect.DeepEqual(before, f.Value) {
+			fields = append(fields, FieldChange{Path: f.Path, Before: before, After: f.Value})
+		}
 	}
 	if bp == nil {
 		return fields, nil, ""
@@ -769,7 +772,7 @@ func writeOnlyFindings(cfg *schema.Config, o Options) []Finding {
 	out := credentialFindings(cfg, o.Sources)
 	if s := o.Sources; s != nil && s.BaseErr != nil {
 		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf(
-			"--base %s: %v; build, buildId and managedKeys are not compared with it", s.BaseRef, s.BaseErr)})
+			"--base %s: %v; %s are not compared with it", s.BaseRef, s.BaseErr, writeOnlyNames())})
 	}
 	if o.Sources.comparable() {
 		return out
@@ -788,12 +791,31 @@ func writeOnlyFindings(cfg *schema.Config, o Options) []Finding {
 				"apply sends buildId when it creates or updates this agent, and --redeploy-builds sends it on every apply; "+
 				"plan with --base REF to compare it with a revision, or use image: with the build's imageUri (GET /v1/builds/%s)", *id, *id)
 		}
-		if k := a.Spec.ManagedKeys; k != nil {
-			at("managedKeys", "set to %v, which the API does not report, so this plan cannot show a change of it; "+
-				"apply sends it when it creates or updates this agent; plan with --base REF to compare it with a revision", *k)
+		for _, f := range a.Spec.Fields() {
+			if sentWriteOnly(f) && f.Path != "buildId" {
+				at(f.Path, "set to %v, which the API does not report, so this plan cannot show a change of it; "+
+					"apply sends it when it creates or updates this agent; plan with --base REF to compare it with a revision", f.Value)
+			}
 		}
 	}
 	return out
+}
+
+// sentWriteOnly reports whether f is a write-only field sent as such
+// (buildId, managedKeys, websocketAuth), which plans compare with the
+// base revision; a build is compared by its packed context instead.
+func sentWriteOnly(f schema.Field) bool { return f.WriteOnly && f.Wire != "" }
+
+// writeOnlyNames lists the write-only inputs: "build, buildId, managedKeys
+// and websocketAuth".
+func writeOnlyNames() string {
+	names := []string{"build"}
+	for _, f := range schema.AllFields() {
+		if sentWriteOnly(f) {
+			names = append(names, f.Path)
+		}
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 func anyOf[T any](p *T) any {

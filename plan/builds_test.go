@@ -325,7 +325,7 @@ func TestWriteOnlyWarnings(t *testing.T) {
 	}
 	broken := Options{Sources: &Sources{BaseRef: "main", BaseErr: errors.New("no commit main in this clone")}}
 	p := Diff(cfg, liveOf(), broken)
-	if len(p.Findings) != 3 || p.Findings[0].Message != "--base main: no commit main in this clone; build, buildId and managedKeys are not compared with it" {
+	if len(p.Findings) != 3 || p.Findings[0].Message != "--base main: no commit main in this clone; build, buildId, managedKeys and websocketAuth are not compared with it" {
 		t.Errorf("unreadable base: findings %+v", p.Findings)
 	}
 }

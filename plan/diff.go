@@ -126,10 +126,10 @@ func agentChange(name string, desired *schema.Spec, d *cloud.ServiceDetails, woF
 		}
 	}
 	live := LiveSpec(d)
-	switch {
-	case desired.Region != nil && live.Region != nil && *desired.Region != *live.Region:
+	switch moved := immutableChange(desired, &live); {
+	case moved != nil:
 		c.Action = Replace
-		c.Reason = fmt.Sprintf("region %s -> %s cannot change in place", *live.Region, *desired.Region)
+		c.Reason = fmt.Sprintf("%s %v -> %v cannot change in place", moved.Path, moved.Before, moved.After)
 	case len(c.Fields) > 0 || buildReason != "":
 		c.Action, c.Reason = Update, buildReason
 	case o.RedeployBuilds && (desired.BuildID != nil || desired.Build != nil):
@@ -139,6 +139,20 @@ func agentChange(name string, desired *schema.Spec, d *cloud.ServiceDetails, woF
 		c.Action = NoOp
 	}
 	return c
+}
+
+// immutableChange is the first field an update cannot change (region)
+// that both specs manage and that differs, or nil.
+func immutableChange(desired, live *schema.Spec) *FieldChange {
+	for _, f := range desired.Fields() {
+		if !f.Immutable {
+			continue
+		}
+		if have, ok := live.Get(f.Path); ok && !reflect.DeepEqual(have, f.Value) {
+			return &FieldChange{Path: f.Path, Before: have, After: f.Value}
+		}
+	}
+	return nil
 }
 
 // DiffLive lists the managed fields of desired that differ from a live

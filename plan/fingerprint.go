@@ -254,7 +254,7 @@ func savedWriteOnly(c Change, o Options) (fields []FieldChange, buildReason stri
 		return nil, ""
 	}
 	for _, f := range c.Fields {
-		if (f.Path == "buildId" || f.Path == "managedKeys") && !reflect.DeepEqual(f.Before, f.After) {
+		if isSentWriteOnly(f.Path) && !reflect.DeepEqual(f.Before, f.After) {
 			fields = append(fields, f)
 		}
 	}
@@ -262,6 +262,15 @@ func savedWriteOnly(c Change, o Options) (fields []FieldChange, buildReason stri
 		buildReason = c.Reason
 	}
 	return fields, buildReason
+}
+
+func isSentWriteOnly(path string) bool {
+	for _, f := range schema.AllFields() {
+		if f.Path == path {
+			return sentWriteOnly(f)
+		}
+	}
+	return false
 }
 
 // describe is an action and its reason as the text plan shows them.

@@ -1,8 +1,12 @@
 package plan_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -187,5 +191,93 @@ func TestPreflightBuildIDs(t *testing.T) {
 	}
 	if len(reads) != 5 {
 		t.Errorf("%d builds read, want the 5 distinct ids: %v", len(reads), reads)
+	}
+}
+
+// renamingTransport stands for a client whose wire type names one field
+// wrongly: it renames the JSON key from to `to` in every request body
+// (nested objects included) before the sandbox sees it.
+type renamingTransport struct{ from, to string }
+
+func (rt renamingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Method == http.MethodPost {
+		var m map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			return nil, err
+		}
+		rename(m, rt.from, rt.to)
+		b, _ := json.Marshal(m)
+		r = r.Clone(r.Context())
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func rename(m map[string]any, from, to string) {
+	for k, v := range m {
+		if sub, ok := v.(map[string]any); ok {
+			rename(sub, from, to)
+		}
+		if k == from {
+			m[to] = v
+			delete(m, k)
+		}
+	}
+}
+
+// TestWrongWireNameFailsAgainstSandbox: the sandbox decodes requests into
+// its own types, written from the OpenAPI document, so a client that
+// misnames any field it sends fails end to end, through the real client
+// and the real request mapping, instead of agreeing with the emulator by
+// construction.
+func TestWrongWireNameFailsAgainstSandbox(t *testing.T) {
+	spec := schema.Spec{
+		Image: sp("ghcr.io/acme/bot:1.4.0"), Region: sp("us-west"), NodeType: sp("arm"), AgentProfile: sp("agent-3x"),
+		AutoScaling: &schema.AutoScaling{MinAgents: ip(2), MaxAgents: ip(7)}, KrispViva: &schema.KrispViva{AudioFilter: sp("pro")},
+		EnableKrisp: bp(true), MaxSessionDuration: ip(900), ManagedKeys: bp(true), WebsocketAuth: sp("token"),
+	}
+	body, err := json.Marshal(plan.CreateRequest("bot", &spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent map[string]any
+	if err := json.Unmarshal(body, &sent); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k, v := range sent {
+		keys = append(keys, k)
+		if sub, ok := v.(map[string]any); ok {
+			for k := range sub {
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	for _, key := range append([]string{""}, keys...) {
+		name := "renamed " + key
+		if key == "" {
+			name = "as sent"
+		}
+		t.Run(name, func(t *testing.T) {
+			sb, err := sandbox.New(sandbox.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(sb)
+			defer srv.Close()
+			client, err := cloud.New(cloud.Options{BaseURL: srv.URL, APIKey: "k", MaxAttempts: 1,
+				HTTPClient: &http.Client{Transport: renamingTransport{key, key + "Typo"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = client.CreateAgent(context.Background(), plan.CreateRequest("bot", &spec))
+			if key == "" && err != nil {
+				t.Fatalf("the request as the client sends it: %v", err)
+			}
+			if key != "" && (err == nil || !strings.Contains(err.Error(), `unknown field "`+key+`Typo"`)) {
+				t.Fatalf("with %s misnamed the sandbox answered %v, want unknown field %q", key, err, key+"Typo")
+			}
+		})
 	}
 }

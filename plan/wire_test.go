@@ -3,6 +3,8 @@ package plan
 import (
 	"encoding/json"
 	"os"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -165,5 +167,55 @@ func TestRequestBodies(t *testing.T) {
 				t.Errorf("body (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// jsonType follows a dotted JSON path through the types of t (a number
+// steps into a slice) and reports whether every step exists.
+func jsonType(t reflect.Type, path []string) bool {
+	for _, name := range path {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() == reflect.Slice {
+			t = t.Elem()
+			continue
+		}
+		found := false
+		for i := range t.NumField() {
+			if n, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); n == name {
+				t, found = t.Field(i).Type, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFieldTableNamesTheWireTypes: every wire name of the field table is a
+// field of both request types (an immutable one of the create request
+// only), and every live path one of the detail response, so a table that
+// misnames one fails here rather than at run time.
+func TestFieldTableNamesTheWireTypes(t *testing.T) {
+	create, update := reflect.TypeFor[cloud.CreateServiceRequest](), reflect.TypeFor[cloud.UpdateServiceRequest]()
+	details := reflect.TypeFor[cloud.ServiceDetails]()
+	for _, f := range schema.AllFields() {
+		if f.Wire != "" {
+			wire := strings.Split(f.Wire, ".")
+			if !jsonType(create, wire) {
+				t.Errorf("%s: cloud.CreateServiceRequest has no %s", f.Path, f.Wire)
+			}
+			if !f.Immutable && !jsonType(update, wire) {
+				t.Errorf("%s: cloud.UpdateServiceRequest has no %s", f.Path, f.Wire)
+			}
+		}
+		for _, p := range f.Live {
+			if !jsonType(details, strings.Split(p, ".")) {
+				t.Errorf("%s: cloud.ServiceDetails has no %s", f.Path, p)
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,7 +88,7 @@ func TestParseInvalid(t *testing.T) {
 		{"misspelt key", hdr + "  bot:\n    image: a:1\n    imagePullSecret: s\n", nil,
 			`pipecat.yaml:5:5: agents.bot.imagePullSecret: unknown key "imagePullSecret"`, `did you mean "imagePullSecretSet"?`},
 		{"unknown key far from any", hdr + "  bot:\n    image: a:1\n    foo: s\n", nil,
-			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, `valid keys here: agentProfile, autoScaling, build, buildId, enableKrisp, image, imagePullSecretSet, krispViva, managedKeys, maxSessionDuration, nodeType, protect, region, secretSet`},
+			`pipecat.yaml:5:5: agents.bot.foo: unknown key "foo"`, "valid keys here: " + agentKeys()},
 		{"unknown key in autoScaling", hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: 1, maxagent: 2}\n", nil,
 			`pipecat.yaml:5:33: agents.bot.autoScaling.maxagent: unknown key "maxagent"`, `did you mean "maxAgents"?`},
 		{"image without tag", hdr + "  bot:\n    image: acme/bot\n", nil,
@@ -637,4 +638,18 @@ func TestLooksLikeConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// agentKeys lists the keys an agent may hold, sorted: the top-level names
+// of the Spec's fields and protect.
+func agentKeys() string {
+	keys := []string{protectKey}
+	for _, f := range AllFields() {
+		top, _, _ := strings.Cut(f.Path, ".")
+		if !slices.Contains(keys, top) {
+			keys = append(keys, top)
+		}
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ", ")
 }

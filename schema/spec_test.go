@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestSpecFields(t *testing.T) {
@@ -37,7 +38,9 @@ func TestSpecFields(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, tt.spec.Fields()); diff != "" {
+			// The table's columns are TestFieldTable's.
+			table := cmpopts.IgnoreFields(Field{}, "Immutable", "Wire", "Live", "Default", "PCC", "Kind")
+			if diff := cmp.Diff(tt.want, tt.spec.Fields(), table); diff != "" {
 				t.Errorf("Fields (-want +got):\n%s", diff)
 			}
 			for _, f := range tt.want {
@@ -49,6 +52,58 @@ func TestSpecFields(t *testing.T) {
 	}
 	if v, ok := (&Spec{}).Get("krispViva.audioFilter"); ok || v != nil {
 		t.Errorf("Get of an unmanaged nullable leaf = %v, %v; want nil, false", v, ok)
+	}
+}
+
+// TestFieldTable pins the field table the struct tags of Spec declare:
+// what each field is called on the wire and in pcc-deploy.toml, where the
+// API's answer carries it, its default there, and how plans treat it.
+func TestFieldTable(t *testing.T) {
+	manifest := "deployment.manifest.spec."
+	want := []Field{
+		{Path: "image", Wire: "image", Live: []string{manifest + "image"}, PCC: "image", Kind: "string"},
+		{Path: "buildId", Wire: "buildId", WriteOnly: true, PCC: "build_id", Kind: "string"},
+		{Path: "build.context", WriteOnly: true, Kind: "string"},
+		{Path: "build.dockerfile", WriteOnly: true, Kind: "string"},
+		{Path: "region", Wire: "region", Live: []string{"region"}, Immutable: true, PCC: "region", Kind: "string"},
+		{Path: "nodeType", Wire: "nodeType", Live: []string{manifest + "dailyNodeType"}, Kind: "string"},
+		{Path: "agentProfile", Wire: "agentProfile", Live: []string{"agentProfile"}, PCC: "agent_profile", Kind: "string"},
+		{Path: "imagePullSecretSet", Wire: "imagePullSecretSet", Live: []string{manifest + "imagePullSecretName"}, PCC: "image_credentials", Kind: "string"},
+		{Path: "secretSet", Wire: "secretSet", Live: []string{manifest + "envFromSecretNames.0"}, PCC: "secret_set", Kind: "string"},
+		{Path: "autoScaling.minAgents", Wire: "autoScaling.minAgents", Live: []string{"autoScaling.minReplicas", manifest + "autoScaling.minReplicas"}, PCC: "scaling.min_agents", Kind: "integer"},
+		{Path: "autoScaling.maxAgents", Wire: "autoScaling.maxAgents", Live: []string{"autoScaling.maxReplicas", manifest + "autoScaling.maxReplicas"}, PCC: "scaling.max_agents", Kind: "integer"},
+		{Path: "krispViva.audioFilter", Wire: "krispViva.audioFilter", Live: []string{"krispViva.audioFilter"}, PCC: "krisp_viva.audio_filter", Kind: "string"},
+		{Path: "enableKrisp", Wire: "enableKrisp", Live: []string{manifest + "krispModels.enabled"}, Default: false, PCC: "enable_krisp", Kind: "boolean"},
+		{Path: "maxSessionDuration", Wire: "maxSessionDuration", Live: []string{manifest + "maxSessionDurationSeconds"}, Default: 7200, PCC: "max_session_duration", Kind: "integer"},
+		{Path: "managedKeys", Wire: "enableIntegratedKeysProxy", WriteOnly: true, PCC: "enable_managed_keys", Kind: "boolean"},
+		{Path: "websocketAuth", Wire: "websocketAuth", WriteOnly: true, PCC: "websocket_auth", Kind: "string"},
+	}
+	if diff := cmp.Diff(want, AllFields()); diff != "" {
+		t.Errorf("AllFields (-want +got):\n%s", diff)
+	}
+}
+
+func TestSpecSet(t *testing.T) {
+	tests := []struct {
+		name  string
+		path  string
+		value any
+		want  Spec
+	}{
+		{"a leaf", "maxSessionDuration", 600, Spec{MaxSessionDuration: ptr(600)}},
+		{"a nested leaf creates its object", "autoScaling.minAgents", 2, Spec{AutoScaling: &AutoScaling{MinAgents: ptr(2)}}},
+		{"nil leaves a leaf unmanaged", "autoScaling.minAgents", nil, Spec{}},
+		{"nil makes a nullable leaf a managed null", "krispViva.audioFilter", nil, Spec{KrispViva: &KrispViva{}}},
+		{"a value of a convertible type", "enableKrisp", true, Spec{EnableKrisp: ptr(true)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s Spec
+			s.Set(tt.path, tt.value)
+			if diff := cmp.Diff(tt.want, s); diff != "" {
+				t.Errorf("Set (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 

@@ -55,40 +55,50 @@ type Agent struct {
 
 // Spec is an agent's settings: the one definition of the agent fields,
 // used by the loader, the plan (desired and normalized live state, saved
-// plans) and the sandbox. Its JSON names are the config's, which are the
-// API's request names.
+// plans), the request mapping and import. Its JSON names are the config's.
 //
 // Every leaf is a pointer. nil means unmanaged (left out of the file and
 // of defaults): neither sent to the API nor diffed. The exception is a
 // leaf whose JSON tag has no omitempty (krispViva.audioFilter): inside a
 // managed object it is always managed, and nil means JSON null.
 //
-// A field tagged `diff:"writeonly"` is sent but never returned by the
-// API, so plans cannot compare it (see Field.WriteOnly).
+// The tags are the field table (read by Fields and AllFields; the tag on
+// an object field applies to each of its leaves):
+//   - wire: the name in create and update requests, relative to the
+//     parent object's; "-" for a field never sent as such; left out, the
+//     config's name.
+//   - live: where GET /v1/agents/{name} carries it, a dotted JSON path
+//     (a number indexes an array); alternatives are separated by "|",
+//     the first present wins. A field without one is write-only.
+//   - default: the value the platform applies when the answer leaves the
+//     field out; without one an absent field reads as unmanaged (nil).
+//   - diff: "immutable" for a field an update cannot change (a change
+//     replaces the agent); write-only follows from a missing live tag.
+//   - pcc: the pcc-deploy.toml key import --from-pcc-deploy maps to it.
 //
-// The tag on an object field applies to each of its leaves.
-//
-// Adding a field: add it here and to pipecat.schema.json ($defs/settings),
-// map it in plan/wire.go (request and response), emulate it in the
-// sandbox, and test; Fields, the diff, fingerprints and saved plans pick it
-// up from this struct.
+// Adding a field: add it here with its tags and to pipecat.schema.json
+// ($defs/settings), add its wire field to cloud/types.go, emulate it in
+// internal/sandbox/agentspec.go. The wire mapping, diff, fingerprints,
+// saved plans, import and the docs pick it up from here.
 type Spec struct {
-	Image   *string `json:"image,omitempty"`
-	BuildID *string `json:"buildId,omitempty" diff:"writeonly"`
+	Image   *string `json:"image,omitempty" live:"deployment.manifest.spec.image" pcc:"image"`
+	BuildID *string `json:"buildId,omitempty" pcc:"build_id"`
 	// Build is never sent as such: apply builds the context in the cloud
 	// and sends the resulting buildId (see package plan).
-	Build              *BuildSource `json:"build,omitempty" diff:"writeonly"`
-	Region             *string      `json:"region,omitempty"`
-	NodeType           *string      `json:"nodeType,omitempty"`
-	AgentProfile       *string      `json:"agentProfile,omitempty"`
-	ImagePullSecretSet *string      `json:"imagePullSecretSet,omitempty"`
-	SecretSet          *string      `json:"secretSet,omitempty"`
+	Build              *BuildSource `json:"build,omitempty" wire:"-"`
+	Region             *string      `json:"region,omitempty" live:"region" diff:"immutable" pcc:"region"`
+	NodeType           *string      `json:"nodeType,omitempty" live:"deployment.manifest.spec.dailyNodeType"`
+	AgentProfile       *string      `json:"agentProfile,omitempty" live:"agentProfile" pcc:"agent_profile"`
+	ImagePullSecretSet *string      `json:"imagePullSecretSet,omitempty" live:"deployment.manifest.spec.imagePullSecretName" pcc:"image_credentials"`
+	SecretSet          *string      `json:"secretSet,omitempty" live:"deployment.manifest.spec.envFromSecretNames.0" pcc:"secret_set"`
 	AutoScaling        *AutoScaling `json:"autoScaling,omitempty"`
 	KrispViva          *KrispViva   `json:"krispViva,omitempty"`
-	EnableKrisp        *bool        `json:"enableKrisp,omitempty"`
-	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty"`
-	// ManagedKeys is the API's enableIntegratedKeysProxy.
-	ManagedKeys *bool `json:"managedKeys,omitempty" diff:"writeonly"`
+	EnableKrisp        *bool        `json:"enableKrisp,omitempty" live:"deployment.manifest.spec.krispModels.enabled" default:"false" pcc:"enable_krisp"`
+	MaxSessionDuration *int         `json:"maxSessionDuration,omitempty" live:"deployment.manifest.spec.maxSessionDurationSeconds" default:"7200" pcc:"max_session_duration"`
+	ManagedKeys        *bool        `json:"managedKeys,omitempty" wire:"enableIntegratedKeysProxy" pcc:"enable_managed_keys"`
+	// WebsocketAuth guards the agent's WebSocket sessions: "token"
+	// requires the HMAC session token. Security-relevant: plans show it.
+	WebsocketAuth *string `json:"websocketAuth,omitempty" pcc:"websocket_auth"`
 }
 
 // BuildSource is a directory of the repository to build the agent's image
@@ -102,14 +112,14 @@ type BuildSource struct {
 
 // AutoScaling bounds the agent's replicas. Either bound may be unmanaged.
 type AutoScaling struct {
-	MinAgents *int `json:"minAgents,omitempty"`
-	MaxAgents *int `json:"maxAgents,omitempty"`
+	MinAgents *int `json:"minAgents,omitempty" live:"autoScaling.minReplicas|deployment.manifest.spec.autoScaling.minReplicas" pcc:"scaling.min_agents"`
+	MaxAgents *int `json:"maxAgents,omitempty" live:"autoScaling.maxReplicas|deployment.manifest.spec.autoScaling.maxReplicas" pcc:"scaling.max_agents"`
 }
 
 // KrispViva is present when the file manages Krisp VIVA; a nil AudioFilter
 // is YAML null and disables it.
 type KrispViva struct {
-	AudioFilter *string `json:"audioFilter"`
+	AudioFilter *string `json:"audioFilter" live:"krispViva.audioFilter" pcc:"krisp_viva.audio_filter"`
 }
 
 // Position is a 1-based line and column in a file.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 var (
@@ -37,22 +36,6 @@ var profileResources = map[string]cloud.Resources{
 	"agent-3x": {CPU: "1500m", Memory: "3Gi"},
 }
 
-// agentRequest is the union of CreateServiceRequest and
-// UpdateServiceRequest. The agent fields are schema.Spec, the one
-// definition of them (their JSON names are the API's request names), with
-// pointers to tell absent from given, as an update keeps every field the
-// body leaves out. Spec's build and managedKeys are the config's, not the
-// API's (the client sends a buildId and enableIntegratedKeysProxy); a
-// request carrying them has them ignored, as any unknown field.
-type agentRequest struct {
-	ServiceName *string `json:"serviceName"`
-	schema.Spec
-	ForceRedeploy *bool `json:"forceRedeploy"`
-	// EnableIntegratedKeysProxy is managed keys, which the official
-	// deploy action sends and the spec omits. Stored, never shown.
-	EnableIntegratedKeysProxy *bool `json:"enableIntegratedKeysProxy"`
-}
-
 func given(p *string) bool { return p != nil && *p != "" }
 
 // badRequest is a 400 GENERIC_BAD_REQUEST message; apiError carries any
@@ -65,83 +48,6 @@ type apiError struct {
 
 func badRequest(format string, args ...any) *apiError {
 	return &apiError{http.StatusBadRequest, codeBadRequest, fmt.Sprintf(format, args...)}
-}
-
-// apply validates req's fields and merges them into spec. It checks what
-// both create and update accept; the callers check the rest.
-func (req *agentRequest) apply(spec *AgentSpec) *apiError {
-	if given(req.Image) && given(req.BuildID) {
-		return badRequest("Cannot specify both image and buildId. Use one or the other.")
-	}
-	if given(req.Image) {
-		if err := checkImage(*req.Image); err != nil {
-			return err
-		}
-		spec.Image, spec.BuildID = *req.Image, ""
-	}
-	if given(req.BuildID) {
-		// Whether the build exists, where and how it ended is for
-		// checkRefs; what is no UUID cannot name one.
-		if !uuidPattern.MatchString(*req.BuildID) {
-			return badRequest("Build not found")
-		}
-		spec.Image, spec.BuildID = "", strings.ToLower(*req.BuildID)
-	}
-	if req.NodeType != nil {
-		if *req.NodeType != "arm" {
-			return badRequest("Invalid nodeType '%s'. Only 'arm' is supported at this time.", *req.NodeType)
-		}
-		spec.NodeType = *req.NodeType
-	}
-	if given(req.ImagePullSecretSet) {
-		spec.ImagePullSecretSet = *req.ImagePullSecretSet
-	}
-	if given(req.SecretSet) {
-		spec.SecretSet = *req.SecretSet
-	}
-	if req.AutoScaling != nil {
-		if m := req.AutoScaling.MinAgents; m != nil {
-			if *m < 0 || *m > 50 {
-				return badRequest("Invalid autoScaling.minAgents %d. Must be between 0 and 50.", *m)
-			}
-			spec.MinAgents = *m
-		}
-		if m := req.AutoScaling.MaxAgents; m != nil {
-			if *m < 1 || *m > 50 {
-				return badRequest("Invalid autoScaling.maxAgents %d. Must be between 1 and 50.", *m)
-			}
-			spec.MaxAgents = *m
-		}
-		if spec.MinAgents > spec.MaxAgents {
-			return badRequest("Invalid autoScaling: minAgents (%d) cannot be greater than maxAgents (%d).", spec.MinAgents, spec.MaxAgents)
-		}
-	}
-	if req.KrispViva != nil {
-		f := req.KrispViva.AudioFilter
-		if f != nil && *f != "tel" && *f != "pro" {
-			return badRequest("Invalid krispViva.audioFilter '%s'. Valid values are: tel, pro, null.", *f)
-		}
-		spec.AudioFilter = f
-	}
-	if req.AgentProfile != nil {
-		if _, ok := profileResources[*req.AgentProfile]; !ok {
-			return badRequest("Invalid agentProfile '%s'. Valid values are: agent-1x, agent-2x, agent-3x.", *req.AgentProfile)
-		}
-		spec.AgentProfile = *req.AgentProfile
-	}
-	if m := req.MaxSessionDuration; m != nil {
-		if *m < 60 || *m > 14400 {
-			return badRequest("Invalid maxSessionDuration %d. Must be between 60 and 14400 seconds.", *m)
-		}
-		spec.MaxSessionDuration = m
-	}
-	if req.EnableKrisp != nil {
-		spec.EnableKrisp = *req.EnableKrisp
-	}
-	if req.EnableIntegratedKeysProxy != nil {
-		spec.IntegratedKeysProxy = *req.EnableIntegratedKeysProxy
-	}
-	return nil
 }
 
 // checkImage requires a valid image reference (see referencePattern) with
@@ -222,9 +128,9 @@ func (s *Server) newDeployment(now time.Time) Deployment {
 }
 
 func (s *Server) createAgent(res *response, r *http.Request, _ string) {
-	var req agentRequest
-	if !decodeBody(r, &req) {
-		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid request format")
+	req, bad := decodeAgentRequest(r)
+	if bad != nil {
+		res.fail(bad.status, bad.code, bad.msg)
 		return
 	}
 	if req.ServiceName == nil {
@@ -232,7 +138,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		return
 	}
 	name := *req.ServiceName
-	if !schema.ValidAgentName(name) {
+	if !validServiceName(name) {
 		res.fail(http.StatusBadRequest, codeBadRequest, fmt.Sprintf("Invalid serviceName '%s'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.", name))
 		return
 	}
@@ -271,8 +177,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 }
 
 func (s *Server) updateAgent(res *response, r *http.Request, name string) {
-	var req agentRequest
-	ok := decodeBody(r, &req)
+	req, bad := decodeAgentRequest(r)
 
 	s.lock(res)
 	defer s.mu.Unlock()
@@ -282,8 +187,8 @@ func (s *Server) updateAgent(res *response, r *http.Request, name string) {
 		res.fail(http.StatusNotFound, codeNotFound, "Service not found")
 		return
 	}
-	if !ok {
-		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid request format")
+	if bad != nil {
+		res.fail(bad.status, bad.code, bad.msg)
 		return
 	}
 	// The official deploy action repeats serviceName (and region) on
@@ -421,10 +326,8 @@ func details(name string, a *Agent, now time.Time) cloud.ServiceDetails {
 		DesiredDeploymentID:   dep.ID,
 		ActiveDeploymentID:    dep.ID,
 		ActiveDeploymentReady: ready,
-		AutoScaling:           &cloud.ReplicaScaling{MaxReplicas: intp(spec.MaxAgents), MinReplicas: intp(spec.MinAgents)},
-		AgentProfile:          &spec.AgentProfile,
-		KrispViva:             &cloud.KrispVivaState{AudioFilter: spec.AudioFilter},
 	}
+	spec.answer(&d)
 	// Before the first reconcile the spec's example has null, which its
 	// schema does not allow: omit the field instead.
 	if settled {
@@ -437,20 +340,7 @@ func details(name string, a *Agent, now time.Time) cloud.ServiceDetails {
 	if spec.BuildID != "" {
 		image = RedactedImage
 	}
-	res := profileResources[spec.AgentProfile]
-	ms := cloud.ManifestSpec{
-		DailyNodeType:             spec.NodeType,
-		Image:                     image,
-		AutoScaling:               &cloud.ReplicaScaling{MinReplicas: intp(spec.MinAgents), MaxReplicas: intp(spec.MaxAgents)},
-		ImagePullSecretName:       spec.ImagePullSecretSet,
-		Resources:                 &res,
-		KrispModels:               &cloud.KrispModels{Enabled: spec.EnableKrisp},
-		KrispViva:                 &cloud.KrispVivaSpec{AudioFilters: spec.AudioFilter != nil},
-		MaxSessionDurationSeconds: spec.MaxSessionDuration,
-	}
-	if spec.SecretSet != "" {
-		ms.EnvFromSecretNames = []string{spec.SecretSet}
-	}
+	ms := spec.manifest(image)
 	d.Deployment = &cloud.Deployment{
 		ID: dep.ID,
 		Manifest: &cloud.Manifest{

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -97,6 +99,12 @@ func TestCreateAgentErrors(t *testing.T) {
 		{"fractional number", `{"serviceName":"bot","image":"a/b:1","autoScaling":{"minAgents":1.5}}`, 400, bad("Invalid request format")},
 		{"audio filter not a string", `{"serviceName":"bot","image":"a/b:1","krispViva":{"audioFilter":1}}`, 400, bad("Invalid request format")},
 		{"missing serviceName", `{"image":"a/b:1"}`, 400, bad("serviceName is required")},
+		{"a field the API does not define", `{"serviceName":"bot","image":"a/b:1","someNewSetting":true}`, 400, bad(`Invalid request format: unknown field "someNewSetting".`)},
+		{"a misspelt wire name", `{"serviceName":"bot","image":"a/b:1","maxSessionDurationSeconds":60}`, 400, bad(`Invalid request format: unknown field "maxSessionDurationSeconds".`)},
+		{"a misspelt nested name", `{"serviceName":"bot","image":"a/b:1","autoScaling":{"minReplicas":1}}`, 400, bad(`Invalid request format: unknown field "minReplicas".`)},
+		{"the config's managedKeys is not the API's", `{"serviceName":"bot","image":"a/b:1","managedKeys":true}`, 400, bad(`Invalid request format: unknown field "managedKeys".`)},
+		{"the config's build is not the API's", `{"serviceName":"bot","image":"a/b:1","build":{"context":"."}}`, 400, bad(`Invalid request format: unknown field "build".`)},
+		{"websocketAuth", `{"serviceName":"bot","image":"a/b:1","websocketAuth":"hmac"}`, 400, bad("Invalid websocketAuth 'hmac'. Valid values are: none, token.")},
 		{"uppercase name", `{"serviceName":"Bot","image":"a/b:1"}`, 400, bad("Invalid serviceName 'Bot'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.")},
 		{"leading hyphen", `{"serviceName":"-bot","image":"a/b:1"}`, 400, bad("Invalid serviceName '-bot'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.")},
 		{"trailing hyphen", `{"serviceName":"bot-","image":"a/b:1"}`, 400, bad("Invalid serviceName 'bot-'. Must start and end with a lowercase letter or number, contain only lowercase letters, numbers and hyphens, and be at most 54 characters.")},
@@ -224,7 +232,7 @@ func TestUpdateAgent(t *testing.T) {
 		}},
 		{"forceRedeploy alone", `{"forceRedeploy":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
 		{"managed keys are kept, not shown", `{"enableIntegratedKeysProxy":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
-		{"unknown fields are ignored", `{"someNewSetting":true}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
+		{"websocketAuth is kept, not shown", `{"websocketAuth":"token"}`, func(m *cloud.ManifestSpec, d *cloud.ServiceDetails) {}},
 	}
 	want := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/voice-starter", "", 200))
 	seen := map[string]bool{want.DesiredDeploymentID: true}
@@ -255,27 +263,44 @@ func TestUpdateAgent(t *testing.T) {
 	}
 }
 
-// TestManagedKeys: enableIntegratedKeysProxy, which the official deploy
-// action sends, is stored on create and update and kept by an update that
-// leaves it out.
-func TestManagedKeys(t *testing.T) {
-	s, _ := newTestServer(t, Options{})
-	stored := func() bool {
-		var on bool
-		s.Mutate(func(st *State) error { on = st.Agents["bot"].Spec.IntegratedKeysProxy; return nil })
-		return on
+// TestWriteOnlyFields: enableIntegratedKeysProxy (which the official
+// deploy action sends) and websocketAuth (which the CLI sends) are stored
+// on create and update, kept by an update that leaves them out, and shown
+// in no answer.
+func TestWriteOnlyFields(t *testing.T) {
+	tests := []struct {
+		name    string
+		field   string
+		on, off string
+		stored  func(AgentSpec) string
+	}{
+		{"managed keys", "enableIntegratedKeysProxy", "true", "false", func(a AgentSpec) string { return fmt.Sprint(a.IntegratedKeysProxy) }},
+		{"websocket auth", "websocketAuth", `"token"`, `"none"`, func(a AgentSpec) string { return strconv.Quote(a.WebsocketAuth) }},
 	}
-	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot:1","enableIntegratedKeysProxy":true}`, 200)
-	if !stored() {
-		t.Error("create with enableIntegratedKeysProxy true: not stored")
-	}
-	mustCall(t, s, "POST", "/v1/agents/bot", `{"image":"acme/bot:2"}`, 200)
-	if !stored() {
-		t.Error("an update without enableIntegratedKeysProxy turned it off")
-	}
-	mustCall(t, s, "POST", "/v1/agents/bot", `{"enableIntegratedKeysProxy":false}`, 200)
-	if stored() {
-		t.Error("update with enableIntegratedKeysProxy false: still on")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := newTestServer(t, Options{})
+			stored := func() string {
+				var v string
+				s.Mutate(func(st *State) error { v = tt.stored(st.Agents["bot"].Spec); return nil })
+				return v
+			}
+			out := mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"acme/bot:1","`+tt.field+`":`+tt.on+`}`, 200)
+			if got := stored(); got != tt.on {
+				t.Errorf("create with %s %s: stored %s", tt.field, tt.on, got)
+			}
+			if strings.Contains(out, tt.field) {
+				t.Errorf("the answer shows %s: %s", tt.field, out)
+			}
+			mustCall(t, s, "POST", "/v1/agents/bot", `{"image":"acme/bot:2"}`, 200)
+			if got := stored(); got != tt.on {
+				t.Errorf("an update without %s changed it to %s", tt.field, got)
+			}
+			mustCall(t, s, "POST", "/v1/agents/bot", `{"`+tt.field+`":`+tt.off+`}`, 200)
+			if got := stored(); got != tt.off {
+				t.Errorf("update with %s %s: stored %s", tt.field, tt.off, got)
+			}
+		})
 	}
 }
 
@@ -291,6 +316,9 @@ func TestUpdateAgentErrors(t *testing.T) {
 		{"unknown agent", "nope", `{"image":"a/b:1"}`, 404, errBody("Service not found", "NOT_FOUND")},
 		{"unknown agent with a bad body", "nope", `{`, 404, errBody("Service not found", "NOT_FOUND")},
 		{"invalid JSON", "bot", `{`, 400, bad("Invalid request format")},
+		{"a field the API does not define", "bot", `{"someNewSetting":true}`, 400, bad(`Invalid request format: unknown field "someNewSetting".`)},
+		{"the config's managedKeys is not the API's", "bot", `{"managedKeys":true}`, 400, bad(`Invalid request format: unknown field "managedKeys".`)},
+		{"websocketAuth", "bot", `{"websocketAuth":"TOKEN"}`, 400, bad("Invalid websocketAuth 'TOKEN'. Valid values are: none, token.")},
 		{"rename", "bot", `{"serviceName":"other","image":"a/b:2"}`, 400, bad("serviceName 'other' does not match the agent being updated ('bot'). An agent cannot be renamed.")},
 		{"move", "bot", `{"region":"us-east"}`, 400, bad("Cannot change region of agent 'bot' from 'us-west' to 'us-east'. Delete and recreate the agent to move it.")},
 		{"both image and buildId", "bot", `{"image":"a/b:1","buildId":"123e4567-e89b-12d3-a456-426614174000"}`, 400, bad("Cannot specify both image and buildId. Use one or the other.")},

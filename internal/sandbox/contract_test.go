@@ -64,6 +64,9 @@ var deviations = []deviation{
 	{"updateService", "request", 0, "region", "the official deploy action repeats region on update"},
 	{"createService", "request", 0, "enableIntegratedKeysProxy", "sent by the official deploy action (enable-managed-keys); undeclared"},
 	{"updateService", "request", 0, "enableIntegratedKeysProxy", "sent by the official deploy action (enable-managed-keys); undeclared"},
+	// The CLI sends websocketAuth (websocket_auth in pcc-deploy.toml).
+	{"createService", "request", 0, "websocketAuth", "sent by the CLI (websocket_auth); undeclared"},
+	{"updateService", "request", 0, "websocketAuth", "sent by the CLI (websocket_auth); undeclared"},
 	// The manifest's krispModels (the legacy switch's state) is in every
 	// example of the spec and in no schema.
 	{"createService", "response", 200, "deployment.manifest.spec.krispModels", "in the spec's examples, not its schema"},
@@ -671,6 +674,9 @@ func TestContract(t *testing.T) {
 		{name: "create with managed keys", call: create(func(r *cloud.CreateServiceRequest) {
 			r.ServiceName, r.EnableIntegratedKeysProxy = "keyed", new(bool)
 		})},
+		{name: "create with websocket auth", call: create(func(r *cloud.CreateServiceRequest) {
+			r.ServiceName, r.WebsocketAuth = "guarded", strp("token")
+		})},
 		{name: "create from a build", call: create(func(r *cloud.CreateServiceRequest) {
 			r.ServiceName, r.Image, r.BuildID, r.Region = "built", "", eu.Build.ID, "eu-central"
 		})},
@@ -697,6 +703,7 @@ func TestContract(t *testing.T) {
 			Image: "your-dockername/voice-starter:0.2", NodeType: "arm", ImagePullSecretSet: "dockerhub-credentials",
 			SecretSet: "voice-starter-secrets", AutoScaling: &cloud.AutoScalingRequest{MinAgents: intp(1), MaxAgents: intp(10)},
 			KrispViva: &cloud.KrispVivaRequest{}, AgentProfile: "agent-2x", ForceRedeploy: true, MaxSessionDuration: intp(60), EnableKrisp: new(bool),
+			WebsocketAuth: strp("none"),
 		})},
 		{name: "get while rolling out", call: func(ctx context.Context, c *cloud.Client) error {
 			_, err := c.GetAgent(ctx, "voice-starter") // previousRevision present

@@ -23,15 +23,18 @@
 //     becomes ready: once it settles, its revision is Failed with a
 //     CrashLoopBackOff health and a Python traceback;
 //   - secret values are kept (in the state file too, in clear), never
-//     returned; SecretValue lets tests read them.
+//     returned; SecretValue lets tests read them;
+//   - requests are decoded into the sandbox's own types, written from the
+//     OpenAPI document (wire.go, agentspec.go), never the client's: a
+//     field the document does not define is refused with 400, except the
+//     few the official tools send (enableKrisp, enableIntegratedKeysProxy,
+//     websocketAuth; serviceName and region on update).
 package sandbox
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/rand/v2"
 	"net"
@@ -489,19 +492,10 @@ func (s *Server) handle(res *response, r *http.Request) {
 // maxBody bounds request bodies; the API's are a few hundred bytes.
 const maxBody = 1 << 20
 
-// decodeBody reads a JSON object into v. Any failure is the API's
-// "Invalid request format".
-func decodeBody(r *http.Request, v any) bool {
-	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(data) > maxBody {
-		return false
-	}
-	trimmed := bytes.TrimSpace(data)
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return false
-	}
-	return json.Unmarshal(trimmed, v) == nil
-}
+// decodeBody reads a JSON object into v, refusing fields v does not
+// have (see decodeStrict). Any failure is the API's "Invalid request
+// format".
+func decodeBody(r *http.Request, v any) bool { return decodeStrict(r, v) == nil }
 
 func (s *Server) regionKnown(code string) bool {
 	for _, r := range s.regions {

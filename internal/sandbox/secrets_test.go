@@ -58,6 +58,8 @@ func TestSecretSets(t *testing.T) {
 		{"secret without value", 0, "PUT", "/v1/secrets/new-set", `{"secrets":[{"secretKey":"A"}]}`, 400, bad("Invalid request format")},
 		{"secret without key", 0, "PUT", "/v1/secrets/new-set", `{"secrets":[{"secretValue":"v"}]}`, 400, bad("Invalid request format")},
 		{"invalid JSON", 0, "PUT", "/v1/secrets/new-set", `{"secrets":`, 400, bad("Invalid request format")},
+		{"a field the API does not define", 0, "PUT", "/v1/secrets/new-set", `{"secrets":[{"secretKey":"A","secretValue":"1"}],"type":"secret"}`, 400, bad("Invalid request format")},
+		{"a misnamed key field", 0, "PUT", "/v1/secrets/new-set", `{"secrets":[{"key":"A","secretValue":"1"}]}`, 400, bad("Invalid request format")},
 		{"name too short", 0, "PUT", "/v1/secrets/ab", `{"secrets":[{"secretKey":"A","secretValue":"b"}]}`, 400, bad("Invalid request format")},
 		{"name with uppercase", 0, "PUT", "/v1/secrets/My-Set", `{"secrets":[{"secretKey":"A","secretValue":"b"}]}`, 400, bad("Invalid request format")},
 		{"unknown region", 0, "PUT", "/v1/secrets/new-set", `{"secrets":[{"secretKey":"A","secretValue":"b"}],"region":"mars"}`, 400,

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
-	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // StateVersion is the version of the state file format this package reads
@@ -82,27 +81,6 @@ type Agent struct {
 	// finished with (ready or failed) when Deployment was made; it is
 	// reported until Deployment itself settles.
 	ReconciledDeploymentID string `json:"reconciledDeploymentId,omitempty"`
-}
-
-// AgentSpec is an agent's configuration after defaults and merges, in
-// request terms.
-type AgentSpec struct {
-	Image              string  `json:"image,omitempty"`   // empty when deployed from a build
-	BuildID            string  `json:"buildId,omitempty"` // empty when deployed from an image
-	NodeType           string  `json:"nodeType"`
-	ImagePullSecretSet string  `json:"imagePullSecretSet,omitempty"`
-	SecretSet          string  `json:"secretSet,omitempty"`
-	MinAgents          int     `json:"minAgents"`
-	MaxAgents          int     `json:"maxAgents"`
-	AgentProfile       string  `json:"agentProfile"`
-	AudioFilter        *string `json:"audioFilter"` // krispViva.audioFilter; nil: Krisp VIVA off
-	EnableKrisp        bool    `json:"enableKrisp"`
-	// MaxSessionDuration is nil until a request sets it: the platform
-	// default applies and the manifest omits maxSessionDurationSeconds.
-	MaxSessionDuration *int `json:"maxSessionDuration,omitempty"`
-	// IntegratedKeysProxy is enableIntegratedKeysProxy (managed keys),
-	// which no response shows.
-	IntegratedKeysProxy bool `json:"enableIntegratedKeysProxy,omitempty"`
 }
 
 // Deployment is one revision of an agent.
@@ -315,7 +293,7 @@ func (s *Server) checkAgent(st *State, name string, a *Agent) error {
 	if a == nil {
 		return errors.New("null")
 	}
-	if !schema.ValidAgentName(name) {
+	if !validServiceName(name) {
 		return errors.New("invalid name: lowercase letters, digits and hyphens, starting and ending with a letter or digit, at most 54 characters")
 	}
 	if !s.regionKnown(a.Region) {
@@ -332,15 +310,7 @@ func (s *Server) checkAgent(st *State, name string, a *Agent) error {
 		return errors.New("spec: exactly one of image and buildId is required")
 	}
 	// Replay the spec as a request: the same checks, the API's words.
-	req := agentRequest{Spec: schema.Spec{
-		NodeType:           &sp.NodeType,
-		ImagePullSecretSet: &sp.ImagePullSecretSet,
-		SecretSet:          &sp.SecretSet,
-		AgentProfile:       &sp.AgentProfile,
-		MaxSessionDuration: sp.MaxSessionDuration,
-		AutoScaling:        &schema.AutoScaling{MinAgents: &sp.MinAgents, MaxAgents: &sp.MaxAgents},
-		KrispViva:          &schema.KrispViva{AudioFilter: sp.AudioFilter},
-	}}
+	req := sp.request()
 	if sp.Image != "" {
 		req.Image = &sp.Image
 	} else {
