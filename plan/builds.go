@@ -569,6 +569,11 @@ func LookupBuilds(ctx context.Context, api BuildReader, keys []BuildKey, paralle
 		sem  = make(chan struct{}, parallelism)
 	)
 	for _, k := range keys {
+		if k.Region == "" {
+			// The default region is unknown: a lookup without a region
+			// could find another region's build.
+			continue
+		}
 		wg.Go(func() {
 			select {
 			case sem <- struct{}{}:
@@ -606,7 +611,7 @@ func buildKeys(cfg *schema.Config, live *Live, o Options) []BuildKey {
 		if pk == nil || !o.targeted(a.Name) {
 			continue
 		}
-		k := BuildKey{ContextHash: pk.ContextHash, Dockerfile: pk.Dockerfile, Region: agentRegion(a, live.Details[a.Name])}
+		k := BuildKey{ContextHash: pk.ContextHash, Dockerfile: pk.Dockerfile, Region: agentRegion(a, live.Details[a.Name], defaultRegion(cfg, live))}
 		if !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)

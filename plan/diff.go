@@ -24,6 +24,12 @@ type Live struct {
 	SecretsErr error
 	Regions    []cloud.Region
 	RegionsErr error
+	// DefaultRegion is the organization's (GET /v1/properties): where
+	// the API puts an agent, build or secret set that names no region.
+	// Empty when not read; PropertiesErr says the read failed, and the
+	// checks that need it are skipped with one warning.
+	DefaultRegion string
+	PropertiesErr error
 	// SecretKeys holds GET /v1/secrets/{name} (key names, never values)
 	// for every declared set of type secret that exists, and for every
 	// live one when prune.secretSets is on.
@@ -54,7 +60,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 		declared[a.Name] = true
 		if o.targeted(a.Name) {
 			agents = append(agents, a)
-			p.Changes = append(p.Changes, diffAgent(a, live, o))
+			p.Changes = append(p.Changes, diffAgent(a, live, o, defaultRegion(cfg, live)))
 		}
 	}
 	for _, item := range live.Agents {
@@ -71,7 +77,9 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	sort.Strings(p.Unmanaged)
 	scoped := *cfg
 	scoped.Agents = agents
-	p.Findings = preflight(&scoped, live)
+	p.Organization = organizationChange(cfg.Organization, live.DefaultRegion)
+	p.Findings = organizationFindings(cfg, live)
+	p.Findings = append(p.Findings, preflight(&scoped, live)...)
 	p.Findings = append(p.Findings, health(&scoped, live)...)
 	p.Findings = append(p.Findings, refusals(&scoped, p.Changes, o)...)
 	var setFindings []Finding
@@ -92,9 +100,9 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	return p
 }
 
-func diffAgent(a schema.Agent, l *Live, o Options) Change {
+func diffAgent(a schema.Agent, l *Live, o Options, def string) Change {
 	d := l.Details[a.Name]
-	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d), o.Sources, l.CachedBuilds)
+	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d, def), o.Sources, l.CachedBuilds)
 	c := agentChange(a.Name, a.Spec.Clone(), d, woFields, buildReason, o)
 	c.Build, c.Line = bp, a.Pos.Line
 	return c

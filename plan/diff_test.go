@@ -66,7 +66,7 @@ func config(prune schema.Prune, agents ...schema.Agent) *schema.Config {
 func liveOf(details ...*cloud.ServiceDetails) *Live {
 	l := &Live{Details: map[string]*cloud.ServiceDetails{},
 		Secrets: []cloud.SecretSetSummary{{Name: "bot-secrets", Type: "secret", Region: "us-west", Status: "ready"}},
-		Regions: []cloud.Region{{Code: "us-west"}, {Code: "eu-central"}}}
+		Regions: []cloud.Region{{Code: "us-west"}, {Code: "eu-central"}}, DefaultRegion: "us-west"}
 	for _, d := range details {
 		l.Agents = append(l.Agents, cloud.ServiceListItem{Name: d.Name, Region: d.Region})
 		l.Details[d.Name] = d
@@ -302,6 +302,18 @@ func TestPreflight(t *testing.T) {
 				l.Details["bot"] = liveAgent("bot", func() schema.Spec { s := fullLive("x:1"); s.Region = sp("eu-central"); return s }())
 			},
 			want: nil,
+		},
+		{
+			name:  "the organization's default region counts when region is unmanaged",
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
+			live:  func(l *Live) { l.DefaultRegion = "eu-central" },
+			want:  nil,
+		},
+		{
+			name:  "an unreadable default region is one warning and no region check",
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
+			live:  func(l *Live) { l.DefaultRegion, l.PropertiesErr = "", errors.New("GET /v1/properties: 500") },
+			want: []Finding{{Severity: Warning, Message: "the organization's default region could not be read, so the region checks of agents without a region are skipped: GET /v1/properties: 500"}},
 		},
 		{
 			name:  "failed secret set is an error with its message",

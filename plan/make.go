@@ -109,6 +109,7 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
+		NeedProperties: cfg.Organization != nil,
 	})
 	if err != nil {
 		return nil, err
@@ -153,7 +154,14 @@ func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	if err := checkMAC(saved, o.FingerprintKey); err != nil {
 		return err
 	}
-	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets})
+	// The default region decides where a build of an agent without a
+	// region runs; a managed one must not have moved.
+	props := saved.Organization != nil
+	for _, c := range saved.Changes {
+		props = props || c.Build != nil && c.Desired != nil && c.Desired.Region == nil
+	}
+	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets,
+		Properties: props, NeedProperties: saved.Organization != nil})
 	if err != nil {
 		return err
 	}

@@ -216,3 +216,7 @@ func TestRefreshProgress(t *testing.T) {
 		})
 	}
 }
+
+func (f *fakeReader) GetProperties(context.Context) (*cloud.OrganizationProperties, error) {
+	return &cloud.OrganizationProperties{DefaultRegion: "us-west"}, nil
+}

@@ -240,11 +240,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Either image or buildId is required for service creation")
 		return
 	}
-	region := defaultRegion
-	if given(req.Region) {
-		region = *req.Region
-	}
-	if !s.regionKnown(region) {
+	if given(req.Region) && !s.regionKnown(*req.Region) {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid region or organization does not have access")
 		return
 	}
@@ -257,6 +253,11 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
+	// No region: the organization's default, as the platform does.
+	region := s.orgDefaultRegion()
+	if given(req.Region) {
+		region = *req.Region
+	}
 	if _, ok := s.state.Agents[name]; ok {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Service already exists")
 		return
@@ -477,6 +478,7 @@ func details(name string, a *Agent, now time.Time) cloud.ServiceDetails {
 		}
 	}
 	d.Available = ready || d.PreviousRevision != nil
+	d.Errors = agentErrors(a, now)
 	return d
 }
 
@@ -487,13 +489,17 @@ func revision(dep Deployment, spec AgentSpec, now time.Time) *cloud.RevisionInfo
 	rev := &cloud.RevisionInfo{DeploymentID: dep.ID}
 	validating := dep.CreatedAt.Add(dep.ReadyAt.Sub(dep.CreatedAt) / 2)
 	switch {
+	case !now.Before(dep.ReadyAt) && pullFailing(spec.Image):
+		rev.Phase = "Failed"
+		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
+		rev.Health = &cloud.RevisionHealth{State: "waiting", Reason: "ImagePullBackOff", Message: "Back-off pulling image \"" + spec.Image + "\""}
 	case !now.Before(dep.ReadyAt) && failing(spec.Image):
 		rev.Phase = "Failed"
 		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
 		rev.Health = &cloud.RevisionHealth{
 			Ready:                 false,
 			State:                 "waiting",
-			RestartCount:          3,
+			RestartCount:          crashRestarts,
 			ReplicasStarted:       1,
 			Reason:                "CrashLoopBackOff",
 			LastExitCode:          intp(1),
