@@ -332,7 +332,7 @@ type UploadURLResponse struct {
 // CreateBuildRequest is the body of POST /v1/builds.
 type CreateBuildRequest struct {
 	UploadID       string `json:"uploadId"`
-	Region         string `json:"region,omitempty"` // empty: the organization's default
+	Region         string `json:"region,omitempty"`         // empty: the organization's default
 	DockerfilePath string `json:"dockerfilePath,omitempty"` // default "Dockerfile"
 }
 

@@ -313,7 +313,7 @@ func TestPreflight(t *testing.T) {
 			name:  "an unreadable default region is one warning and no region check",
 			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
 			live:  func(l *Live) { l.DefaultRegion, l.PropertiesErr = "", errors.New("GET /v1/properties: 500") },
-			want: []Finding{{Severity: Warning, Message: "the organization's default region could not be read, so the region checks of agents without a region are skipped: GET /v1/properties: 500"}},
+			want:  []Finding{{Severity: Warning, Message: "the organization's default region could not be read, so the region checks of agents without a region are skipped: GET /v1/properties: 500"}},
 		},
 		{
 			name:  "failed secret set is an error with its message",
