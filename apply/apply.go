@@ -74,6 +74,9 @@ type API interface {
 	CreateBuild(ctx context.Context, req *cloud.CreateBuildRequest) (*cloud.CreateBuildResponse, error)
 	GetBuild(ctx context.Context, id string) (*cloud.Build, error)
 	GetBuildLogs(ctx context.Context, id string, limit int) ([]string, error)
+	// The organization's properties, and the log of a failed deployment.
+	UpdateProperties(ctx context.Context, req *cloud.UpdatePropertiesRequest) (*cloud.PropertiesSchemaResponse, error)
+	AgentLogs(ctx context.Context, name string, q cloud.LogQuery) ([]cloud.LogEntry, error)
 }
 
 // Options tune a run. The zero value applies with parallelism 8 and does
@@ -175,11 +178,15 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 			first = append(first, it)
 		}
 	}
-	// Secret sets first: an agent binding a set that is not ready is
-	// refused, and one redeployed for new values must find them. Then
-	// the builds; an agent whose build failed is not sent either.
-	sets, setDeletes := r.secretSets(ctx, p, first)
-	send := r.blockOnSets(r.builds(ctx, first), sets)
+	// The organization's properties first: a create that names no region
+	// lands in its default region. Then secret sets: an agent binding a
+	// set that is not ready is refused, and one redeployed for new values
+	// must find them. Then the builds; an agent whose build failed is not
+	// sent either.
+	org := r.organization(ctx, p.Organization)
+	going := r.blockOnOrganization(first, org)
+	sets, setDeletes := r.secretSets(ctx, p, going)
+	send := r.blockOnSets(r.builds(ctx, going), sets)
 	r.send(ctx, StageApplying, send)
 	if o.Wait {
 		r.waitReady(ctx, send)
@@ -190,7 +197,7 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 	r.deleteSets(ctx, setDeletes)
 	r.verify(ctx, send)
 
-	res := &Result{Config: p.Config, Cancelled: r.interrupted}
+	res := &Result{Config: p.Config, Cancelled: r.interrupted, Organization: org}
 	for _, it := range append(first, deletes...) {
 		res.Results = append(res.Results, it.res)
 	}

@@ -164,6 +164,9 @@ type Result struct {
 	// SecretSets are the secret set changes, in name order; absent when
 	// the plan has none.
 	SecretSets []SecretSetResult `json:"secret_sets,omitempty"`
+	// Organization is the change of the organization's properties;
+	// absent when the plan changes none.
+	Organization *OrganizationResult `json:"organization,omitempty"`
 	// Cancelled is set when the run was interrupted before every change
 	// (and, with --wait, every wait) finished.
 	Cancelled bool `json:"cancelled,omitempty"`
@@ -173,6 +176,9 @@ type Result struct {
 // succeed (failed, skipped or unknown).
 func (r *Result) Failed() int {
 	n := 0
+	if r.Organization != nil && r.Organization.Outcome != Succeeded {
+		n++
+	}
 	for _, a := range r.Results {
 		if a.Outcome != Succeeded {
 			n++
