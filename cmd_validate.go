@@ -39,6 +39,16 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	if _, err := fmt.Fprintf(e.stdout, "%s: %s valid\n", report.TerminalText(cfg.File), plural(len(cfg.Agents), "agent")); err != nil {
 		return err
 	}
+	for _, a := range cfg.Agents {
+		if a.Spec.Image == nil {
+			continue
+		}
+		if why := schema.MutableTag(*a.Spec.Image); why != "" {
+			at := a.FieldPos["image"]
+			fmt.Fprintf(e.stderr, "warning: %s:%d:%d: agents.%s.image: %s\n", report.TerminalText(cfg.File), at.Line, at.Col,
+				a.Name, report.TerminalText(schema.TagWarning(a.Name, *a.Spec.Image, why)))
+		}
+	}
 	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)
 	return nil
 }

@@ -416,7 +416,8 @@ func (r *runner) change(ctx context.Context, it *item) (written, error) {
 		r.event(c, "updating", "")
 		// New values of its secret set reach the agent only in a new
 		// deployment.
-		return r.update(ctx, c.Agent, it.spec, c.RestartFor != "")
+		// --redeploy asks for the same: a mutable tag is pulled again.
+		return r.update(ctx, c.Agent, it.spec, c.RestartFor != "" || c.Reason == plan.ReasonRedeploy)
 	case plan.Replace:
 		r.event(c, "deleting", "replace: delete before create")
 		del, err := r.delete(ctx, c.Agent)

@@ -43,7 +43,10 @@ type Live struct {
 // Reasons of changes that are decisions rather than field differences.
 const (
 	ReasonRedeployBuild = "redeploy build"
-	ReasonPrune         = "not in the config and prune is enabled"
+	// ReasonRedeploy is the update --redeploy asks for: apply sends it
+	// with forceRedeploy.
+	ReasonRedeploy = "redeploy requested"
+	ReasonPrune    = "not in the config and prune is enabled"
 )
 
 // Diff computes the plan that makes live equal to cfg, with the decisions
@@ -96,6 +99,13 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	if len(o.Targets) > 0 {
 		p.Target, p.Findings = target(cfg, live, o, p.Findings)
 	}
+	for _, g := range o.Redeploy {
+		if !slices.ContainsFunc(cfg.Agents, func(a schema.Agent) bool { return matchAny([]string{g}, a.Name) }) {
+			p.Findings = append(p.Findings, Finding{Severity: Error, Kind: KindRefusal,
+				Message: fmt.Sprintf("--redeploy %q matches no agent in the config", g)})
+		}
+	}
+	p.Findings = append(p.Findings, mutableTagFindings(&scoped)...)
 	p.Summarize()
 	return p
 }
@@ -139,6 +149,8 @@ func agentChange(name string, desired *schema.Spec, d *cloud.ServiceDetails, woF
 	case o.RedeployBuilds && (desired.BuildID != nil || desired.Build != nil):
 		// The API cannot say which build runs; the user asked to send it.
 		c.Action, c.Reason = Update, ReasonRedeployBuild
+	case matchAny(o.Redeploy, name):
+		c.Action, c.Reason = Update, ReasonRedeploy
 	default:
 		c.Action = NoOp
 	}

@@ -94,6 +94,7 @@ func checkFields(c Change, o Options) []string {
 	}
 	// What the reason claims must be what the change is.
 	redeploy := c.Reason == ReasonRedeployBuild
+	forced := c.Reason == ReasonRedeploy
 	restart := c.RestartFor != "" && c.Reason == RestartReason(c.RestartFor)
 	var bad bool
 	switch c.Action {
@@ -104,8 +105,9 @@ func checkFields(c Change, o Options) []string {
 	case Update:
 		// A reason-only update (a redeploy, a restart) changes no field;
 		// an update that changes no field says why.
-		bad = (redeploy || restart) && len(c.Fields) > 0 || len(c.Fields) == 0 && c.Reason == "" ||
-			redeploy && !(o.RedeployBuilds && (c.Desired.BuildID != nil || c.Desired.Build != nil))
+		bad = (redeploy || restart || forced) && len(c.Fields) > 0 || len(c.Fields) == 0 && c.Reason == "" ||
+			redeploy && !(o.RedeployBuilds && (c.Desired.BuildID != nil || c.Desired.Build != nil)) ||
+			forced && !matchAny(o.Redeploy, c.Agent)
 	}
 	if bad {
 		out = append(out, fmt.Sprintf("reason %q does not match the %s (hand-edited?)", c.Reason, c.Action))
