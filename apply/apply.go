@@ -190,6 +190,7 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 	r.send(ctx, StageApplying, send)
 	if o.Wait {
 		r.waitReady(ctx, send)
+		r.deploymentLogs(ctx, send)
 	}
 	// Deletes go last, so a rename never leaves a gap (with --wait: not
 	// before the new agent is ready).
@@ -553,6 +554,13 @@ func (r *runner) poll(ctx context.Context, it *item) {
 func (r *runner) observe(it *item, d *cloud.ServiceDetails) {
 	agent, deployment := it.c.Agent, it.res.DeploymentID
 	switch rev := d.CurrentRevision; {
+	case len(d.Errors) > 0 && (d.DesiredDeploymentID == "" || d.DesiredDeploymentID == deployment):
+		// What the official CLI and deploy action stop on.
+		msg := fmt.Sprintf("deployment %s failed: %s", deployment, platformErrors(d))
+		if rev != nil && rev.Phase == "Failed" {
+			msg = failedMessage(deployment, rev) + "; errors: " + platformErrors(d)
+		}
+		r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeDeploymentFailed, Msg: msg})
 	case rev != nil && rev.Phase == "Failed" && (rev.DeploymentID == "" || rev.DeploymentID == deployment):
 		r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeDeploymentFailed, Msg: failedMessage(deployment, rev)})
 	case d.Ready && d.ReconciledDeploymentID != nil && *d.ReconciledDeploymentID == deployment && d.DesiredDeploymentID == deployment:

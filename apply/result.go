@@ -138,6 +138,9 @@ type AgentResult struct {
 	ReadinessUnknown bool `json:"readiness_unknown,omitempty"`
 	// Build is the agent's cloud build, for an agent built from a context.
 	Build *BuildResult `json:"build,omitempty"`
+	// Logs are the last lines of the deployment's log (oldest first,
+	// each bounded), when --wait saw it fail or not become ready.
+	Logs []string `json:"logs,omitempty"`
 }
 
 // SecretSetResult is what happened to one secret set's change. It names

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -248,7 +249,7 @@ func health(cfg *schema.Config, live *Live) []Finding {
 		}
 		rev := d.CurrentRevision
 		failed := rev != nil && (rev.Phase == "Failed" || rev.HasInfrastructureIssue)
-		if d.Ready && !failed {
+		if d.Ready && !failed && len(d.Errors) == 0 {
 			continue
 		}
 		msg := "not ready"
@@ -270,6 +271,15 @@ func health(cfg *schema.Config, live *Live) []Finding {
 			if rev.PhaseStartedAt != "" {
 				msg += ", since " + rev.PhaseStartedAt
 			}
+		}
+		var errs []string
+		for _, e := range d.Errors {
+			if t := e.Text(); t != "" {
+				errs = append(errs, t)
+			}
+		}
+		if len(errs) > 0 {
+			msg += "; platform errors: " + strings.Join(errs, "; ")
 		}
 		out = append(out, Finding{Severity: Warning, Kind: KindHealth, Agent: a.Name, Field: "health", File: cfg.File,
 			Line: a.Pos.Line, Col: a.Pos.Col, Message: msg})

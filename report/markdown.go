@@ -475,14 +475,16 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		}
 	}
 	logs := buildLogsSection(r)
-	d.sections = []*section{sets, table, details, logs}
-	d.noteAfter = logs
+	deployLogs := deployLogsSection(r)
+	d.sections = []*section{sets, table, details, logs, deployLogs}
+	d.noteAfter = deployLogs
 	// The diffs go first, then successes: the failures and the build
 	// logs are what the reader needs.
 	d.cutOrder(details, appliedDiffLabel)
 	d.cutOrder(table, resultLabel)
 	d.cutOrder(sets, resultLabel)
 	d.cutOrder(logs, buildLogLabel)
+	d.cutOrder(deployLogs, deployLogLabel)
 	d.cutOrder(table, failureLabel)
 	d.cutOrder(sets, failureLabel)
 	d.bottom = footer(config, m)

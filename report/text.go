@@ -201,6 +201,7 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	resultLines(bw, append(lines, r.Results...), pt)
 	var logs strings.Builder
 	buildLogsText(&logs, r)
+	deployLogsText(&logs, r)
 	bw.WriteString(logs.String())
 	counts := r.Tally()
 	if r.Cancelled {
