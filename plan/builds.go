@@ -740,3 +740,33 @@ func short(s string) string {
 	}
 	return s
 }
+
+// switchFindings say, for every live build agent whose context no
+// existing build matches and that no base revision built, that the first
+// apply deploying it builds and redeploys it: contexts the official
+// deploy action or the Pipecat CLI built were packed by Node, whose gzip
+// bytes differ from ours, so their builds never match our context hash.
+func switchFindings(cfg *schema.Config, changes []Change, live *Live) []Finding {
+	agents := make(map[string]schema.Agent, len(cfg.Agents))
+	for _, a := range cfg.Agents {
+		agents[a.Name] = a
+	}
+	var out []Finding
+	for _, c := range changes {
+		b := c.Build
+		if b == nil || live.Details[c.Agent] == nil || b.CachedBuildID != "" || live.BuildsErr != nil ||
+			(b.Compared != CompareNone && b.Compared != CompareNew) {
+			continue
+		}
+		a := agents[c.Agent]
+		pos, ok := a.FieldPos["build.context"]
+		if !ok {
+			pos = a.Pos
+		}
+		out = append(out, Finding{Severity: Warning, Agent: c.Agent, Field: "build.context", File: cfg.File, Line: pos.Line, Col: pos.Col,
+			Message: fmt.Sprintf("no build of context %s (%s) exists yet, and no base revision built it: the first apply that deploys this agent runs a cloud build and redeploys it, "+
+				"even if the official deploy action or the Pipecat CLI built the same files (they pack with Node, whose gzip bytes differ, so the context hash does too); "+
+				"expect one build and one redeploy per context after switching (docs/migrating.md)", b.Context, short8(b.ContextHash))})
+	}
+	return out
+}

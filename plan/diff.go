@@ -93,6 +93,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	p.Findings = append(p.Findings, setFindings...)
 	p.Findings = append(p.Findings, setRefusals(cfg, p.SecretSets, p.Changes, live, o)...)
 	p.Findings = append(p.Findings, writeOnlyFindings(&scoped, o)...)
+	p.Findings = append(p.Findings, switchFindings(&scoped, p.Changes, live)...)
 	if live.BuildsErr != nil {
 		p.Findings = append(p.Findings, Finding{Severity: Warning, Message: fmt.Sprintf(
 			"the build cache could not be read, so this plan does not say which builds exist (apply looks again): %v", live.BuildsErr)})
