@@ -136,8 +136,14 @@ func (r *runner) runBuild(ctx context.Context, j *buildJob, sem chan struct{}) {
 // or the API's own cache hit).
 func (r *runner) startBuild(ctx context.Context, j *buildJob) (id string, cached bool, err error) {
 	k := j.key
-	found, err := r.api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile,
-		Region: k.Region, Status: cloud.BuildStatusSuccess, Limit: 1})
+	var found []cloud.Build
+	// No region: the plan could not read the organization's default;
+	// the build goes there (the API's default), and a lookup without a
+	// region could find another region's build.
+	if k.Region != "" {
+		found, err = r.api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile,
+			Region: k.Region, Status: cloud.BuildStatusSuccess, Limit: 1})
+	}
 	if err == nil && len(found) > 0 && found[0].ID != "" && found[0].ContextHash == k.ContextHash {
 		j.res.LogsURL = found[0].LogsURL
 		return found[0].ID, true, nil

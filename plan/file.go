@@ -46,8 +46,6 @@ func checkBuildPlan(c Change, o Options) string {
 		return fmt.Sprintf("context %q is not a path inside the repository", b.Context)
 	case !filepath.IsLocal(filepath.FromSlash(b.Dockerfile)):
 		return fmt.Sprintf("Dockerfile %q is not a path inside the context", b.Dockerfile)
-	case b.Region == "":
-		return "no region"
 	case b.Dockerfile != cmp.Or(deref(c.Desired.Build.Dockerfile), pack.DefaultDockerfile):
 		return fmt.Sprintf("Dockerfile %q is not the desired spec's", b.Dockerfile)
 	case !slices.Contains([]string{CompareNone, CompareUnchanged, CompareChanged, CompareNew}, b.Compared):
@@ -323,8 +321,33 @@ func Decode(data []byte) (*Plan, error) {
 		}
 	}
 	problems = append(problems, checkTargets(&p)...)
+	if c := p.Organization; c != nil {
+		if msg := checkOrganization(c); msg != "" {
+			problems = append(problems, "organization: "+msg+" (hand-edited?)")
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid plan:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return &p, nil
+}
+
+// checkOrganization says what is wrong with a saved organization change:
+// its fields must be what its desired properties set, and an update must
+// change one.
+func checkOrganization(c *OrganizationChange) string {
+	switch {
+	case c.Desired == nil:
+		return "desired properties missing"
+	case c.Action != NoOp && c.Action != Update:
+		return fmt.Sprintf("action %s is not no-op or update", c.Action)
+	case (c.Action == Update) != (len(c.Fields) > 0):
+		return "fields do not match the action"
+	}
+	for _, f := range c.Fields {
+		if f.Path != "defaultRegion" || c.Desired.DefaultRegion == nil || f.After != *c.Desired.DefaultRegion {
+			return "fields do not match desired"
+		}
+	}
+	return ""
 }
