@@ -715,11 +715,21 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
+// revisionPhase is what a waiting agent's revision says: its phase and,
+// when its health names one, the reason (a crash loop before the revision
+// is marked Failed: CrashLoopBackOff, 2 restarts).
 func revisionPhase(d *cloud.ServiceDetails) string {
-	if d.CurrentRevision == nil || d.CurrentRevision.Phase == "" {
+	rev := d.CurrentRevision
+	if rev == nil || rev.Phase == "" {
 		return "pending"
 	}
-	return d.CurrentRevision.Phase
+	if h := rev.Health; h != nil && h.Reason != "" {
+		if h.RestartCount > 0 {
+			return fmt.Sprintf("%s: %s, %d restarts", rev.Phase, h.Reason, h.RestartCount)
+		}
+		return rev.Phase + ": " + h.Reason
+	}
+	return rev.Phase
 }
 
 func orUnknown(s string) string {

@@ -515,6 +515,11 @@ func revision(dep Deployment, spec AgentSpec, now time.Time) *cloud.RevisionInfo
 		rev.Phase = "Validating"
 		rev.PhaseStartedAt = timestamp(validating)
 		rev.Health = &cloud.RevisionHealth{Ready: false, State: "running", ReplicasStarted: 1}
+		if n := crashesBy(dep, spec.Image, now); n > 0 {
+			// Crash-looping before the revision is marked Failed.
+			rev.Health = &cloud.RevisionHealth{State: "waiting", Reason: "CrashLoopBackOff", RestartCount: n - 1, ReplicasStarted: 1,
+				LastExitCode: intp(1), LastTerminationReason: "Error", Message: crashTraceback}
+		}
 	default:
 		rev.Phase = "Creating"
 		rev.PhaseStartedAt = timestamp(dep.CreatedAt)

@@ -3,7 +3,8 @@ package sandbox
 // Agent logs: GET /v1/agents/{name}/logs, computed from the agent's
 // deployments and the clock like its readiness. A deployment that becomes
 // ready logs a uvicorn start-up; one of the failing-image convention
-// (fail*) logs a Python traceback once per restart, and one whose tag
+// (fail*) logs a Python traceback once per start, from the middle of its
+// ready delay (Validating, crash-looping) until it is marked Failed, and one whose tag
 // starts with "fail-pull" logs nothing: its image is never pulled, which
 // the agent's errors[] report (see agentErrors). Only the latest
 // deployment and the one serving before it are remembered, so older
@@ -63,23 +64,45 @@ type logEntry struct {
 	line, depl string
 }
 
-// deploymentLog is what deployment dep wrote by now; failing says it
-// runs an image of the fail* convention.
-func deploymentLog(dep Deployment, image string, failing bool, now time.Time) []logEntry {
-	if now.Before(dep.ReadyAt) || pullFailing(image) {
-		return nil
+// crashAt is when a failing deployment's start k (0 to crashRestarts)
+// crashes: from the middle of its ready delay (Validating) to its end,
+// evenly; all at once without a delay.
+func crashAt(dep Deployment, k int) time.Time {
+	validating := dep.CreatedAt.Add(dep.ReadyAt.Sub(dep.CreatedAt) / 2)
+	return validating.Add(dep.ReadyAt.Sub(validating) * time.Duration(k) / crashRestarts)
+}
+
+// crashesBy is how many times a deployment of image has crashed by now:
+// 0 unless image follows the fail* convention (and is pulled).
+func crashesBy(dep Deployment, image string, now time.Time) int {
+	if !failing(image) || pullFailing(image) {
+		return 0
 	}
-	lines := startupLog
-	if failing {
-		lines = nil
-		for range crashRestarts + 1 {
-			lines = append(lines, crashLog...)
+	n := 0
+	for k := 0; k <= crashRestarts && !now.Before(crashAt(dep, k)); k++ {
+		n++
+	}
+	return n
+}
+
+// deploymentLog is what deployment dep of image wrote by now: a start-up
+// once it is ready, or a traceback per crash.
+func deploymentLog(dep Deployment, image string, now time.Time) []logEntry {
+	var out []logEntry
+	// Microseconds apart, so the order is the order written.
+	write := func(at time.Time, lines []string) {
+		for i, l := range lines {
+			out = append(out, logEntry{at: at.Add(time.Duration(i) * time.Microsecond), line: l, depl: dep.ID})
 		}
 	}
-	out := make([]logEntry, len(lines))
-	for i, l := range lines {
-		// Microseconds apart, so the order is the order written.
-		out[i] = logEntry{at: dep.ReadyAt.Add(time.Duration(i) * time.Microsecond), line: l, depl: dep.ID}
+	switch {
+	case pullFailing(image):
+	case failing(image):
+		for k := range crashesBy(dep, image, now) {
+			write(crashAt(dep, k).Add(time.Duration(k)*time.Duration(len(crashLog))*time.Microsecond), crashLog)
+		}
+	case !now.Before(dep.ReadyAt):
+		write(dep.ReadyAt, startupLog)
 	}
 	return out
 }
@@ -116,10 +139,10 @@ func (s *Server) getAgentLogs(res *response, r *http.Request, name string) {
 		return
 	}
 	now := s.now()
-	entries := deploymentLog(a.Deployment, a.Spec.Image, failing(a.Spec.Image), now)
+	entries := deploymentLog(a.Deployment, a.Spec.Image, now)
 	if a.Serving != nil {
 		// It became ready, so it served its start-up.
-		entries = append(entries, deploymentLog(*a.Serving, "", false, now)...)
+		entries = append(entries, deploymentLog(*a.Serving, "", now)...)
 	}
 	var kept []logEntry
 	for _, e := range entries {

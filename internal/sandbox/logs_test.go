@@ -74,3 +74,36 @@ func TestPullFailure(t *testing.T) {
 		t.Errorf("an image never pulled logged %q", got)
 	}
 }
+
+// TestCrashLoopBeforeFailed: a failing image crash-loops through the
+// second half of its ready delay, its health saying so and its log
+// growing by one traceback per start, before the revision is Failed.
+func TestCrashLoopBeforeFailed(t *testing.T) {
+	s, clk := newTestServer(t, Options{ReadyDelay: 60 * time.Second})
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:fail-crash"}`, 200)
+	for _, tt := range []struct {
+		after         time.Duration
+		phase, reason string
+		restarts      int
+		lines         int
+	}{
+		{29 * time.Second, "Creating", "", 0, 0},
+		{30 * time.Second, "Validating", "CrashLoopBackOff", 0, 4},
+		{40 * time.Second, "Validating", "CrashLoopBackOff", 1, 8},
+		{60 * time.Second, "Failed", "CrashLoopBackOff", 3, 16},
+	} {
+		clk.Advance(tt.after - clk.Now().Sub(t0))
+		d := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/bot", "", 200))
+		rev := d.CurrentRevision
+		reason, restarts := "", 0
+		if rev.Health != nil {
+			reason, restarts = rev.Health.Reason, rev.Health.RestartCount
+		}
+		if rev.Phase != tt.phase || reason != tt.reason || restarts != tt.restarts {
+			t.Errorf("at %s: phase %s, reason %q, %d restarts", tt.after, rev.Phase, reason, restarts)
+		}
+		if n := len(logLines(t, s, "?limit=100")); n != tt.lines {
+			t.Errorf("at %s: %d log lines, want %d", tt.after, n, tt.lines)
+		}
+	}
+}
