@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -44,9 +45,13 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 			continue
 		}
 		if why := schema.MutableTag(*a.Spec.Image); why != "" {
-			at := a.FieldPos["image"]
+			at, msg := a.FieldPos["image"], schema.TagWarning(a.Name, *a.Spec.Image, why)
 			fmt.Fprintf(e.stderr, "warning: %s:%d:%d: agents.%s.image: %s\n", report.TerminalText(cfg.File), at.Line, at.Col,
-				a.Name, report.TerminalText(schema.TagWarning(a.Name, *a.Spec.Image, why)))
+				a.Name, report.TerminalText(msg))
+			if e.gh.enabled {
+				e.annotate(github.Annotation{Level: "warning", File: e.repoPath(*file), Line: at.Line, Col: at.Col,
+					Title: "pipecat.yaml", Message: "agents." + a.Name + ".image: " + msg})
+			}
 		}
 	}
 	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)
