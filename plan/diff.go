@@ -254,7 +254,10 @@ func health(cfg *schema.Config, live *Live) []Finding {
 			continue
 		}
 		msg := "not ready"
-		if rev != nil {
+		if d.Ready && !failed {
+			msg = "ready" // but the platform reports errors, below
+		}
+		if rev != nil && msg != "ready" {
 			switch {
 			case rev.Phase == "Failed":
 				msg = "current revision failed"
