@@ -35,7 +35,7 @@ type applyOptions struct {
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
 	var o applyOptions
-	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
+	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--redeploy NAME]... [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")

@@ -31,6 +31,7 @@ type planOptions struct {
 type decisionFlags struct {
 	allowReplace           bool
 	redeployBuilds         bool
+	redeploy               []string
 	updateImagePullSecrets bool
 	targets                []string
 	base                   string
@@ -39,26 +40,27 @@ type decisionFlags struct {
 func (f *decisionFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.allowReplace, "allow-replace", false, "plan the replacement (delete, then create) of agents whose region changes; without it such a change is an error")
 	fs.BoolVar(&f.redeployBuilds, "redeploy-builds", false, "plan an update of every agent deployed from a build (build or buildId), also unchanged ones (the API cannot tell which build runs)")
+	fs.StringArrayVar(&f.redeploy, "redeploy", nil, "plan a forced redeploy (forceRedeploy) of this agent name or glob (repeatable) when it is otherwise unchanged: a mutable tag such as latest is pulled again")
 	fs.BoolVar(&f.updateImagePullSecrets, "update-image-pull-secrets", false, "plan sending the credentials of every declared image pull secret set again (the API cannot return them, so no plan sees them change)")
 	fs.StringArrayVar(&f.targets, "target", nil, "limit the plan to this agent name or glob (repeatable); prune considers only those")
 	fs.StringVar(&f.base, "base", "", "compare build, buildId and managedKeys, which the API never returns, with the config and build contexts at this git `REF` (what its apply deployed)")
 }
 
 // decisionFlagNames are the flags decisionFlags registers.
-var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "update-image-pull-secrets", "target", "base"}
+var decisionFlagNames = []string{"allow-replace", "redeploy-builds", "redeploy", "update-image-pull-secrets", "target", "base"}
 
 // options are the plan options of the flags. The values of declared
 // secret sets are read from the environment, and their fingerprints are
 // keyed with the API key the command uses.
 func (f decisionFlags) options(e *env, api *apiFlags, config string) plan.Options {
-	return plan.Options{Config: config, Parallelism: api.parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds,
+	return plan.Options{Config: config, Parallelism: api.parallelism, AllowReplace: f.allowReplace, RedeployBuilds: f.redeployBuilds, Redeploy: f.redeploy,
 		UpdateImagePullSecrets: f.updateImagePullSecrets, Targets: f.targets, Base: f.base,
 		SecretValue: e.secretLookup, FingerprintKey: api.fingerprintKey(e)}
 }
 
 func cmdPlan(ctx context.Context, e *env, args []string) error {
 	var o planOptions
-	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--update-image-pull-secrets] [--base REF] [--parallelism N] [--timeout DURATION]")
+	fs := newFlagSet(e, "plan", "plan [-f FILE] [--out PLANFILE] [--format text|markdown|json] [--summary-file PATH] [--detailed-exitcode [--fail-on-unhealthy]] [--target NAME]... [--allow-replace] [--redeploy-builds] [--redeploy NAME]... [--update-image-pull-secrets] [--base REF] [--parallelism N] [--timeout DURATION]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file")
 	fs.StringVar(&o.out, "out", "", "save the plan (JSON, with live-state fingerprints) for apply")
 	fs.StringVar(&o.format, "format", "text", "output format: text, markdown or json")

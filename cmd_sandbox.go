@@ -12,7 +12,7 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
-const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--build-delay D] [--seed N]"
+const sandboxUsage = "sandbox [--listen ADDR] [--state FILE] [--latency D] [--fault-rate F] [--rate-limit-rate F] [--retry-after D] [--drop-rate F] [--ready-delay D] [--build-delay D] [--default-region CODE] [--seed N]"
 
 func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "sandbox", sandboxUsage)
@@ -26,6 +26,7 @@ func cmdSandbox(ctx context.Context, e *env, args []string) error {
 	fs.Float64Var(&opts.RateLimitRate, "rate-limit-rate", 0, "probability of a 429 with Retry-After")
 	fs.DurationVar(&opts.RetryAfter, "retry-after", time.Second, "Retry-After of those 429s (whole seconds)")
 	fs.Float64Var(&opts.DropRate, "drop-rate", 0, "probability that a change is committed and the connection then closed without a response")
+	fs.StringVar(&opts.DefaultRegion, "default-region", "", "the organization's defaultRegion property (GET /v1/properties), where what names no region goes (default: the state file's, us-west for a new one)")
 	fs.Int64Var(&opts.Seed, "seed", 1, "seed of the fault decisions (the same seed replays the same faults)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

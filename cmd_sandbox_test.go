@@ -22,7 +22,7 @@ func TestSandboxServes(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- cmdSandbox(ctx, e, []string{"--listen", "127.0.0.1:0", "--state", state})
+		done <- cmdSandbox(ctx, e, []string{"--listen", "127.0.0.1:0", "--state", state, "--default-region", "eu-central"})
 		pw.Close()
 	}()
 	// stderr is read on its own goroutine: the handler logs a request
@@ -71,6 +71,19 @@ func TestSandboxServes(t *testing.T) {
 		t.Errorf("request log line %q", log)
 	}
 
+	// --default-region is the organization's property, kept in the state.
+	req, _ = http.NewRequest("GET", url+"/v1/properties", nil)
+	req.Header.Set("Authorization", "Bearer x")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != `{"properties":{"defaultRegion":"eu-central"}}` {
+		t.Errorf("GET /v1/properties: %s", body)
+	}
+	next()
+
 	cancel()
 	var rest []string
 	for l := range lines {
@@ -82,7 +95,7 @@ func TestSandboxServes(t *testing.T) {
 	if len(rest) != 1 || rest[0] != "sandbox: stopped" {
 		t.Errorf("lines after cancel: %q", rest)
 	}
-	if _, err := os.Stat(state); err != nil {
-		t.Errorf("state file: %v", err)
+	if data, err := os.ReadFile(state); err != nil || !strings.Contains(string(data), `"defaultRegion": "eu-central"`) {
+		t.Errorf("state file (%v): no defaultRegion eu-central in\n%s", err, data)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -38,6 +39,20 @@ func cmdValidate(ctx context.Context, e *env, args []string) error {
 	}
 	if _, err := fmt.Fprintf(e.stdout, "%s: %s valid\n", report.TerminalText(cfg.File), plural(len(cfg.Agents), "agent")); err != nil {
 		return err
+	}
+	for _, a := range cfg.Agents {
+		if a.Spec.Image == nil {
+			continue
+		}
+		if why := schema.MutableTag(*a.Spec.Image); why != "" {
+			at, msg := a.FieldPos["image"], schema.TagWarning(a.Name, *a.Spec.Image, why)
+			fmt.Fprintf(e.stderr, "warning: %s:%d:%d: agents.%s.image: %s\n", report.TerminalText(cfg.File), at.Line, at.Col,
+				a.Name, report.TerminalText(msg))
+			if e.gh.enabled {
+				e.annotate(github.Annotation{Level: "warning", File: e.repoPath(*file), Line: at.Line, Col: at.Col,
+					Title: "pipecat.yaml", Message: "agents." + a.Name + ".image: " + msg})
+			}
+		}
 	}
 	e.actionsOutputs(report.ValidationMarkdown(e.repoPath(*file), len(cfg.Agents)), nil)
 	return nil

@@ -211,3 +211,7 @@ func TestRead(t *testing.T) {
 		})
 	}
 }
+
+func (r *reader) GetProperties(context.Context) (*cloud.OrganizationProperties, error) {
+	return nil, errors.New("not used")
+}

@@ -89,6 +89,9 @@ type API interface {
 	CreateBuild(ctx context.Context, req *cloud.CreateBuildRequest) (*cloud.CreateBuildResponse, error)
 	GetBuild(ctx context.Context, id string) (*cloud.Build, error)
 	GetBuildLogs(ctx context.Context, id string, limit int) ([]string, error)
+	// The organization's properties, and the log of a failed deployment.
+	UpdateProperties(ctx context.Context, req *cloud.UpdatePropertiesRequest) (*cloud.PropertiesSchemaResponse, error)
+	AgentLogs(ctx context.Context, name string, q cloud.LogQuery) ([]cloud.LogEntry, error)
 }
 
 // Options tune a run. The zero value applies with parallelism 8 and does
@@ -190,14 +193,19 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 			first = append(first, it)
 		}
 	}
-	// Secret sets first: an agent binding a set that is not ready is
-	// refused, and one redeployed for new values must find them. Then
-	// the builds; an agent whose build failed is not sent either.
-	sets, setDeletes := r.secretSets(ctx, p, first)
-	send := r.blockOnSets(r.builds(ctx, first), sets)
+	// The organization's properties first: a create that names no region
+	// lands in its default region. Then secret sets: an agent binding a
+	// set that is not ready is refused, and one redeployed for new values
+	// must find them. Then the builds; an agent whose build failed is not
+	// sent either.
+	org := r.organization(ctx, p.Organization)
+	going := r.blockOnOrganization(first, org)
+	sets, setDeletes := r.secretSets(ctx, p, going)
+	send := r.blockOnSets(r.builds(ctx, going), sets)
 	r.send(ctx, StageApplying, send)
 	if o.Wait {
 		r.waitReady(ctx, send)
+		r.deploymentLogs(ctx, send)
 	}
 	// Deletes go last, so a rename never leaves a gap (with --wait: not
 	// before the new agent is ready).
@@ -205,7 +213,7 @@ func Run(ctx context.Context, api API, p *plan.Plan, o Options) (*Result, error)
 	r.deleteSets(ctx, setDeletes)
 	r.verify(ctx, send)
 
-	res := &Result{Config: p.Config, Cancelled: r.interrupted}
+	res := &Result{Config: p.Config, Cancelled: r.interrupted, Organization: org}
 	for _, it := range append(first, deletes...) {
 		res.Results = append(res.Results, it.res)
 	}
@@ -420,7 +428,8 @@ func (r *runner) change(ctx context.Context, it *item) (written, error) {
 		r.event(c, "updating", "")
 		// New values of its secret set reach the agent only in a new
 		// deployment.
-		return r.update(ctx, c.Agent, it.spec, c.RestartFor != "")
+		// --redeploy asks for the same: a mutable tag is pulled again.
+		return r.update(ctx, c.Agent, it.spec, c.RestartFor != "" || c.Reason == plan.ReasonRedeploy)
 	case plan.Replace:
 		r.event(c, "deleting", "replace: delete before create")
 		del, err := r.delete(ctx, c.Agent)
@@ -556,6 +565,13 @@ func (r *runner) poll(ctx context.Context, it *item) {
 func (r *runner) observe(it *item, d *cloud.ServiceDetails) {
 	agent, deployment := it.c.Agent, it.res.DeploymentID
 	switch rev := d.CurrentRevision; {
+	case len(d.Errors) > 0 && (d.DesiredDeploymentID == "" || d.DesiredDeploymentID == deployment):
+		// What the official CLI and deploy action stop on.
+		msg := fmt.Sprintf("deployment %s failed: %s", deployment, platformErrors(d))
+		if rev != nil && rev.Phase == "Failed" {
+			msg = failedMessage(deployment, rev) + "; errors: " + platformErrors(d)
+		}
+		r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeDeploymentFailed, Msg: msg})
 	case rev != nil && rev.Phase == "Failed" && (rev.DeploymentID == "" || rev.DeploymentID == deployment):
 		r.settle(it, &Error{Agent: agent, DeploymentID: deployment, Code: CodeDeploymentFailed, Msg: failedMessage(deployment, rev)})
 	case d.Ready && d.ReconciledDeploymentID != nil && *d.ReconciledDeploymentID == deployment && d.DesiredDeploymentID == deployment:
@@ -710,11 +726,21 @@ func joinNote(a, b string) string {
 	return a + "; " + b
 }
 
+// revisionPhase is what a waiting agent's revision says: its phase and,
+// when its health names one, the reason (a crash loop before the revision
+// is marked Failed: CrashLoopBackOff, 2 restarts).
 func revisionPhase(d *cloud.ServiceDetails) string {
-	if d.CurrentRevision == nil || d.CurrentRevision.Phase == "" {
+	rev := d.CurrentRevision
+	if rev == nil || rev.Phase == "" {
 		return "pending"
 	}
-	return d.CurrentRevision.Phase
+	if h := rev.Health; h != nil && h.Reason != "" {
+		if h.RestartCount > 0 {
+			return fmt.Sprintf("%s: %s, %d restarts", rev.Phase, h.Reason, h.RestartCount)
+		}
+		return rev.Phase + ": " + h.Reason
+	}
+	return rev.Phase
 }
 
 func orUnknown(s string) string {

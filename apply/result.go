@@ -145,6 +145,9 @@ type AgentResult struct {
 	ReadinessUnknown bool `json:"readiness_unknown,omitempty"`
 	// Build is the agent's cloud build, for an agent built from a context.
 	Build *BuildResult `json:"build,omitempty"`
+	// Logs are the last lines of the deployment's log (oldest first,
+	// each bounded), when --wait saw it fail or not become ready.
+	Logs []string `json:"logs,omitempty"`
 }
 
 // SecretSetResult is what happened to one secret set's change. It names
@@ -171,6 +174,9 @@ type Result struct {
 	// SecretSets are the secret set changes, in name order; absent when
 	// the plan has none.
 	SecretSets []SecretSetResult `json:"secret_sets,omitempty"`
+	// Organization is the change of the organization's properties;
+	// absent when the plan changes none.
+	Organization *OrganizationResult `json:"organization,omitempty"`
 	// Cancelled is set when the run was interrupted before every change
 	// (and, with --wait, every wait) finished.
 	Cancelled bool `json:"cancelled,omitempty"`
@@ -180,6 +186,9 @@ type Result struct {
 // succeed (failed, skipped or unknown).
 func (r *Result) Failed() int {
 	n := 0
+	if r.Organization != nil && r.Organization.Outcome != Succeeded {
+		n++
+	}
 	for _, a := range r.Results {
 		if a.Outcome != Succeeded {
 			n++

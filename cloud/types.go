@@ -113,6 +113,34 @@ type ServiceDetails struct {
 	KrispViva          *KrispVivaState `json:"krispViva"`
 	CurrentRevision    *RevisionInfo   `json:"currentRevision"`
 	PreviousRevision   *RevisionInfo   `json:"previousRevision"`
+	// Errors are the platform's reasons a deployment cannot proceed. The
+	// spec does not list them; the official CLI and deploy action read
+	// them while waiting and stop at the first.
+	Errors []AgentError `json:"errors,omitempty"`
+}
+
+// AgentError is one element of an agent's errors.
+type AgentError struct {
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Error is what some answers carry instead of message (the official
+	// CLI reads either).
+	Error string `json:"error,omitempty"`
+}
+
+// Text is the error as one line: "code: message".
+func (e AgentError) Text() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Error
+	}
+	switch {
+	case e.Code == "":
+		return msg
+	case msg == "":
+		return e.Code
+	}
+	return e.Code + ": " + msg
 }
 
 // KrispVivaState is the krispViva object of responses.
@@ -292,7 +320,8 @@ const (
 
 // UploadURLRequest is the body of POST /v1/builds/upload-url.
 type UploadURLRequest struct {
-	Region string `json:"region"`
+	// Region empty: the organization's default, as the platform takes it.
+	Region string `json:"region,omitempty"`
 }
 
 // UploadURLResponse is where and how to upload a build context: a
@@ -308,7 +337,7 @@ type UploadURLResponse struct {
 // CreateBuildRequest is the body of POST /v1/builds.
 type CreateBuildRequest struct {
 	UploadID       string `json:"uploadId"`
-	Region         string `json:"region"`
+	Region         string `json:"region,omitempty"`         // empty: the organization's default
 	DockerfilePath string `json:"dockerfilePath,omitempty"` // default "Dockerfile"
 }
 

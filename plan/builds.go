@@ -658,6 +658,11 @@ func LookupBuilds(ctx context.Context, api BuildReader, keys []BuildKey, paralle
 		if ctx.Err() != nil {
 			break
 		}
+		if k.Region == "" {
+			// The default region is unknown: a lookup without a region
+			// could find another region's build.
+			continue
+		}
 		g.Go(func() error {
 			bs, err := api.ListBuilds(ctx, cloud.BuildQuery{ContextHash: k.ContextHash, DockerfilePath: k.Dockerfile,
 				Region: k.Region, Status: cloud.BuildStatusSuccess, Limit: 1})
@@ -690,7 +695,7 @@ func buildKeys(cfg *schema.Config, live *Live, o Options) []BuildKey {
 		if pk == nil || !o.targeted(a.Name) {
 			continue
 		}
-		k := BuildKey{ContextHash: pk.ContextHash, Dockerfile: pk.Dockerfile, Region: agentRegion(a, live.Details[a.Name])}
+		k := BuildKey{ContextHash: pk.ContextHash, Dockerfile: pk.Dockerfile, Region: agentRegion(a, live.Details[a.Name], defaultRegion(cfg, live))}
 		if !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)
@@ -861,6 +866,36 @@ func credentialFindings(cfg *schema.Config, s *Sources) []Finding {
 					"build context %s would upload %s, which looks like %s; exclude it in %s/.dockerignore (or remove it) unless the build needs it",
 					pk.Context, quoted(path.Join(pk.Context, c.Path)), c.What, pk.Context)})
 		}
+	}
+	return out
+}
+
+// switchFindings say, for every live build agent whose context no
+// existing build matches and that no base revision built, that the first
+// apply deploying it builds and redeploys it: contexts the official
+// deploy action or the Pipecat CLI built were packed by Node, whose gzip
+// bytes differ from ours, so their builds never match our context hash.
+func switchFindings(cfg *schema.Config, changes []Change, live *Live) []Finding {
+	agents := make(map[string]schema.Agent, len(cfg.Agents))
+	for _, a := range cfg.Agents {
+		agents[a.Name] = a
+	}
+	var out []Finding
+	for _, c := range changes {
+		b := c.Build
+		if b == nil || live.Details[c.Agent] == nil || b.CachedBuildID != "" || live.BuildsErr != nil ||
+			(b.Compared != CompareNone && b.Compared != CompareNew) {
+			continue
+		}
+		a := agents[c.Agent]
+		pos, ok := a.FieldPos["build.context"]
+		if !ok {
+			pos = a.Pos
+		}
+		out = append(out, Finding{Severity: Warning, Agent: c.Agent, Field: "build.context", File: cfg.File, Line: pos.Line, Col: pos.Col,
+			Message: fmt.Sprintf("no build of context %s (%s) exists yet, and no base revision built it: the first apply that deploys this agent runs a cloud build and redeploys it, "+
+				"even if the official deploy action or the Pipecat CLI built the same files (they pack with Node, whose gzip bytes differ, so the context hash does too); "+
+				"expect one build and one redeploy per context after switching (docs/migrating.md)", b.Context, short8(b.ContextHash))})
 	}
 	return out
 }

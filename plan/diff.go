@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
@@ -24,6 +25,12 @@ type Live struct {
 	SecretsErr error
 	Regions    []cloud.Region
 	RegionsErr error
+	// DefaultRegion is the organization's (GET /v1/properties): where
+	// the API puts an agent, build or secret set that names no region.
+	// Empty when not read; PropertiesErr says the read failed, and the
+	// checks that need it are skipped with one warning.
+	DefaultRegion string
+	PropertiesErr error
 	// SecretKeys holds GET /v1/secrets/{name} (key names, never values)
 	// for every declared set of type secret that exists, and for every
 	// live one when prune.secretSets is on.
@@ -41,7 +48,10 @@ type Live struct {
 // Reasons of changes that are decisions rather than field differences.
 const (
 	ReasonRedeployBuild = "redeploy build"
-	ReasonPrune         = "not in the config and prune is enabled"
+	// ReasonRedeploy is the update --redeploy asks for: apply sends it
+	// with forceRedeploy.
+	ReasonRedeploy = "redeploy requested"
+	ReasonPrune    = "not in the config and prune is enabled"
 )
 
 // Diff computes the plan that makes live equal to cfg, with the decisions
@@ -58,7 +68,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 		declared[a.Name] = true
 		if o.targeted(a.Name) {
 			agents = append(agents, a)
-			p.Changes = append(p.Changes, diffAgent(a, live, o))
+			p.Changes = append(p.Changes, diffAgent(a, live, o, defaultRegion(cfg, live)))
 		}
 	}
 	for _, item := range live.Agents {
@@ -75,7 +85,9 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	sort.Strings(p.Unmanaged)
 	scoped := *cfg
 	scoped.Agents = agents
-	p.Findings = preflight(&scoped, live)
+	p.Organization = organizationChange(cfg.Organization, live.DefaultRegion)
+	p.Findings = organizationFindings(cfg, live)
+	p.Findings = append(p.Findings, preflight(&scoped, live)...)
 	p.Findings = append(p.Findings, health(&scoped, live)...)
 	p.Findings = append(p.Findings, refusals(&scoped, p.Changes, o)...)
 	var setFindings []Finding
@@ -85,6 +97,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	p.Findings = append(p.Findings, setFindings...)
 	p.Findings = append(p.Findings, setRefusals(cfg, p.SecretSets, p.Changes, live, o)...)
 	p.Findings = append(p.Findings, writeOnlyFindings(&scoped, o)...)
+	p.Findings = append(p.Findings, switchFindings(&scoped, p.Changes, live)...)
 	if live.BuildsErr != nil {
 		p.Findings = append(p.Findings, Finding{Severity: Warning, Message: fmt.Sprintf(
 			"the build cache could not be read, so this plan does not say which builds exist (apply looks again): %v", live.BuildsErr)})
@@ -92,13 +105,20 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	if len(o.Targets) > 0 {
 		p.Target, p.Findings = target(cfg, live, o, p.Findings)
 	}
+	for _, g := range o.Redeploy {
+		if !slices.ContainsFunc(cfg.Agents, func(a schema.Agent) bool { return matchAny([]string{g}, a.Name) }) {
+			p.Findings = append(p.Findings, Finding{Severity: Error, Kind: KindRefusal,
+				Message: fmt.Sprintf("--redeploy %q matches no agent in the config", g)})
+		}
+	}
+	p.Findings = append(p.Findings, mutableTagFindings(&scoped)...)
 	p.Summarize()
 	return p
 }
 
-func diffAgent(a schema.Agent, l *Live, o Options) Change {
+func diffAgent(a schema.Agent, l *Live, o Options, def string) Change {
 	d := l.Details[a.Name]
-	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d), o.Sources, l.CachedBuilds)
+	woFields, bp, buildReason := writeOnly(a, agentRegion(a, d, def), o.Sources, l.CachedBuilds)
 	c := agentChange(a.Name, a.Spec.Clone(), d, woFields, buildReason, o)
 	c.Build, c.Line = bp, a.Pos.Line
 	return c
@@ -135,6 +155,8 @@ func agentChange(name string, desired *schema.Spec, d *cloud.ServiceDetails, woF
 	case o.RedeployBuilds && (desired.BuildID != nil || desired.Build != nil):
 		// The API cannot say which build runs; the user asked to send it.
 		c.Action, c.Reason = Update, ReasonRedeployBuild
+	case matchAny(o.Redeploy, name):
+		c.Action, c.Reason = Update, ReasonRedeploy
 	default:
 		c.Action = NoOp
 	}
@@ -246,11 +268,14 @@ func health(cfg *schema.Config, live *Live) []Finding {
 		}
 		rev := d.CurrentRevision
 		failed := rev != nil && (rev.Phase == "Failed" || rev.HasInfrastructureIssue)
-		if d.Ready && !failed {
+		if d.Ready && !failed && len(d.Errors) == 0 {
 			continue
 		}
 		msg := "not ready"
-		if rev != nil {
+		if d.Ready && !failed {
+			msg = "ready" // but the platform reports errors, below
+		}
+		if rev != nil && msg != "ready" {
 			switch {
 			case rev.Phase == "Failed":
 				msg = "current revision failed"
@@ -268,6 +293,15 @@ func health(cfg *schema.Config, live *Live) []Finding {
 			if rev.PhaseStartedAt != "" {
 				msg += ", since " + rev.PhaseStartedAt
 			}
+		}
+		var errs []string
+		for _, e := range d.Errors {
+			if t := e.Text(); t != "" {
+				errs = append(errs, t)
+			}
+		}
+		if len(errs) > 0 {
+			msg += "; platform errors: " + strings.Join(errs, "; ")
 		}
 		out = append(out, Finding{Severity: Warning, Kind: KindHealth, Agent: a.Name, Field: "health", File: cfg.File,
 			Line: a.Pos.Line, Col: a.Pos.Col, Message: msg})

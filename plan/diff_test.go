@@ -66,7 +66,7 @@ func config(prune schema.Prune, agents ...schema.Agent) *schema.Config {
 func liveOf(details ...*cloud.ServiceDetails) *Live {
 	l := &Live{Details: map[string]*cloud.ServiceDetails{},
 		Secrets: []cloud.SecretSetSummary{{Name: "bot-secrets", Type: "secret", Region: "us-west", Status: "ready"}},
-		Regions: []cloud.Region{{Code: "us-west"}, {Code: "eu-central"}}}
+		Regions: []cloud.Region{{Code: "us-west"}, {Code: "eu-central"}}, DefaultRegion: "us-west"}
 	for _, d := range details {
 		l.Agents = append(l.Agents, cloud.ServiceListItem{Name: d.Name, Region: d.Region})
 		l.Details[d.Name] = d
@@ -302,6 +302,18 @@ func TestPreflight(t *testing.T) {
 				l.Details["bot"] = liveAgent("bot", func() schema.Spec { s := fullLive("x:1"); s.Region = sp("eu-central"); return s }())
 			},
 			want: nil,
+		},
+		{
+			name:  "the organization's default region counts when region is unmanaged",
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
+			live:  func(l *Live) { l.DefaultRegion = "eu-central" },
+			want:  nil,
+		},
+		{
+			name:  "an unreadable default region is one warning and no region check",
+			agent: agent(func(a *schema.Agent) { a.Spec.SecretSet = sp("eu") }),
+			live:  func(l *Live) { l.DefaultRegion, l.PropertiesErr = "", errors.New("GET /v1/properties: 500") },
+			want:  []Finding{{Severity: Warning, Message: "the organization's default region could not be read, so the region checks of agents without a region are skipped: GET /v1/properties: 500"}},
 		},
 		{
 			name:  "failed secret set is an error with its message",
@@ -583,11 +595,13 @@ func TestHealth(t *testing.T) {
 	rolling.CurrentRevision = &cloud.RevisionInfo{Phase: "Creating", PhaseStartedAt: "2026-11-30T09:00:00Z"}
 	infra := liveAgent("infra", fullLive("x:1"))
 	infra.CurrentRevision = &cloud.RevisionInfo{Phase: "Active", HasInfrastructureIssue: true}
+	erring := liveAgent("erring", fullLive("x:1"))
+	erring.Errors = []cloud.AgentError{{Code: "QUOTA", Message: "over quota"}, {Error: "no message, an error"}}
 	agent := func(name string, line int) schema.Agent {
 		return schema.Agent{Name: name, Spec: schema.Spec{Image: sp("x:1")}, Pos: schema.Position{Line: line, Col: 3}}
 	}
-	p := Diff(config(schema.Prune{}, agent("crashy", 3), agent("fine", 5), agent("infra", 7), agent("rolling", 9)),
-		liveOf(crash, liveAgent("fine", fullLive("x:1")), infra, rolling), Options{})
+	p := Diff(config(schema.Prune{}, agent("crashy", 3), agent("erring", 4), agent("fine", 5), agent("infra", 7), agent("rolling", 9)),
+		liveOf(crash, erring, liveAgent("fine", fullLive("x:1")), infra, rolling), Options{})
 	var got []Finding
 	for _, f := range p.Findings {
 		if f.Kind == KindHealth {
@@ -597,6 +611,8 @@ func TestHealth(t *testing.T) {
 	want := []Finding{
 		{Severity: Warning, Kind: KindHealth, Agent: "crashy", Field: "health", File: "pipecat.yaml", Line: 3, Col: 3,
 			Message: "current revision failed: CrashLoopBackOff (7 restarts), since 2026-11-30T08:00:00Z"},
+		{Severity: Warning, Kind: KindHealth, Agent: "erring", Field: "health", File: "pipecat.yaml", Line: 4, Col: 3,
+			Message: "ready; platform errors: QUOTA: over quota; no message, an error"},
 		{Severity: Warning, Kind: KindHealth, Agent: "infra", Field: "health", File: "pipecat.yaml", Line: 7, Col: 3,
 			Message: "current revision has an infrastructure issue"},
 		{Severity: Warning, Kind: KindHealth, Agent: "rolling", Field: "health", File: "pipecat.yaml", Line: 9, Col: 3,
@@ -605,7 +621,7 @@ func TestHealth(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("health findings (-want +got):\n%s", diff)
 	}
-	if p.Summary.Unhealthy != 3 || p.Summary.HasChanges() {
-		t.Errorf("summary %+v: want 3 unhealthy and no changes", p.Summary)
+	if p.Summary.Unhealthy != 4 || p.Summary.HasChanges() {
+		t.Errorf("summary %+v: want 4 unhealthy and no changes", p.Summary)
 	}
 }

@@ -3,9 +3,10 @@
 //
 // Make is the entry point: Refresh is the only I/O (it lists the live
 // agents, reads the details of the ones the plan may touch with bounded
-// parallelism, and lists secret sets and regions for preflight), then Diff,
-// a pure function of (config, live, Options), normalizes each live agent
-// into the config's shape (LiveSpec, in wire.go with the request mapping)
+// parallelism, lists secret sets and regions for preflight and reads the
+// organization's default region, where whatever names no region goes),
+// then Diff, a pure function of (config, live, Options), normalizes each
+// live agent into the config's shape (LiveSpec, in wire.go with the request mapping)
 // and compares only the fields the config manages: a field left out of the
 // file is never diffed and never sent.
 //

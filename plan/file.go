@@ -46,8 +46,6 @@ func checkBuildPlan(c Change, o Options) string {
 		return fmt.Sprintf("context %q is not a path inside the repository", b.Context)
 	case !filepath.IsLocal(filepath.FromSlash(b.Dockerfile)):
 		return fmt.Sprintf("Dockerfile %q is not a path inside the context", b.Dockerfile)
-	case b.Region == "":
-		return "no region"
 	case b.Dockerfile != cmp.Or(deref(c.Desired.Build.Dockerfile), pack.DefaultDockerfile):
 		return fmt.Sprintf("Dockerfile %q is not the desired spec's", b.Dockerfile)
 	case !slices.Contains([]string{CompareNone, CompareUnchanged, CompareChanged, CompareNew}, b.Compared):
@@ -94,6 +92,7 @@ func checkFields(c Change, o Options) []string {
 	}
 	// What the reason claims must be what the change is.
 	redeploy := c.Reason == ReasonRedeployBuild
+	forced := c.Reason == ReasonRedeploy
 	restart := c.RestartFor != "" && c.Reason == RestartReason(c.RestartFor)
 	var bad bool
 	switch c.Action {
@@ -104,8 +103,9 @@ func checkFields(c Change, o Options) []string {
 	case Update:
 		// A reason-only update (a redeploy, a restart) changes no field;
 		// an update that changes no field says why.
-		bad = (redeploy || restart) && len(c.Fields) > 0 || len(c.Fields) == 0 && c.Reason == "" ||
-			redeploy && !(o.RedeployBuilds && (c.Desired.BuildID != nil || c.Desired.Build != nil))
+		bad = (redeploy || restart || forced) && len(c.Fields) > 0 || len(c.Fields) == 0 && c.Reason == "" ||
+			redeploy && !(o.RedeployBuilds && (c.Desired.BuildID != nil || c.Desired.Build != nil)) ||
+			forced && !matchAny(o.Redeploy, c.Agent)
 	}
 	if bad {
 		out = append(out, fmt.Sprintf("reason %q does not match the %s (hand-edited?)", c.Reason, c.Action))
@@ -321,8 +321,33 @@ func Decode(data []byte) (*Plan, error) {
 		}
 	}
 	problems = append(problems, checkTargets(&p)...)
+	if c := p.Organization; c != nil {
+		if msg := checkOrganization(c); msg != "" {
+			problems = append(problems, "organization: "+msg+" (hand-edited?)")
+		}
+	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid plan:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return &p, nil
+}
+
+// checkOrganization says what is wrong with a saved organization change:
+// its fields must be what its desired properties set, and an update must
+// change one.
+func checkOrganization(c *OrganizationChange) string {
+	switch {
+	case c.Desired == nil:
+		return "desired properties missing"
+	case c.Action != NoOp && c.Action != Update:
+		return fmt.Sprintf("action %s is not no-op or update", c.Action)
+	case (c.Action == Update) != (len(c.Fields) > 0):
+		return "fields do not match the action"
+	}
+	for _, f := range c.Fields {
+		if f.Path != "defaultRegion" || c.Desired.DefaultRegion == nil || f.After != *c.Desired.DefaultRegion {
+			return "fields do not match desired"
+		}
+	}
+	return ""
 }

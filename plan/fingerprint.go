@@ -120,10 +120,15 @@ type StaleError struct {
 	Agents     []string
 	SecretSets []string
 	Values     []string
+	// Organization: the organization's properties moved.
+	Organization bool
 }
 
 func (e *StaleError) Error() string {
 	moved := append([]string(nil), e.Agents...)
+	if e.Organization {
+		moved = append(moved, "the organization's properties")
+	}
 	for _, s := range e.SecretSets {
 		moved = append(moved, "secret set "+s)
 	}
@@ -168,7 +173,11 @@ func CheckStale(p *Plan, live *Live, o Options) error {
 			stale.Values = append(stale.Values, c.Name)
 		}
 	}
-	if len(stale.Agents)+len(stale.SecretSets)+len(stale.Values) == 0 {
+	if c := p.Organization; c != nil {
+		got := organizationChange(c.Desired, live.DefaultRegion)
+		stale.Organization = got.Action != c.Action || !sameFields(got.Fields, c.Fields)
+	}
+	if len(stale.Agents)+len(stale.SecretSets)+len(stale.Values) == 0 && !stale.Organization {
 		return nil
 	}
 	sort.Strings(stale.Agents)
@@ -232,7 +241,11 @@ func checkDerived(saved *Plan, live *Live, o Options) error {
 			problems = append(problems, at+": fields do not match the desired spec against the live agent (hand-edited?)")
 		}
 		if c.Build != nil && c.Desired != nil {
-			if want := agentRegion(schema.Agent{Spec: *c.Desired}, live.Details[c.Agent]); c.Build.Region != want {
+			def := live.DefaultRegion
+			if o := saved.Organization; o != nil && o.Desired != nil && o.Desired.DefaultRegion != nil {
+				def = *o.Desired.DefaultRegion
+			}
+			if want := agentRegion(schema.Agent{Spec: *c.Desired}, live.Details[c.Agent], def); c.Build.Region != want && live.PropertiesErr == nil {
 				problems = append(problems, fmt.Sprintf("%s: build: region %s is not the agent's (%s) (hand-edited?)", at, c.Build.Region, want))
 			}
 		}

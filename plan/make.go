@@ -26,6 +26,11 @@ type Options struct {
 	// RedeployBuilds plans an update of every buildId agent that would
 	// otherwise be unchanged: the API cannot tell which build runs.
 	RedeployBuilds bool `json:"redeploy_builds,omitempty"`
+	// Redeploy plans an update of every declared agent whose name matches
+	// one of these path.Match globs and that would otherwise be
+	// unchanged, sent with forceRedeploy: a mutable tag (latest) is
+	// pulled again only by a new deployment.
+	Redeploy []string `json:"redeploy,omitempty"`
 	// Targets, when set, limit the plan to the agents whose names match
 	// one of these path.Match globs; prune considers only those.
 	Targets []string `json:"targets,omitempty"`
@@ -61,7 +66,7 @@ func (o Options) targeted(name string) bool {
 // recorded is what a saved plan keeps of o: the decisions, not how the
 // plan was read.
 func (o Options) recorded() Options {
-	r := Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Targets: o.Targets, Base: o.Base,
+	r := Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Redeploy: o.Redeploy, Targets: o.Targets, Base: o.Base,
 		UpdateImagePullSecrets: o.UpdateImagePullSecrets}
 	if o.Sources.comparable() {
 		r.BaseCommit = o.Sources.Base.Commit
@@ -86,6 +91,14 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	for _, t := range o.Targets {
 		if _, err := path.Match(t, ""); err != nil {
 			return nil, fmt.Errorf("--target %q: %w", t, err)
+		}
+	}
+	if len(o.Redeploy) > maxGlobs {
+		return nil, fmt.Errorf("%d --redeploy globs, more than %d", len(o.Redeploy), maxGlobs)
+	}
+	for _, g := range o.Redeploy {
+		if _, err := path.Match(g, ""); err != nil {
+			return nil, fmt.Errorf("--redeploy %q: %w", g, err)
 		}
 	}
 	if len(cfg.SecretSets) > 0 && o.FingerprintKey == "" {
@@ -117,6 +130,7 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 	live, err := Refresh(ctx, r, RefreshOptions{
 		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
+		NeedProperties: cfg.Organization != nil,
 	})
 	<-idsRead
 	if err != nil {
@@ -166,7 +180,14 @@ func Recheck(ctx context.Context, saved *Plan, r Reader, o Options) error {
 	if err := checkMAC(saved, o.FingerprintKey); err != nil {
 		return err
 	}
-	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets})
+	// The default region decides where a build of an agent without a
+	// region runs; a managed one must not have moved.
+	props := saved.Organization != nil
+	for _, c := range saved.Changes {
+		props = props || c.Build != nil && c.Desired != nil && c.Desired.Region == nil
+	}
+	live, err := Refresh(ctx, r, RefreshOptions{Names: names, Parallelism: o.Parallelism, Progress: o.Progress, SecretSets: sets,
+		Properties: props, NeedProperties: saved.Organization != nil})
 	if err != nil {
 		return err
 	}

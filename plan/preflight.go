@@ -13,9 +13,6 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
-// DefaultRegion is where the API puts an agent created without a region.
-const DefaultRegion = "us-west"
-
 // preflight checks the config's references against live data, so a pull
 // request fails before merge rather than apply after it.
 func preflight(cfg *schema.Config, live *Live) []Finding {
@@ -25,6 +22,11 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 	}
 	if live.RegionsErr != nil {
 		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf("regions could not be listed, their checks are skipped: %v", live.RegionsErr)})
+	}
+	def := defaultRegion(cfg, live)
+	if live.PropertiesErr != nil && def == "" {
+		out = append(out, Finding{Severity: Warning, Message: fmt.Sprintf(
+			"the organization's default region could not be read, so the region checks of agents without a region are skipped: %v", live.PropertiesErr)})
 	}
 	sets := make(map[string]cloud.SecretSetSummary, len(live.Secrets))
 	for _, s := range live.Secrets {
@@ -52,7 +54,7 @@ func preflight(cfg *schema.Config, live *Live) []Finding {
 			f.Line, f.Col = pos.Line, pos.Col
 			out = append(out, f)
 		}
-		region := agentRegion(a, live.Details[a.Name])
+		region := agentRegion(a, live.Details[a.Name], def)
 		if a.Spec.BuildID != nil {
 			checkBuildID(at, *a.Spec.BuildID, region, live)
 		}
@@ -86,7 +88,7 @@ func checkSet(at func(Severity, string, string, ...any), sets map[string]cloud.S
 		at(Error, fieldPath, "%s %q does not exist", kind, name)
 	case s.Type != wantType:
 		at(Error, fieldPath, "%q is of type %s, not %s", name, s.Type, wantType)
-	case s.Region != "" && s.Region != region:
+	case s.Region != "" && region != "" && s.Region != region:
 		at(Error, fieldPath, "%s %q is in region %s but the agent is in %s; they must be in the same region", kind, name, s.Region, region)
 	case s.Status == cloud.SecretStatusFailed:
 		msg := s.ErrorMessage
@@ -105,21 +107,22 @@ func checkDeclaredSet(at func(Severity, string, string, ...any), fieldPath strin
 	switch {
 	case s.Spec.Type() != wantType:
 		at(Error, fieldPath, "%q is declared under secretSets with type %s, not %s", s.Name, s.Spec.Type(), wantType)
-	case s.Spec.Region != region:
+	case region != "" && s.Spec.Region != region: // "": the default region is unknown
 		at(Error, fieldPath, "%s %q is declared in region %s but the agent is in %s; they must be in the same region", kind, s.Name, s.Spec.Region, region)
 	}
 }
 
 // agentRegion is the region the agent will run in: the config's, else the
-// live agent's (region is unmanaged then), else the API default.
-func agentRegion(a schema.Agent, d *cloud.ServiceDetails) string {
+// live agent's (region is unmanaged then), else def, the organization's
+// default ("" when unknown).
+func agentRegion(a schema.Agent, d *cloud.ServiceDetails, def string) string {
 	switch {
 	case a.Spec.Region != nil:
 		return *a.Spec.Region
 	case d != nil && d.Region != "":
 		return d.Region
 	default:
-		return DefaultRegion
+		return def
 	}
 }
 

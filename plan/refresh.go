@@ -19,6 +19,7 @@ type Reader interface {
 	ListSecretSets(ctx context.Context) ([]cloud.SecretSetSummary, error)
 	GetSecretSet(ctx context.Context, name string) (*cloud.SecretSetDetails, error)
 	ListRegions(ctx context.Context) ([]cloud.Region, error)
+	GetProperties(ctx context.Context) (*cloud.OrganizationProperties, error)
 }
 
 // RefreshOptions says what to read.
@@ -29,8 +30,13 @@ type RefreshOptions struct {
 	// AllDetails reads the details of every live agent (prune needs them
 	// to fingerprint the agents it deletes).
 	AllDetails bool
-	// Preflight also lists secret sets and regions.
+	// Preflight also lists secret sets and regions, and reads the
+	// organization's properties (its default region).
 	Preflight bool
+	// Properties reads the organization's properties even without
+	// Preflight; NeedProperties makes their failure an error (the config
+	// manages them), not a warning.
+	Properties, NeedProperties bool
 	// Parallelism bounds the requests in flight; < 1 means 8.
 	Parallelism int
 	// Filter, when set, limits the details read (Names and AllDetails
@@ -65,6 +71,20 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 	}
 	if o.Preflight {
 		wg.Go(func() { live.Regions, live.RegionsErr = api.ListRegions(ctx) })
+	}
+	var propsErr error
+	if o.Preflight || o.Properties || o.NeedProperties {
+		wg.Go(func() {
+			props, err := api.GetProperties(ctx)
+			switch {
+			case err != nil && o.NeedProperties:
+				propsErr = fmt.Errorf("read organization properties: %w", err)
+			case err != nil:
+				live.PropertiesErr = err
+			default:
+				live.DefaultRegion = props.DefaultRegion
+			}
+		})
 	}
 	agents, err := api.ListAgents(ctx)
 	if err != nil {
@@ -121,6 +141,9 @@ func Refresh(ctx context.Context, api Reader, o RefreshOptions) (*Live, error) {
 	wg.Wait()
 	if setsErr != nil {
 		errs = append(errs, setsErr)
+	}
+	if propsErr != nil {
+		errs = append(errs, propsErr)
 	}
 	if err := ctx.Err(); err != nil && len(errs) > 0 {
 		// Interrupted: one line, not one per agent still unread.

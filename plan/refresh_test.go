@@ -19,6 +19,8 @@ type fakeReader struct {
 	fail    map[string]error
 	gone    map[string]bool
 	listErr error
+	// propsErr fails GET /v1/properties.
+	propsErr error
 	// onGet runs before each detail read (to cancel mid-refresh).
 	onGet func(name string)
 
@@ -214,5 +216,36 @@ func TestRefreshProgress(t *testing.T) {
 				t.Errorf("progress calls (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func (f *fakeReader) GetProperties(context.Context) (*cloud.OrganizationProperties, error) {
+	if f.propsErr != nil {
+		return nil, f.propsErr
+	}
+	return &cloud.OrganizationProperties{DefaultRegion: "eu-central"}, nil
+}
+
+// TestRefreshProperties: the default region is read with preflight; its
+// failure is recorded for a warning, or, when the config manages the
+// properties, is an error.
+func TestRefreshProperties(t *testing.T) {
+	ctx := context.Background()
+	live, err := Refresh(ctx, &fakeReader{agents: []string{"a"}}, RefreshOptions{Preflight: true})
+	if err != nil || live.DefaultRegion != "eu-central" || live.PropertiesErr != nil {
+		t.Errorf("read: %v, %q, %v", err, live.DefaultRegion, live.PropertiesErr)
+	}
+	live, err = Refresh(ctx, &fakeReader{agents: []string{"a"}}, RefreshOptions{})
+	if err != nil || live.DefaultRegion != "" {
+		t.Errorf("read without preflight: %v, %q", err, live.DefaultRegion)
+	}
+	down := errors.New("properties down")
+	live, err = Refresh(ctx, &fakeReader{agents: []string{"a"}, propsErr: down}, RefreshOptions{Preflight: true})
+	if err != nil || !errors.Is(live.PropertiesErr, down) {
+		t.Errorf("failed read: %v, %v", err, live.PropertiesErr)
+	}
+	_, err = Refresh(ctx, &fakeReader{agents: []string{"a"}, propsErr: down}, RefreshOptions{Preflight: true, NeedProperties: true})
+	if err == nil || err.Error() != "read organization properties: properties down" {
+		t.Errorf("failed read when needed: %v", err)
 	}
 }

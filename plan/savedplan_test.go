@@ -90,6 +90,9 @@ func (r liveReader) GetSecretSet(_ context.Context, name string) (*cloud.SecretS
 	return nil, notFound("/v1/secrets/" + name)
 }
 func (r liveReader) ListRegions(context.Context) ([]cloud.Region, error) { return r.l.Regions, nil }
+func (r liveReader) GetProperties(context.Context) (*cloud.OrganizationProperties, error) {
+	return &cloud.OrganizationProperties{DefaultRegion: r.l.DefaultRegion}, nil
+}
 
 // check is what apply PLANFILE does with a saved plan before sending
 // anything: read the file (show does this much), then Recheck it against

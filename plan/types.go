@@ -228,6 +228,8 @@ type Summary struct {
 	// SecretSets counts the secret set changes; absent from the JSON of
 	// a plan without any.
 	SecretSets SetCounts `json:"secret_sets,omitzero"`
+	// Organization counts the organization's properties that change.
+	Organization int `json:"organization,omitempty"`
 	// Builds counts the cloud builds apply will run: distinct contexts,
 	// Dockerfiles and regions of the agents it deploys, without an
 	// existing build to reuse.
@@ -249,7 +251,7 @@ func (c SetCounts) HasChanges() bool { return c.Create+c.Update+c.Replace+c.Dele
 // HasChanges reports whether applying would change anything. Unmanaged
 // agents and findings are not changes.
 func (s Summary) HasChanges() bool {
-	return s.Create+s.Update+s.Replace+s.Delete > 0 || s.SecretSets.HasChanges()
+	return s.Create+s.Update+s.Replace+s.Delete+s.Organization > 0 || s.SecretSets.HasChanges()
 }
 
 // Plan is plain data: what to do to every declared agent and every agent to
@@ -272,6 +274,9 @@ type Plan struct {
 	// SecretSets are the declared secret sets (and those to prune), in
 	// name order; absent from the JSON of a config without any.
 	SecretSets []SecretSetChange `json:"secret_sets,omitempty"`
+	// Organization is the plan of the organization's properties; absent
+	// when the config has no organization key.
+	Organization *OrganizationChange `json:"organization,omitempty"`
 	// MAC authenticates the document: HMAC-SHA256, keyed by the API key,
 	// of the rest of it (see Make). Apply of a saved plan refuses a file
 	// whose MAC does not match: edited, or made with another key.
@@ -320,6 +325,9 @@ func (p *Plan) Summarize() {
 		}
 	}
 	s.Builds = len(builds)
+	if o := p.Organization; o != nil && o.Action == Update {
+		s.Organization = len(o.Fields)
+	}
 	for _, f := range p.Findings {
 		if f.Kind == KindHealth {
 			s.Unhealthy++

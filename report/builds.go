@@ -33,6 +33,10 @@ func buildSource(b *plan.BuildPlan) string {
 	if b.Dockerfile != pack.DefaultDockerfile {
 		s += " (" + b.Dockerfile + ")"
 	}
+	if b.Region == "" {
+		// The organization's default could not be read.
+		return s + ", the organization's default region"
+	}
 	return s + ", " + b.Region
 }
 

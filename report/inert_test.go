@@ -112,6 +112,20 @@ var positions = []struct {
 	{"result: note and deployment", func(v string) string {
 		return resultWith(apply.AgentResult{Agent: "bot", Action: plan.Create, Outcome: apply.Succeeded, Note: v, DeploymentID: v})
 	}},
+	{"result: deployment log", func(v string) string {
+		return resultWith(apply.AgentResult{Agent: "bot", Action: plan.Update, Outcome: apply.Failed, ErrorCode: apply.CodeDeploymentFailed,
+			DeploymentID: v, Logs: []string{"Traceback (most recent call last):", v, "ModuleNotFoundError: " + v}})
+	}},
+	{"result: organization", func(v string) string {
+		r := &apply.Result{Config: "pipecat.yaml", Organization: &apply.OrganizationResult{Outcome: apply.Failed,
+			Fields: []plan.FieldChange{{Path: "defaultRegion", Before: v, After: v}}, Error: v}}
+		return ResultMarkdown(r, nil, Meta{})
+	}},
+	{"plan: organization", func(v string) string {
+		p := &plan.Plan{Config: "pipecat.yaml", Organization: &plan.OrganizationChange{Action: plan.Update,
+			Fields: []plan.FieldChange{{Path: "defaultRegion", Before: v, After: v}}}}
+		return PlanMarkdown(p, Meta{})
+	}},
 	{"result: run URL", func(v string) string {
 		r := &apply.Result{Config: "pipecat.yaml"}
 		for i := range 1000 {

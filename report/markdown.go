@@ -111,7 +111,8 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	if line := targetLine(p); line != "" {
 		top.WriteString(mdEscape(line) + "\n\n")
 	}
-	if len(changes) == 0 && len(changedSets(p)) == 0 {
+	top.WriteString(organizationMarkdown(p))
+	if len(changes) == 0 && len(changedSets(p)) == 0 && s.Organization == 0 {
 		top.WriteString("No changes. Live agents match " + mdCode(config) + ".\n\n")
 	}
 	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
@@ -422,7 +423,7 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	}
 	c, sc := r.Tally(), r.TallySets()
 	icon := "✅"
-	if c.NotDone()+sc.NotDone() > 0 {
+	if c.NotDone()+sc.NotDone() > 0 || r.Organization != nil && r.Organization.Outcome != apply.Succeeded {
 		icon = "❌"
 	}
 	var top strings.Builder
@@ -444,7 +445,8 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 	if len(r.SecretSets) > 0 {
 		top.WriteString(setLabel + ": " + countsText(sc) + ".\n\n")
 	}
-	if len(r.Results)+len(r.SecretSets) == 0 {
+	top.WriteString(organizationResult(r, true))
+	if len(r.Results)+len(r.SecretSets) == 0 && r.Organization == nil {
 		top.WriteString("No changes to apply.\n\n")
 	}
 	if r.Cancelled {
@@ -473,14 +475,16 @@ func ResultMarkdown(r *apply.Result, p *plan.Plan, m Meta) string {
 		}
 	}
 	logs := buildLogsSection(r)
-	d.sections = []*section{sets, table, details, logs}
-	d.noteAfter = logs
+	deployLogs := deployLogsSection(r)
+	d.sections = []*section{sets, table, details, logs, deployLogs}
+	d.noteAfter = deployLogs
 	// The diffs go first, then successes: the failures and the build
 	// logs are what the reader needs.
 	d.cutOrder(details, appliedDiffLabel)
 	d.cutOrder(table, resultLabel)
 	d.cutOrder(sets, resultLabel)
 	d.cutOrder(logs, buildLogLabel)
+	d.cutOrder(deployLogs, deployLogLabel)
 	d.cutOrder(table, failureLabel)
 	d.cutOrder(sets, failureLabel)
 	d.bottom = footer(config, m)

@@ -160,6 +160,9 @@ func planCounts(s plan.Summary) string {
 	if s.Builds > 0 {
 		out += fmt.Sprintf(", %s to run", plural(s.Builds, "cloud build"))
 	}
+	if s.Organization > 0 {
+		out += fmt.Sprintf(", %s to change", plural(s.Organization, "organization property"))
+	}
 	return out
 }
 

@@ -82,7 +82,8 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	if line := targetLine(p); line != "" {
 		bw.WriteString(line + "\n\n")
 	}
-	if len(changes) == 0 && len(changedSets(p)) == 0 {
+	bw.WriteString(organizationText(p, pt))
+	if len(changes) == 0 && len(changedSets(p)) == 0 && summarize(p).Organization == 0 {
 		config := terminalLine(p.Config)
 		if config == "" {
 			config = "the config"
@@ -186,7 +187,8 @@ const (
 func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	bw := bufio.NewWriter(w)
 	pt := painter(o.Color)
-	if len(r.Results)+len(r.SecretSets) == 0 {
+	bw.WriteString(organizationResult(r, false))
+	if len(r.Results)+len(r.SecretSets) == 0 && r.Organization == nil {
 		bw.WriteString("No changes to apply.\n")
 	}
 	// The secret sets first, as apply wrote them first, in the same
@@ -199,6 +201,7 @@ func ResultText(w io.Writer, r *apply.Result, o TextOptions) error {
 	resultLines(bw, append(lines, r.Results...), pt)
 	var logs strings.Builder
 	buildLogsText(&logs, r)
+	deployLogsText(&logs, r)
 	bw.WriteString(logs.String())
 	counts := r.Tally()
 	if r.Cancelled {

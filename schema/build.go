@@ -77,6 +77,13 @@ func (l *loader) build(tree any) *Config {
 	if sets, ok := top["secretSets"].(map[string]any); ok {
 		cfg.SecretSets = l.buildSecretSets(sets)
 	}
+	if o, ok := top["organization"].(map[string]any); ok {
+		cfg.Organization = &Organization{Pos: pos(l.keys[pathKey([]string{"organization"})])}
+		if r, ok := o["defaultRegion"].(string); ok {
+			cfg.Organization.DefaultRegion = &r
+			cfg.Organization.DefaultRegionPos = pos(l.nodes[pathKey([]string{"organization", "defaultRegion"})])
+		}
+	}
 	if r, ok := top["replace"].(map[string]any); ok {
 		cfg.Replace.Allowed = l.globs(r["allowed"], "replace", "allowed")
 	}

@@ -14,6 +14,21 @@ type Config struct {
 	SecretSets []SecretSet
 	Prune      Prune
 	Replace    Replace
+	// Organization is nil when the file has no organization key: its
+	// properties are then never touched.
+	Organization *Organization
+}
+
+// Organization is the organization's managed properties. A nil field is
+// unmanaged.
+type Organization struct {
+	// DefaultRegion is where the API puts an agent, secret set or build
+	// that names no region (the defaultRegion property).
+	DefaultRegion *string `json:"defaultRegion,omitempty"`
+	// Pos is where the organization key is; DefaultRegionPos where its
+	// value is.
+	Pos              Position `json:"-"`
+	DefaultRegionPos Position `json:"-"`
 }
 
 // Prune says whether live agents missing from the file are deleted.

@@ -146,11 +146,7 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Either image or buildId is required for service creation")
 		return
 	}
-	region := defaultRegion
-	if given(req.Region) {
-		region = *req.Region
-	}
-	if !s.regionKnown(region) {
+	if given(req.Region) && !s.regionKnown(*req.Region) {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid region or organization does not have access")
 		return
 	}
@@ -163,6 +159,11 @@ func (s *Server) createAgent(res *response, r *http.Request, _ string) {
 	s.lock(res)
 	defer s.mu.Unlock()
 	now := s.now()
+	// No region: the organization's default, as the platform does.
+	region := s.orgDefaultRegion()
+	if given(req.Region) {
+		region = *req.Region
+	}
 	if _, ok := s.state.Agents[name]; ok {
 		res.fail(http.StatusBadRequest, codeBadRequest, "Service already exists")
 		return
@@ -367,6 +368,7 @@ func details(name string, a *Agent, now time.Time) cloud.ServiceDetails {
 		}
 	}
 	d.Available = ready || d.PreviousRevision != nil
+	d.Errors = agentErrors(a, now)
 	return d
 }
 
@@ -377,13 +379,17 @@ func revision(dep Deployment, spec AgentSpec, now time.Time) *cloud.RevisionInfo
 	rev := &cloud.RevisionInfo{DeploymentID: dep.ID}
 	validating := dep.CreatedAt.Add(dep.ReadyAt.Sub(dep.CreatedAt) / 2)
 	switch {
+	case !now.Before(dep.ReadyAt) && pullFailing(spec.Image):
+		rev.Phase = "Failed"
+		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
+		rev.Health = &cloud.RevisionHealth{State: "waiting", Reason: "ImagePullBackOff", Message: "Back-off pulling image \"" + spec.Image + "\""}
 	case !now.Before(dep.ReadyAt) && failing(spec.Image):
 		rev.Phase = "Failed"
 		rev.PhaseStartedAt = timestamp(dep.ReadyAt)
 		rev.Health = &cloud.RevisionHealth{
 			Ready:                 false,
 			State:                 "waiting",
-			RestartCount:          3,
+			RestartCount:          crashRestarts,
 			ReplicasStarted:       1,
 			Reason:                "CrashLoopBackOff",
 			LastExitCode:          intp(1),
@@ -399,6 +405,11 @@ func revision(dep Deployment, spec AgentSpec, now time.Time) *cloud.RevisionInfo
 		rev.Phase = "Validating"
 		rev.PhaseStartedAt = timestamp(validating)
 		rev.Health = &cloud.RevisionHealth{Ready: false, State: "running", ReplicasStarted: 1}
+		if n := crashesBy(dep, spec.Image, now); n > 0 {
+			// Crash-looping before the revision is marked Failed.
+			rev.Health = &cloud.RevisionHealth{State: "waiting", Reason: "CrashLoopBackOff", RestartCount: n - 1, ReplicasStarted: 1,
+				LastExitCode: intp(1), LastTerminationReason: "Error", Message: crashTraceback}
+		}
 	default:
 		rev.Phase = "Creating"
 		rev.PhaseStartedAt = timestamp(dep.CreatedAt)

@@ -519,10 +519,14 @@ func TestRegions(t *testing.T) {
 			}
 		})
 	}
-	// Only listed regions are usable.
+	// Only listed regions are usable; without us-west among them, the
+	// organization's default is the first.
 	s, _ := newTestServer(t, Options{Regions: []cloud.Region{{Code: "xx-1", DisplayName: "X"}}})
-	if code, body := call(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`); code != http.StatusBadRequest {
-		t.Errorf("default region us-west accepted although not listed: %d %s", code, body)
+	if code, body := call(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1","region":"us-west"}`); code != http.StatusBadRequest {
+		t.Errorf("region us-west accepted although not listed: %d %s", code, body)
 	}
-	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1","region":"xx-1"}`, 200)
+	mustCall(t, s, "POST", "/v1/agents", `{"serviceName":"bot","image":"a/b:1"}`, 200)
+	if d := decode[cloud.ServiceDetails](t, mustCall(t, s, "GET", "/v1/agents/bot", "", 200)); d.Region != "xx-1" {
+		t.Errorf("agent without region in %s, want xx-1 (the default)", d.Region)
+	}
 }

@@ -73,7 +73,7 @@ func benchmarkWrites(b *testing.B, statePath string) {
 	if err := s.Mutate(func(st *State) error {
 		for i := range agents {
 			st.Agents[fmt.Sprintf("agent-%d", i)] = &Agent{
-				ID: newUUID(), Region: defaultRegion, CreatedAt: now, UpdatedAt: now,
+				ID: newUUID(), Region: platformDefaultRegion, CreatedAt: now, UpdatedAt: now,
 				Spec:       AgentSpec{Image: "acme/bot:1", NodeType: "arm", AgentProfile: "agent-1x", MaxAgents: defaultMaxAgents},
 				Deployment: Deployment{ID: newUUID(), CreatedAt: now, ReadyAt: now},
 			}

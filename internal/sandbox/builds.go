@@ -49,19 +49,19 @@ func baseURL(r *http.Request) string {
 }
 
 // requestRegion checks the region a build request names, answering 400
-// when it is missing or unknown. The spec requires one (the official
-// deploy action leaves it out when its region input is empty, and would
-// get this 400).
+// when it is unknown. The spec requires one, but the platform takes the
+// organization's default when it is left out, and the official deploy
+// action leaves it out when its region input is empty (its documented
+// default: "uses org default"); so does the sandbox: "" then.
 func (s *Server) requestRegion(res *response, region *string) (string, bool) {
 	switch {
 	case region == nil || *region == "":
-		res.fail(http.StatusBadRequest, codeBadRequest, "region is required")
+		return "", true
 	case !s.regionKnown(*region):
 		res.fail(http.StatusBadRequest, codeBadRequest, "Invalid region or organization does not have access")
-	default:
-		return *region, true
+		return "", false
 	}
-	return "", false
+	return *region, true
 }
 
 func (s *Server) createUploadURL(res *response, r *http.Request, _ string) {
@@ -78,6 +78,9 @@ func (s *Server) createUploadURL(res *response, r *http.Request, _ string) {
 	}
 	s.lock(res)
 	defer s.mu.Unlock()
+	if region == "" {
+		region = s.orgDefaultRegion()
+	}
 	id := s.newID()
 	u := &Upload{Region: region, ExpiresAt: s.now().Add(uploadURLLifetime)}
 	res.after = put(s, uploadsTable, id, u)
@@ -110,6 +113,9 @@ func (s *Server) createBuild(res *response, r *http.Request, _ string) {
 	uploadID := strings.ToLower(*req.UploadID)
 
 	s.lock(res)
+	if region == "" {
+		region = s.orgDefaultRegion()
+	}
 	u := s.state.Uploads[uploadID]
 	if u == nil || u.ContextHash == "" {
 		// Never handed out, or nothing uploaded to it.

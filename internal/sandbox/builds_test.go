@@ -245,14 +245,12 @@ func TestBuildRequestErrors(t *testing.T) {
 		code                     int
 		want                     string
 	}{
-		{"upload URL without region", "POST", "/v1/builds/upload-url", `{}`, 400, bad("region is required")},
 		{"upload URL in an unknown region", "POST", "/v1/builds/upload-url", `{"region":"mars"}`, 400, bad("Invalid region or organization does not have access")},
 		{"upload URL, no JSON", "POST", "/v1/builds/upload-url", `region=us-west`, 400, bad("Invalid request format")},
 		{"build without uploadId", "POST", "/v1/builds", `{"region":"us-west"}`, 400, bad("Invalid request format")},
 		{"upload URL with a field the API does not define", "POST", "/v1/builds/upload-url", `{"region":"us-west","regoin":"us-west"}`, 400, bad("Invalid request format")},
 		{"build with a field the API does not define", "POST", "/v1/builds", `{"uploadId":"123e4567-e89b-12d3-a456-426614174000","region":"us-west","dockerfile":"Dockerfile"}`, 400, bad("Invalid request format")},
 		{"build with a malformed uploadId", "POST", "/v1/builds", `{"uploadId":"upload-1","region":"us-west"}`, 400, bad("Invalid request format")},
-		{"build without region", "POST", "/v1/builds", `{"uploadId":"` + up + `"}`, 400, bad("region is required")},
 		{"build from an unknown upload", "POST", "/v1/builds", `{"uploadId":"` + unknown + `","region":"us-west"}`, 400, bad("Upload not found")},
 		{"build before the upload", "POST", "/v1/builds", `{"uploadId":"` + pending + `","region":"us-west"}`, 400, bad("Upload not found")},
 		{"build in another region", "POST", "/v1/builds", `{"uploadId":"` + up + `","region":"us-east"}`, 400, bad("Region 'us-east' does not match the region of the upload ('us-west').")},

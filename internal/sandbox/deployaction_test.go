@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 )
 
 // deployAction replays, with plain net/http, what the official Pipecat
@@ -91,6 +92,9 @@ func (a *deployAction) deploy(name string, source map[string]any, timeout time.D
 	}
 	for k, v := range source {
 		payload[k] = v
+		if v == nil { // an input left empty: not sent
+			delete(payload, k)
+		}
 	}
 	path := "/v1/agents"
 	if isUpdate {
@@ -127,7 +131,17 @@ func (a *deployAction) deploy(name string, source map[string]any, timeout time.D
 // rest, to interleave another run.
 func (a *deployAction) cloudBuild(archive []byte, dockerfile, region string, timeout time.Duration, afterLookup func()) (string, error) {
 	a.t.Helper()
-	q := url.Values{"contextHash": {contextHash(archive)}, "dockerfilePath": {dockerfile}, "region": {region}, "status": {"success"}, "limit": {"1"}}
+	// An empty region input ("uses org default") is sent nowhere.
+	q := url.Values{"contextHash": {contextHash(archive)}, "dockerfilePath": {dockerfile}, "status": {"success"}, "limit": {"1"}}
+	withRegion := func(m map[string]any) map[string]any {
+		if region != "" {
+			m["region"] = region
+		}
+		return m
+	}
+	if region != "" {
+		q.Set("region", region)
+	}
 	if code, out := a.send("GET", "/v1/builds?"+q.Encode(), nil); code == 200 {
 		if builds, _ := out["builds"].([]any); len(builds) > 0 {
 			return builds[0].(map[string]any)["id"].(string), nil
@@ -136,14 +150,14 @@ func (a *deployAction) cloudBuild(archive []byte, dockerfile, region string, tim
 	if afterLookup != nil {
 		afterLookup()
 	}
-	code, up := a.sendRaw("POST", "/v1/builds/upload-url", map[string]any{"region": region})
+	code, up := a.sendRaw("POST", "/v1/builds/upload-url", withRegion(map[string]any{}))
 	if code != 200 {
 		return "", fmt.Errorf("Failed to get upload URL: %s", up)
 	}
 	if err := a.uploadToS3(up, archive); err != nil {
 		return "", err
 	}
-	code, created := a.send("POST", "/v1/builds", map[string]any{"uploadId": jsonField(a.t, up, "uploadId"), "dockerfilePath": dockerfile, "region": region})
+	code, created := a.send("POST", "/v1/builds", withRegion(map[string]any{"uploadId": jsonField(a.t, up, "uploadId"), "dockerfilePath": dockerfile}))
 	if code < 200 || code >= 300 {
 		return "", fmt.Errorf("Failed to create build: %v", created["error"])
 	}
@@ -382,4 +396,36 @@ func polls(name string, n int) []Request {
 		out[i] = Request{"GET", "/v1/agents/" + name, 200}
 	}
 	return out
+}
+
+// TestDeployActionDefaultRegion replays the official action with only the
+// inputs its docs require (cloud-build: true, no region): the upload URL
+// and the build are asked for without a region (the spec requires one;
+// the platform takes the organization's default), and the agent is
+// created there.
+func TestDeployActionDefaultRegion(t *testing.T) {
+	s, clk := newTestServer(t, Options{DefaultRegion: "eu-central"})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	v := newContract(t)
+	action := &deployAction{t: t, base: srv.URL, hc: &http.Client{Transport: v}, clock: clk}
+	id, err := action.cloudBuild(tarball(t, okContext), "Dockerfile", "", time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := action.deploy("bot", map[string]any{"buildId": id, "region": nil, "secretSet": nil}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if d := action.checkAgent("bot"); d["region"] != "eu-central" {
+		t.Errorf("agent in %v, want eu-central", d["region"])
+	}
+	if b := decode[cloud.GetBuildResponse](t, mustCall(t, s, "GET", "/v1/builds/"+id, "", 200)); b.Build.Region != "eu-central" {
+		t.Errorf("build in %s, want eu-central", b.Build.Region)
+	}
+	for _, ex := range v.take() {
+		// Only the missing region is outside the spec.
+		if ex.responseErr != nil || ex.requestErr != nil && ex.op != "getBuildUploadUrl" && ex.op != "createBuild" {
+			t.Errorf("%s %d: request %v, response %v", ex.op, ex.status, ex.requestErr, ex.responseErr)
+		}
+	}
 }

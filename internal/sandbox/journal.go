@@ -103,6 +103,8 @@ func replayRecord(st *State, rec record) error {
 		return buildsTable.replay(st, rec)
 	case uploadsTable.kind:
 		return uploadsTable.replay(st, rec)
+	case propertyKind:
+		return replayProperty(st, rec)
 	}
 	return fmt.Errorf("unknown kind %q", rec.Kind)
 }

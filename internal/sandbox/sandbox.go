@@ -21,7 +21,12 @@
 //     `RUN exit 1` (see builds.go);
 //   - an image whose tag starts with "fail" (acme/bot:fail-crash) never
 //     becomes ready: once it settles, its revision is Failed with a
-//     CrashLoopBackOff health and a Python traceback;
+//     CrashLoopBackOff health and a Python traceback, which its log
+//     (GET /v1/agents/{name}/logs) repeats per restart; a tag starting
+//     with "fail-pull" fails with ImagePullBackOff, no log and an entry
+//     in the agent's errors[] (see logs.go);
+//   - the organization's defaultRegion (GET/PATCH /v1/properties) is
+//     where an agent, secret set, upload or build without region goes;
 //   - secret values are kept (in the state file too, in clear), never
 //     returned; SecretValue lets tests read them;
 //   - requests are decoded into the sandbox's own types, written from the
@@ -54,6 +59,10 @@ type Options struct {
 	// Regions are the regions of GET /v1/regions and the only ones agents
 	// and secret sets may use. Nil: the four of the spec's example.
 	Regions []cloud.Region
+	// DefaultRegion, when set, is the organization's defaultRegion
+	// property (GET /v1/properties), set on a new state and on a loaded
+	// one; empty: the state's, us-west for a new one.
+	DefaultRegion string
 	// SecretSets are seeded when there is no state file yet (or no
 	// StatePath).
 	SecretSets []SecretSetSeed
@@ -134,8 +143,6 @@ var defaultRegions = []cloud.Region{
 	{Code: "ap-south", DisplayName: "Asia Pacific (Mumbai)"},
 }
 
-const defaultRegion = "us-west"
-
 // New returns a sandbox. With a StatePath it loads the file if there is
 // one (a corrupt file is an error), or seeds a new state and writes it.
 func New(opts Options) (*Server, error) {
@@ -169,6 +176,9 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: a region has no code")
 		}
 	}
+	if opts.DefaultRegion != "" && !s.regionKnown(opts.DefaultRegion) {
+		return nil, fmt.Errorf("sandbox: default region %q is not one of its regions (%s)", opts.DefaultRegion, s.regionList())
+	}
 	if opts.StatePath == "" {
 		if err := s.seed(); err != nil {
 			return nil, err
@@ -201,7 +211,11 @@ func (s *Server) open(path string) error {
 	if fresh {
 		s.state.UploadKey = newUploadKey()
 	}
-	if !ok || journaled || fresh {
+	moved := s.opts.DefaultRegion != "" && s.state.DefaultRegion != s.opts.DefaultRegion
+	if moved {
+		s.state.DefaultRegion = s.opts.DefaultRegion
+	}
+	if !ok || journaled || fresh || moved {
 		// The new snapshot holds the journals' changes before they go.
 		if size, err = writeState(path, &s.state); err != nil {
 			return err
@@ -224,6 +238,13 @@ func (s *Server) open(path string) error {
 func (s *Server) seed() error {
 	s.state = newState()
 	s.state.UploadKey = newUploadKey()
+	s.state.DefaultRegion = s.opts.DefaultRegion
+	if s.state.DefaultRegion == "" {
+		s.state.DefaultRegion = platformDefaultRegion
+		if !s.regionKnown(platformDefaultRegion) {
+			s.state.DefaultRegion = s.regions[0].Code
+		}
+	}
 	if err := s.state.seed(s.opts.SecretSets); err != nil {
 		return fmt.Errorf("sandbox: %w", err)
 	}
@@ -453,6 +474,9 @@ func (s *Server) handle(res *response, r *http.Request) {
 	case len(seg) == 2 && seg[0] == "agents" && seg[1] != "":
 		arg = seg[1]
 		routes = []route{{http.MethodGet, s.getAgent}, {http.MethodPost, s.updateAgent}, {http.MethodDelete, s.deleteAgent}}
+	case len(seg) == 3 && seg[0] == "agents" && seg[1] != "" && seg[2] == "logs":
+		arg = seg[1]
+		routes = []route{{http.MethodGet, s.getAgentLogs}}
 	case len(seg) == 1 && seg[0] == "secrets":
 		routes = []route{{http.MethodGet, s.listSecretSets}}
 	case len(seg) == 2 && seg[0] == "secrets" && seg[1] != "":
@@ -473,6 +497,10 @@ func (s *Server) handle(res *response, r *http.Request) {
 		routes = []route{{http.MethodGet, s.getBuildLogs}}
 	case len(seg) == 1 && seg[0] == "regions":
 		routes = []route{{http.MethodGet, s.listRegions}}
+	case len(seg) == 1 && seg[0] == "properties":
+		routes = []route{{http.MethodGet, s.getProperties}, {http.MethodPatch, s.patchProperties}}
+	case len(seg) == 2 && seg[0] == "properties" && seg[1] == "schema":
+		routes = []route{{http.MethodGet, s.getPropertiesSchema}}
 	default:
 		res.fail(http.StatusNotFound, codeNotFound, "Not found")
 		return

@@ -66,7 +66,7 @@ func (s *Server) putSecretSet(res *response, r *http.Request, name string) {
 	defer s.mu.Unlock()
 	now := s.now()
 	old := s.state.SecretSets[name]
-	set := &SecretSet{Type: cloud.SecretTypeSecret, Region: defaultRegion}
+	set := &SecretSet{Type: cloud.SecretTypeSecret, Region: s.orgDefaultRegion()}
 	if pull {
 		set.Type = cloud.SecretTypeImagePullSecret
 	}

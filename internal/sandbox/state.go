@@ -31,6 +31,9 @@ type State struct {
 	// UploadKey signs upload policies (hex); made once, kept so that
 	// upload URLs survive a restart.
 	UploadKey string `json:"uploadKey,omitempty"`
+	// DefaultRegion is the organization's defaultRegion property; empty
+	// (a state written before it existed): us-west, the platform's.
+	DefaultRegion string `json:"defaultRegion,omitempty"`
 }
 
 // Build is one emulated cloud build. Its outcome is decided when it is
@@ -123,7 +126,7 @@ func (s *SecretSet) status(now time.Time) string {
 type SecretSetSeed struct {
 	Name   string
 	Type   string // default "secret"
-	Region string // default "us-west"
+	Region string // default: the organization's default region
 	Status string // default "ready"; "pending" stays pending, "failed" stays failed
 	Keys   []string
 }
@@ -144,6 +147,10 @@ func newState() State {
 }
 
 func (st *State) seed(seeds []SecretSetSeed) error {
+	defaultRegion := st.DefaultRegion
+	if defaultRegion == "" {
+		defaultRegion = platformDefaultRegion
+	}
 	for _, sd := range seeds {
 		set := &SecretSet{Type: sd.Type, Region: sd.Region, Status: sd.Status, Keys: sortedKeys(sd.Keys)}
 		if set.Type == "" {
@@ -254,6 +261,9 @@ func loadState(path string) (st State, ok, journaled bool, err error) {
 // faithfully, naming the entry and the field. Entries are checked in name
 // order, so the error is the same every time.
 func (s *Server) checkState(st *State) error {
+	if st.DefaultRegion != "" && !s.regionKnown(st.DefaultRegion) {
+		return fmt.Errorf("defaultRegion %q is not one of this sandbox's regions (%s)", st.DefaultRegion, s.regionList())
+	}
 	for _, id := range sortedNames(st.Builds) {
 		if err := s.checkBuildEntry(id, st.Builds[id]); err != nil {
 			return fmt.Errorf("build %q: %w", id, err)
