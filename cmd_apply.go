@@ -207,7 +207,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 		},
 		json:     func(w io.Writer) error { return report.ResultJSON(w, res) },
 		markdown: report.ResultMarkdown(res, p, e.meta(p.Config)),
-		outputs: []github.Output{
+		outputs: append([]github.Output{
 			{Name: "has-changes", Value: strconv.FormatBool(p.Summary.HasChanges())},
 			{Name: "created", Value: strconv.Itoa(counts.Created)},
 			{Name: "updated", Value: strconv.Itoa(counts.Updated)},
@@ -217,7 +217,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 			{Name: "unhealthy", Value: strconv.Itoa(p.Summary.Unhealthy)},
 			{Name: "plan-file", Value: ""},
 			{Name: "summary-file", Value: o.summaryFile},
-		},
+		}, applyAgentOutputs(res, p)...),
 	}, o.format, o.summaryFile)
 	if err != nil {
 		return err
