@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,7 @@ func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
 		return nil, errors.Join(errs...)
 	}
 
-	args := []string{"--parallelism", cmpOr(in["parallelism"], "8"), "--summary-file", filepath.Join(dir, "summary.md")}
+	args := []string{"--parallelism", cmp.Or(in["parallelism"], "8"), "--summary-file", filepath.Join(dir, "summary.md")}
 	if in["api-url"] != "" {
 		args = append(args, "--api-url", in["api-url"])
 	}
@@ -161,7 +162,7 @@ func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
 		// A saved plan carries its own decisions and names its config.
 		args = append([]string{in["plan-file"]}, args...)
 	} else {
-		args = append([]string{"-f", cmpOr(in["config"], "pipecat.yaml")}, args...)
+		args = append([]string{"-f", cmp.Or(in["config"], "pipecat.yaml")}, args...)
 		// Decisions are made by the plan: plan and apply get the same ones.
 		if allowReplace {
 			args = append(args, "--allow-replace")
@@ -189,13 +190,6 @@ func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
 	return args, nil
 }
 
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
 // actionCommentArgs are the arguments of comment after the run step:
 // nil when there is no summary to post. A saved plan's apply carried that
 // plan only, not the changes of pull requests merged before it whose
@@ -216,7 +210,7 @@ func actionCommentArgs(in actionInputs, run actionRunOutputs) ([]string, error) 
 	}
 	if label && run.command == "plan" && run.hasChanges != "" {
 		switch {
-		case cmpOr(run.deleted, "0") != "0" || cmpOr(run.replaced, "0") != "0":
+		case cmp.Or(run.deleted, "0") != "0" || cmp.Or(run.replaced, "0") != "0":
 			args = append(args, "--label", github.LabelDeletes)
 		case run.hasChanges == "true":
 			args = append(args, "--label", github.LabelChanges)
@@ -299,7 +293,7 @@ func actionStep(ctx context.Context, e *env, args []string, run runCommand, fetc
 	cargs, err := actionArgs(in, command, base, dir)
 	if err != nil {
 		// The pull request hears of it through the comment step.
-		e.reportFailure(command, e.repoPath(cmpOr(in["config"], "pipecat.yaml")), filepath.Join(dir, "summary.md"), err)
+		e.reportFailure(command, e.repoPath(cmp.Or(in["config"], "pipecat.yaml")), filepath.Join(dir, "summary.md"), err)
 		return e.actionError(err)
 	}
 	if base != "" {
