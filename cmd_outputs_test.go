@@ -9,6 +9,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pipecat-gitops/pipecat-gitops/apply"
+	"github.com/pipecat-gitops/pipecat-gitops/plan"
+	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // readOutputs parses a $GITHUB_OUTPUT file of single-line values; a later
@@ -119,5 +123,46 @@ func TestAgentOutputs(t *testing.T) {
 	}
 	if build == "" {
 		t.Error("no build ID was ever output")
+	}
+}
+
+// TestApplyAgentOutputs covers what a sandbox run cannot easily stage:
+// a deploy that fails after its build succeeded, a failed build, a create
+// that found its work done, an agent deployed from a buildId.
+func TestApplyAgentOutputs(t *testing.T) {
+	id := "b-1"
+	p := &plan.Plan{Changes: []plan.Change{
+		{Agent: "pinned", Action: plan.Update, Desired: &schema.Spec{BuildID: &id}},
+		{Agent: "pinned-failed", Action: plan.Update, Desired: &schema.Spec{BuildID: &id}},
+	}}
+	tests := []struct {
+		name    string
+		results []apply.AgentResult
+		want    map[string]string
+	}{
+		{"a deploy that failed after its build still names the build",
+			[]apply.AgentResult{{Agent: "voice", Action: plan.Update, Outcome: apply.Failed, Build: &apply.BuildResult{ID: "b-2", Status: "success"}}},
+			map[string]string{"changed-agents": "[]", "service-name": "", "build-ids": `{"voice":"b-2"}`, "build-id": "b-2"}},
+		{"a failed build is no build",
+			[]apply.AgentResult{{Agent: "voice", Action: plan.Update, Outcome: apply.Failed, Build: &apply.BuildResult{ID: "b-3", Status: "failed"}}},
+			map[string]string{"changed-agents": "[]", "service-name": "", "build-ids": "{}", "build-id": ""}},
+		{"a create that found its work done changed nothing",
+			[]apply.AgentResult{{Agent: "voice", Action: plan.Create, Outcome: apply.Succeeded, Effect: apply.AlreadyInPlace}},
+			map[string]string{"changed-agents": "[]", "service-name": "", "build-ids": "{}", "build-id": ""}},
+		{"an agent deployed from a buildId names it; a failed one does not",
+			[]apply.AgentResult{{Agent: "pinned", Action: plan.Update, Outcome: apply.Succeeded, Effect: apply.Updated},
+				{Agent: "pinned-failed", Action: plan.Update, Outcome: apply.Failed}},
+			map[string]string{"changed-agents": `["pinned"]`, "service-name": "pinned", "build-ids": `{"pinned":"b-1"}`, "build-id": "b-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := map[string]string{}
+			for _, o := range applyAgentOutputs(&apply.Result{Results: tt.results}, p) {
+				got[o.Name] = o.Value
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("outputs (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
