@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -150,6 +151,11 @@ func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
 	buildTimeout := timeout("build-timeout", "600")
 	allowReplace, redeployBuilds, updatePull := flag("allow-replace"), flag("redeploy-builds"), flag("update-image-pull-secrets")
 	redeploy := strings.FieldsFunc(in["redeploy"], func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' || r == '\r' })
+	for _, r := range redeploy {
+		if _, err := path.Match(r, ""); err != nil {
+			check(fmt.Errorf("input redeploy: %q is not a name or glob: %w", r, err))
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -155,6 +155,10 @@ func TestActionRun(t *testing.T) {
 			wantErr: `::error title=pipecat-gitops::input allow-replace: "yes" is not true or false`,
 		},
 		{
+			name: "a redeploy glob that is none is refused", event: "pull_request", inputs: map[string]string{"redeploy": "voice-bot,support-["},
+			wantErr: `::error title=pipecat-gitops::input redeploy: "support-[" is not a name or glob: syntax error in pattern`,
+		},
+		{
 			name: "decisions go to plan too", event: "pull_request",
 			inputs:   map[string]string{"allow-replace": "true", "redeploy-builds": "true", "update-image-pull-secrets": "true", "redeploy": "voice-bot, support-*\nivr"},
 			wantArgs: planArgs + " --allow-replace --redeploy-builds --update-image-pull-secrets --redeploy voice-bot --redeploy support-* --redeploy ivr --out DIR/plan.json --format text",
