@@ -34,50 +34,52 @@ type applyOptions struct {
 }
 
 func cmdApply(ctx context.Context, e *env, args []string) error {
-	var o applyOptions
+	o, err := parseApplyFlags(e, args)
+	if err != nil {
+		return err
+	}
+	return runApply(ctx, e, o)
+}
+
+// parseApplyFlags reads and checks apply's flags.
+func parseApplyFlags(e *env, args []string) (o applyOptions, err error) {
 	fs := newFlagSet(e, "apply", "apply [-f FILE | PLANFILE] [--auto-approve] [--parallelism N] [--wait] [--wait-timeout DURATION] [--build-timeout DURATION] [--timeout DURATION] [--target NAME]... [--allow-replace] [--redeploy-builds] [--redeploy NAME]... [--update-image-pull-secrets] [--base REF] [--format text|markdown|json] [--summary-file PATH]")
 	fs.StringVarP(&o.file, "file", "f", "pipecat.yaml", "config file (ignored when a PLANFILE is given)")
 	fs.BoolVar(&o.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&o.wait, "wait", false, "wait until every changed agent is ready")
-	fs.DurationVar(&o.waitTimeout, "wait-timeout", 5*time.Minute, "how long --wait waits, once every change is sent, for the changed agents to be ready; it also bounds the wait for written secret sets to be ready, before agents are deployed")
-	fs.DurationVar(&o.buildTimeout, "build-timeout", 10*time.Minute, "how long each cloud build may take, from its start; an agent whose build takes longer fails")
+	fs.Var(newTimeoutValue(5*time.Minute, &o.waitTimeout), "wait-timeout", "how long --wait waits, once every change is sent, for the changed agents to be ready; it also bounds the wait for written secret sets to be ready, before agents are deployed; a bare number is seconds (90), as in the official deploy action")
+	fs.Var(newTimeoutValue(10*time.Minute, &o.buildTimeout), "build-timeout", "how long each cloud build may take, from its start; an agent whose build takes longer fails; a bare number is seconds (600)")
 	o.decisions.register(fs)
 	fs.StringVar(&o.format, "format", "text", "output format of the result: text, markdown or json")
 	fs.StringVar(&o.summaryFile, "summary-file", "", "also write the Markdown rendering of the result to this file")
 	o.api.register(fs)
 	o.api.registerTimeout(fs, 0, "; default 30m, or --build-timeout + 2 x --wait-timeout + 10m when that is longer")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return o, err
 	}
 	if !fs.Changed("timeout") {
 		o.api.timeout = applyTimeout(o.buildTimeout, o.waitTimeout)
 	}
 	if fs.NArg() > 1 {
-		return fmt.Errorf("apply: at most one PLANFILE, got %d arguments", fs.NArg())
+		return o, fmt.Errorf("apply: at most one PLANFILE, got %d arguments", fs.NArg())
 	}
 	if err := checkFormat(o.format); err != nil {
-		return err
+		return o, err
 	}
 	if err := o.api.check(); err != nil {
-		return err
-	}
-	if o.waitTimeout <= 0 {
-		return fmt.Errorf("--wait-timeout must be positive, not %s", o.waitTimeout)
-	}
-	if o.buildTimeout <= 0 {
-		return fmt.Errorf("--build-timeout must be positive, not %s", o.buildTimeout)
+		return o, err
 	}
 	o.planFile = fs.Arg(0)
 	if o.planFile != "" && fs.Changed("file") {
-		return errors.New("apply: give either -f FILE or a PLANFILE, not both")
+		return o, errors.New("apply: give either -f FILE or a PLANFILE, not both")
 	}
 	for _, name := range decisionFlagNames {
 		if o.planFile != "" && fs.Changed(name) {
-			return withHint(fmt.Errorf("apply: a saved plan carries its own decisions; --%s applies only with -f", name),
+			return o, withHint(fmt.Errorf("apply: a saved plan carries its own decisions; --%s applies only with -f", name),
 				"make the plan again with the flag: pipecat-gitops plan --out PLANFILE --"+name+" ...")
 		}
 	}
-	return runApply(ctx, e, o)
+	return o, nil
 }
 
 // applyTimeout is apply's default --timeout: room for a plan (10m), the
@@ -236,7 +238,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 		},
 		json:     func(w io.Writer) error { return report.ResultJSON(w, res) },
 		markdown: report.ResultMarkdown(res, p, e.meta(p.Config)),
-		outputs: []github.Output{
+		outputs: append([]github.Output{
 			{Name: "has-changes", Value: strconv.FormatBool(p.Summary.HasChanges())},
 			{Name: "created", Value: strconv.Itoa(counts.Created)},
 			{Name: "updated", Value: strconv.Itoa(counts.Updated)},
@@ -246,7 +248,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 			{Name: "unhealthy", Value: strconv.Itoa(p.Summary.Unhealthy)},
 			{Name: "plan-file", Value: ""},
 			{Name: "summary-file", Value: o.summaryFile},
-		},
+		}, applyAgentOutputs(res, p)...),
 	}, o.format, o.summaryFile)
 	if err != nil {
 		return err

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -527,3 +529,50 @@ func checkFormat(format string) error {
 	}
 	return fmt.Errorf("--format must be text, markdown or json, not %q", format)
 }
+
+// parseTimeout reads a timeout as the official deploy action and a Go
+// program both write one: a bare integer is seconds ("90"), anything else
+// a Go duration ("90s", "5m"). It must be positive.
+func parseTimeout(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > int64(math.MaxInt64/time.Second) {
+			return 0, fmt.Errorf("%q is too large", s)
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("must be positive, not %s", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is neither a number of seconds (90) nor a duration (90s, 5m)", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, not %s", s)
+	}
+	return d, nil
+}
+
+// timeoutValue is a flag of parseTimeout's form.
+type timeoutValue time.Duration
+
+func newTimeoutValue(d time.Duration, p *time.Duration) *timeoutValue {
+	*p = d
+	return (*timeoutValue)(p)
+}
+
+func (v *timeoutValue) Set(s string) error {
+	d, err := parseTimeout(s)
+	if err != nil {
+		return err
+	}
+	*v = timeoutValue(d)
+	return nil
+}
+
+func (v *timeoutValue) String() string { return time.Duration(*v).String() }
+
+// Type names the value in the flag's help line.
+func (v *timeoutValue) Type() string { return "DURATION" }

@@ -161,7 +161,7 @@ func (e *env) planResult(p *plan.Plan, planFile, summaryFile string) result {
 		text:     func(w io.Writer, color bool) error { return report.PlanText(w, p, report.TextOptions{Color: color}) },
 		json:     func(w io.Writer) error { return report.PlanJSON(w, p) },
 		markdown: report.PlanMarkdown(p, e.meta(p.Config)),
-		outputs: []github.Output{
+		outputs: append([]github.Output{
 			{Name: "has-changes", Value: strconv.FormatBool(s.HasChanges())},
 			{Name: "created", Value: strconv.Itoa(s.Create)},
 			{Name: "updated", Value: strconv.Itoa(s.Update)},
@@ -171,7 +171,7 @@ func (e *env) planResult(p *plan.Plan, planFile, summaryFile string) result {
 			{Name: "unhealthy", Value: strconv.Itoa(s.Unhealthy)},
 			{Name: "plan-file", Value: planFile},
 			{Name: "summary-file", Value: summaryFile},
-		},
+		}, planAgentOutputs(p)...),
 	}
 }
 

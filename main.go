@@ -178,6 +178,9 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		name = "version"
 	}
 	c, ok := findCommand(name)
+	if !ok && name == hiddenAction.name {
+		c, ok = hiddenAction, true
+	}
 	if !ok {
 		near, err := unknownCommand(name)
 		printError(e.stderr, err)

@@ -15,8 +15,16 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 )
 
-// Labels are the labels comment keeps on a pull request, one at a time.
-var Labels = []string{"pipecat:changes", "pipecat:deletes", "pipecat:no-changes"}
+// The labels comment keeps on a pull request, one at a time: a plan that
+// deletes or replaces an agent, one with other changes, one with none.
+const (
+	LabelChanges   = "pipecat:changes"
+	LabelDeletes   = "pipecat:deletes"
+	LabelNoChanges = "pipecat:no-changes"
+)
+
+// Labels are every label comment keeps.
+var Labels = []string{LabelChanges, LabelDeletes, LabelNoChanges}
 
 // CommentOptions say what to post where. The event fields are what the
 // runner provides (GITHUB_EVENT_NAME, GITHUB_EVENT_PATH, GITHUB_SHA,
@@ -411,6 +419,8 @@ type Event struct {
 	// Before is a push's previous commit of the branch; all zeros when
 	// the push created the branch.
 	Before string
+	// BaseSHA is a pull request's base commit (pull_request.base.sha).
+	BaseSHA string
 }
 
 // ReadEvent reads the event payload at path ($GITHUB_EVENT_PATH). The
@@ -425,6 +435,9 @@ func ReadEvent(path string) (Event, error) {
 	var raw struct {
 		PullRequest *struct {
 			Number int `json:"number"`
+			Base   struct {
+				SHA string `json:"sha"`
+			} `json:"base"`
 		} `json:"pull_request"`
 		Issue *struct {
 			Number      int             `json:"number"`
@@ -438,7 +451,7 @@ func ReadEvent(path string) (Event, error) {
 	ev := Event{Before: raw.Before}
 	switch {
 	case raw.PullRequest != nil:
-		ev.PullRequest = raw.PullRequest.Number
+		ev.PullRequest, ev.BaseSHA = raw.PullRequest.Number, raw.PullRequest.Base.SHA
 	case raw.Issue != nil && len(raw.Issue.PullRequest) > 0 && string(raw.Issue.PullRequest) != "null":
 		ev.PullRequest = raw.Issue.Number
 	}

@@ -88,7 +88,8 @@ type Output struct{ Name, Value string }
 
 // OutputNames are the outputs the binary writes after plan and apply; the
 // action's outputs must be exactly these (a test checks action.yml).
-var OutputNames = []string{"has-changes", "created", "updated", "replaced", "deleted", "failed", "unhealthy", "plan-file", "summary-file"}
+var OutputNames = []string{"has-changes", "created", "updated", "replaced", "deleted", "failed", "unhealthy", "plan-file", "summary-file",
+	"changed-agents", "service-name", "build-ids", "build-id"}
 
 // WriteOutputs appends outs to the $GITHUB_OUTPUT file at path. A value
 // holding a newline uses the "name<<DELIMITER" form with a random
