@@ -49,6 +49,21 @@ func (f *apiFlags) check() error {
 	return nil
 }
 
+// given is the API flags as the user gave them (" --sandbox",
+// " --api-url URL"), for the hints that name a next command: without them
+// that command would talk to another API, or to none.
+func (f *apiFlags) given() string {
+	switch {
+	case f.sandbox == defaultSandboxState:
+		return " --sandbox"
+	case f.sandbox != "":
+		return " --sandbox=" + shellWord(f.sandbox)
+	case f.apiURL != "":
+		return " --api-url " + shellWord(f.apiURL)
+	}
+	return ""
+}
+
 // connect returns an API client: to the in-process sandbox with --sandbox,
 // else to the real API with the key from PIPECAT_API_KEY. close stops the
 // sandbox, if any.

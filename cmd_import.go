@@ -83,8 +83,8 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 	if err := writeConfig(o.out, data, o.force); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	out := report.TerminalText(o.out)
-	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: pipecat-gitops plan -f %s\n", c.Count(), out, out)
+	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: %s\n", c.Count(), report.TerminalText(o.out),
+		report.TerminalText("pipecat-gitops plan -f "+shellWord(o.out)+o.api.given()))
 	return nil
 }
 

@@ -101,8 +101,8 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		if err := writeFileAtomic(o.out, buf.Bytes()); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
-		out := report.TerminalText(o.out)
-		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: pipecat-gitops apply %s\n", out, out)
+		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: %s\n", report.TerminalText(o.out),
+			report.TerminalText("pipecat-gitops apply"+o.api.given()+" "+shellWord(o.out)))
 	}
 	if err := e.emit(e.planResult(p, o.out, o.summaryFile), o.format, o.summaryFile); err != nil {
 		return err

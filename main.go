@@ -299,9 +299,33 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), "run 'pipecat-gitops "+fs.Name()+" --help' for usage")
+		hints := []string{"run 'pipecat-gitops " + fs.Name() + " --help' for usage"}
+		if near := nearFlag(fs, err); near != "" {
+			hints = append([]string{fmt.Sprintf("did you mean %s?", near)}, hints...)
+		}
+		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), hints...)
 	}
 	return nil
+}
+
+// nearFlag is the flag of fs nearest to the unknown one err names
+// ("--auto-aprove" gives "--auto-approve"), or "" when none is near.
+func nearFlag(fs *pflag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	name, _, _ = strings.Cut(name, "=")
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if near := schema.Suggest(name, names); near != "" {
+		return "--" + near
+	}
+	return ""
 }
 
 // isTerminal reports whether v is a terminal: a character device such as
