@@ -133,6 +133,9 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	if err != nil {
 		return fail(apiHint(err))
 	}
+	if err := targetMiss(p); err != nil {
+		return fail(err)
+	}
 
 	show := e.stdout
 	if o.format != "text" {

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -87,6 +89,10 @@ func cmdPlan(ctx context.Context, e *env, args []string) error {
 
 func runPlan(ctx context.Context, e *env, o planOptions) error {
 	p, err := e.makePlan(ctx, o)
+	if err == nil {
+		// A plan of nothing is not shown: it would read "No changes".
+		err = targetMiss(p)
+	}
 	if err != nil {
 		// The summary (and so the PR comment) must say so: an older,
 		// green plan must not stay up.
@@ -114,6 +120,25 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		return exitStatus(2)
 	}
 	return nil
+}
+
+// targetMiss is the error of a plan whose --target globs match no agent,
+// with their did-you-mean as hints; nil when every glob matched.
+func targetMiss(p *plan.Plan) error {
+	var msgs, hints []string
+	for _, f := range p.Findings {
+		if f.Kind == plan.KindTarget {
+			msg, near, _ := strings.Cut(f.Message, "; did you mean ")
+			msgs = append(msgs, msg)
+			if near != "" {
+				hints = append(hints, "did you mean "+near)
+			}
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return withHint(errors.New(strings.Join(msgs, "; ")), append(hints, "a target is an agent name or a glob (voice-*) of the config or the organization")...)
 }
 
 // makePlan loads the config and makes the plan.
