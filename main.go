@@ -205,7 +205,10 @@ func printError(w io.Writer, err error) {
 			fmt.Fprintln(w, visible(e.Error()))
 			printSource(w, e)
 			if e.Hint != "" {
-				fmt.Fprintf(w, "hint: %s\n", visible(e.Hint))
+				// A hint may show YAML over several lines: each is a hint line.
+				for _, line := range strings.Split(e.Hint, "\n") {
+					fmt.Fprintf(w, "hint: %s\n", visible(line))
+				}
 			}
 		}
 		n := plural(errs.Count(), "error")
