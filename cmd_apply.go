@@ -131,7 +131,7 @@ func runApply(ctx context.Context, e *env, o applyOptions) error {
 	}
 	progress.End()
 	if err != nil {
-		return fail(apiHint(err))
+		return fail(apiHint(o.api.hostHint(e, err)))
 	}
 	if err := targetMiss(p); err != nil {
 		return fail(err)

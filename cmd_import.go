@@ -100,7 +100,7 @@ func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, er
 	details, err := adopt.Read(ctx, client, o.args, o.api.parallelism, progress.Refresh)
 	progress.End()
 	if err != nil {
-		return nil, apiHint(fmt.Errorf("import: %w", err))
+		return nil, apiHint(o.api.hostHint(e, fmt.Errorf("import: %w", err)))
 	}
 	if len(details) == 0 {
 		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: the organization has no agents\n")

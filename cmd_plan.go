@@ -163,7 +163,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	p, err := plan.Make(ctx, cfg, client, opts)
 	progress.End()
 	if err != nil {
-		return nil, apiHint(err)
+		return nil, apiHint(o.api.hostHint(e, err))
 	}
 	return p, nil
 }
