@@ -189,13 +189,13 @@ func parseLayout(lines []string) layout {
 	}
 	for i, s := range lines {
 		switch {
-		case strings.HasPrefix(s, "### pipecat-gitops plan: "):
+		case strings.HasPrefix(s, "### pipecat-gitops plan: ") || strings.HasPrefix(s, "### pipecat-gitops plan cannot be applied: "):
 			first(&l.headline, i)
-		case s == "> [!WARNING]":
+		case s == "> [!WARNING]" || s == "> [!CAUTION]" && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "> **Apply refuses this plan"):
 			first(&l.problems, i)
 		case s == "> [!CAUTION]":
 			first(&l.caution, i)
-		case strings.HasPrefix(s, "<details><summary>All agents to delete or replace"):
+		case strings.HasPrefix(s, "<details><summary>The names of all "):
 			first(&l.names, i)
 		case s == "| Agent | Action | Changed fields |" || s == "| Action | Agents | Changed fields |":
 			first(&l.table, i)
@@ -215,9 +215,24 @@ func parseLayout(lines []string) layout {
 }
 
 var (
-	noteCount = regexp.MustCompile(`(\d+) (create|update|replace) diffs?|(\d+) (warning|error|table row)s?`)
-	diffBlock = regexp.MustCompile("(?m)^<details><summary><code>([^<]*)</code> (create|update|replace): ")
+	noteCount  = regexp.MustCompile(`(\d+) (create|update|replace) diffs?|(\d+) (warning|error|table row)s?`)
+	diffBlock  = regexp.MustCompile("(?m)^<details><summary><code>([^<]*)</code> (create|update|replace): ")
+	groupBlock = regexp.MustCompile("(?m)^<details><summary>(\\d+) agents, (update): ")
 )
+
+// diffsShown counts the agents whose diff the comment shows, per action:
+// a block each, or a block for the updates of one shape.
+func diffsShown(md string) map[string]int {
+	out := map[string]int{}
+	for _, m := range diffBlock.FindAllStringSubmatch(md, -1) {
+		out[m[2]]++
+	}
+	for _, m := range groupBlock.FindAllStringSubmatch(md, -1) {
+		n, _ := strconv.Atoi(m[1])
+		out[m[2]] += n
+	}
+	return out
+}
 
 func checkLayout(t *testing.T, p *plan.Plan, md string) {
 	t.Helper()
@@ -325,8 +340,8 @@ func checkLayout(t *testing.T, p *plan.Plan, md string) {
 			want[c.Action.String()+" diff"]++
 		}
 	}
-	for _, m := range diffBlock.FindAllStringSubmatch(md, -1) {
-		want[m[2]+" diff"]--
+	for a, n := range diffsShown(md) {
+		want[a+" diff"] -= n
 	}
 	agentWarnings := 0
 	for _, f := range p.Findings {
