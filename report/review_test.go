@@ -3,7 +3,6 @@ package report
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -80,12 +79,6 @@ func TestPlan22Head(t *testing.T) {
 	md := PlanMarkdown(plan22(t), sampleMeta)
 	lines := strings.SplitAfter(md, "\n")
 	golden(t, "plan22_head.md", []byte(strings.Join(lines[:firstScreen], "")))
-	if path := os.Getenv("PLAN22_MARKDOWN"); path != "" {
-		// scripts/render-comment.sh renders the whole comment.
-		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 // TestPlan22KeepsWhatAReviewerMustSee checks issue 22's comment as a
