@@ -165,6 +165,9 @@ func TestPlanMarkdownLayout(t *testing.T) {
 		{"3,000 deletes", bigPlan(bigSpec{del: 3000, nameLen: 20})},
 		{"3,000 deletes of 54-character names", bigPlan(bigSpec{del: 3000, nameLen: 54})},
 		{"400 updates", bigPlan(bigSpec{update: 400, nameLen: 20})},
+		{"1,500 updates of their own shape, 300 moving to another secret set", bigPlan(bigSpec{update: 1500, moves: 300, nameLen: 24, varied: true})},
+		{"40 updates moving to another secret set", bigPlan(bigSpec{update: 40, moves: 40, nameLen: 20})},
+		{"3 updates moving to another secret set among 600", bigPlan(bigSpec{update: 600, moves: 3, nameLen: 20, varied: true})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,11 +306,12 @@ func checkLayout(t *testing.T, p *plan.Plan, md string) {
 		}
 	}
 
-	// Every deleted or replaced agent is named, or counted as not named.
+	// Every deleted or replaced agent, and every agent updating a
+	// security field, is named, or counted as not named.
 	names := mentioned(md)
 	missing := 0
 	for _, c := range p.Changes {
-		if (c.Action == plan.Delete || c.Action == plan.Replace) && !names[c.Agent] {
+		if (c.Action == plan.Delete || c.Action == plan.Replace || c.Action == plan.Update && securityChange(c)) && !names[c.Agent] {
 			missing++
 		}
 	}

@@ -132,7 +132,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
 	top.WriteString(cautionAlert(dels, reps, pick(big, "all listed below", "all in the table below")))
 	top.WriteString(setCaution(p))
-	top.WriteString(securityAlert(changes))
+	top.WriteString(securityAlert(changes, pick(big, "all listed below", "all in the table below")))
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "plan"}
 	if big {
@@ -151,7 +151,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	} else {
 		for _, c := range changes {
 			label := tableRowLabel
-			if c.Action == plan.Delete || c.Action == plan.Replace {
+			if c.Action == plan.Delete || c.Action == plan.Replace || c.Action == plan.Update && securityChange(c) {
 				label = nil // the complete list of their names: never cut
 			}
 			table.add(planRow(c), label)

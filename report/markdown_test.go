@@ -21,6 +21,8 @@ type bigSpec struct {
 	// varied gives every update its own maxAgents, so that no two share
 	// a shape.
 	varied bool
+	// moves is how many of the updates also move to another secret set.
+	moves int
 }
 
 func bigPlan(s bigSpec) *plan.Plan {
@@ -54,6 +56,10 @@ func bigPlan(s bigSpec) *plan.Plan {
 				{Path: "enableKrisp", Before: false, After: true},
 			},
 		})
+	}
+	for i := range s.moves {
+		c := &p.Changes[s.create+i*s.update/s.moves]
+		c.Fields = append(c.Fields, plan.FieldChange{Path: "secretSet", Before: "shared-secrets", After: fmt.Sprintf("team-%d-secrets", i%7)})
 	}
 	for i := range s.replace {
 		p.Changes = append(p.Changes, plan.Change{

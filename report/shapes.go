@@ -104,7 +104,7 @@ func field(c plan.Change, path string) plan.FieldChange {
 // agent with the values while there are few, else the names per field
 // (at most maxCautionNames, the rest in the names list). Empty when there
 // is none.
-func securityAlert(changes []plan.Change) string {
+func securityAlert(changes []plan.Change, where string) string {
 	paths, by := securityUpdates(changes)
 	if len(paths) == 0 {
 		return ""
@@ -130,7 +130,7 @@ func securityAlert(changes []plan.Change) string {
 		}
 		fmt.Fprintf(&b, "> - **%s (%d):** %s", mdCode(p), len(cs), nameList(agents(cs), maxCautionNames, mdCode))
 		if len(cs) > maxCautionNames {
-			b.WriteString(" (all listed below)")
+			b.WriteString(" (" + where + ")")
 		}
 		b.WriteString("\n")
 	}
