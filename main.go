@@ -154,6 +154,10 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		name = "version"
 	}
 	c, ok := findCommand(name)
+	if !ok && strings.HasPrefix(name, "-") {
+		printError(e.stderr, flagBeforeCommand(args))
+		return 1
+	}
 	if !ok {
 		near, err := unknownCommand(name)
 		printError(e.stderr, err)
@@ -163,6 +167,29 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		return 1
 	}
 	return exitCode(e.stderr, c.run(ctx, e, args[1:]))
+}
+
+// flagBeforeCommand is the error for a first argument that is a flag
+// other than --help and --version: the command comes first, so it names
+// the command the flag was likely meant for, or the nearest of those two.
+func flagBeforeCommand(args []string) error {
+	for i, a := range args[1:] {
+		if _, ok := findCommand(a); ok {
+			rest := append(append([]string{a}, args[:i+1]...), args[i+2:]...)
+			words := make([]string, len(rest))
+			for j, w := range rest {
+				words[j] = shellWord(w)
+			}
+			return withHint(fmt.Errorf("flag %s comes before the command", args[0]),
+				"flags go after the command: pipecat-gitops "+strings.Join(words, " "))
+		}
+	}
+	err := fmt.Errorf("unknown flag %s", args[0])
+	flag, _, _ := strings.Cut(args[0], "=")
+	if near := schema.Suggest(strings.TrimLeft(flag, "-"), []string{"help", "version"}); near != "" {
+		return withHint(err, fmt.Sprintf("did you mean --%s?", near))
+	}
+	return withHint(err, "run 'pipecat-gitops help' for the list of commands")
 }
 
 // exitStatus makes a command exit with a code other than 0 or 1 without
