@@ -180,3 +180,26 @@ func TestTemplate(t *testing.T) {
 		})
 	}
 }
+
+// TestLongValuesAreShortOnOneLine checks that a long value cannot make an
+// alert bullet or a group's summary line long: they cut it, the diff
+// shows it whole.
+func TestLongValuesAreShortOnOneLine(t *testing.T) {
+	long := strings.Repeat("k", 5000)
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Config: "pipecat.yaml"}
+	for i := range 60 {
+		p.Changes = append(p.Changes, plan.Change{Agent: fmt.Sprintf("bot-%02d", i), Action: plan.Update, Fingerprint: "x",
+			Fields: []plan.FieldChange{{Path: "image", Before: "a:1", After: long}}})
+	}
+	p.Changes[0].Fields = append(p.Changes[0].Fields, plan.FieldChange{Path: "secretSet", Before: "s", After: long})
+	p.Summarize()
+	md := PlanMarkdown(p, Meta{Config: "pipecat.yaml"})
+	for _, line := range strings.Split(md, "\n") {
+		if (strings.HasPrefix(line, "> - ") || strings.HasPrefix(line, "<details><summary>")) && len(line) > 400 {
+			t.Errorf("line of %d bytes: %.100s…", len(line), line)
+		}
+	}
+	if !strings.Contains(md, "+ image: \""+long+"\"") {
+		t.Error("the diff does not show the long value whole")
+	}
+}

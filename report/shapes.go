@@ -109,22 +109,22 @@ func securityAlert(changes []plan.Change, where string) string {
 	if len(paths) == 0 {
 		return ""
 	}
-	agentsN := map[string]bool{}
+	named := map[string]bool{}
 	total := 0
 	for _, p := range paths {
 		total += len(by[p])
 		for _, c := range by[p] {
-			agentsN[c.Agent] = true
+			named[c.Agent] = true
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "> [!IMPORTANT]\n> Secrets, placement or build change on %s:\n>\n", plural(len(agentsN), "agent"))
+	fmt.Fprintf(&b, "> [!IMPORTANT]\n> Secrets, placement or build change on %s:\n>\n", plural(len(named), "agent"))
 	for _, p := range paths {
 		cs := by[p]
 		if total <= maxCautionBullets {
 			for _, c := range cs {
 				f := field(c, p)
-				b.WriteString("> - " + mdCode(c.Agent) + " " + mdCode(p) + ": " + mdCode(literal(f.Before)) + " → " + mdCode(literal(f.After)) + "\n")
+				b.WriteString("> - " + mdCode(c.Agent) + " " + mdCode(p) + ": " + mdCode(short(literal(f.Before))) + " → " + mdCode(short(literal(f.After))) + "\n")
 			}
 			continue
 		}
@@ -309,6 +309,22 @@ func groupFields(g *shapeGroup) (paths, befores, afters []string) {
 	return paths, befores, afters
 }
 
+// maxShortValue bounds a value on a line that also says other things (an
+// alert bullet, a summary): the diff shows it whole.
+const maxShortValue = 120
+
+// short cuts s to maxShortValue bytes, on a rune boundary, marking the cut.
+func short(s string) string {
+	if len(s) <= maxShortValue {
+		return s
+	}
+	cut := maxShortValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // maxSummaryFields fields are in a group's one-line summary.
 const maxSummaryFields = 3
 
@@ -322,7 +338,7 @@ func groupDetails(g *shapeGroup) string {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, "<code>"+htmlCode(p)+"</code> "+htmlCode(befores[i])+" → "+htmlCode(afters[i]))
+		parts = append(parts, "<code>"+htmlCode(p)+"</code> "+htmlCode(short(befores[i]))+" → "+htmlCode(short(afters[i])))
 	}
 	var body strings.Builder
 	width := 0
