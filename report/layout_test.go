@@ -220,7 +220,7 @@ func parseLayout(lines []string) layout {
 var (
 	noteCount  = regexp.MustCompile(`(\d+) (create|update|replace) diffs?|(\d+) (warning|error|table row)s?`)
 	diffBlock  = regexp.MustCompile("(?m)^<details><summary><code>([^<]*)</code> (create|update|replace): ")
-	groupBlock = regexp.MustCompile("(?m)^<details><summary>(\\d+) agents, (update): ")
+	groupBlock = regexp.MustCompile("(?m)^<details><summary>(\\d+) agents, (create|update): ")
 )
 
 // diffsShown counts the agents whose diff the comment shows, per action:

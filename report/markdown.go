@@ -53,7 +53,7 @@ const (
 //     a field named when maxFieldNames or fewer;
 //   - a <details> block with the diff of each agent that has fields: in
 //     plan order, or grouped replace, create, update in a large plan,
-//     where the updates of one shape are one block;
+//     where the creates or updates of one shape are one block;
 //   - the note saying what the size budget cut, linking m.RunURL;
 //   - the remaining findings (agent warnings, errors past the first
 //     maxTopErrors); the unmanaged agents; the footer.
@@ -160,7 +160,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 
 	// The diffs: in plan order, or in a large plan one section per action
 	// under a heading, so that a reader can find the creates among 300.
-	// In a large plan the updates of one shape are one block.
+	// In a large plan the creates or updates of one shape are one block.
 	var diffs []diffItem
 	addDiff := func(s *section, c plan.Change, n int, text string) {
 		s.items = append(s.items, item{text: text, label: diffLabels[c.Action], n: n})
@@ -172,18 +172,19 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 		details = nil
 		for _, a := range []plan.Action{plan.Replace, plan.Create, plan.Update} {
 			group := &section{head: "#### " + diffHeadings[a] + "\n\n"}
-			if a == plan.Update {
-				for _, g := range updateShapes(changes) {
+			if a == plan.Replace {
+				// Each replace is destroyed and made again: one by one.
+				for _, c := range changes {
+					if c.Action == a && len(c.Fields) > 0 {
+						addDiff(group, c, 1, planDetails(c))
+					}
+				}
+			} else {
+				for _, g := range shapes(changes, a) {
 					if len(g.changes) == 1 {
 						addDiff(group, g.changes[0], 1, planDetails(g.changes[0]))
 					} else {
 						addDiff(group, g.changes[0], len(g.changes), groupDetails(g))
-					}
-				}
-			} else {
-				for _, c := range changes {
-					if c.Action == a && len(c.Fields) > 0 {
-						addDiff(group, c, 1, planDetails(c))
 					}
 				}
 			}

@@ -124,6 +124,16 @@ func TestPlan22KeepsWhatAReviewerMustSee(t *testing.T) {
 	if !strings.Contains(md, want) {
 		t.Errorf("no block of the routine updates: want %q", want)
 	}
+	// The creates of one shape too; the two that name the missing set
+	// apart, that set on their summary.
+	for _, want := range []string{
+		"<details><summary>28 agents, create: <code>region</code> &#34;us-west&#34;, <code>secretSet</code> &#34;voice-secrets&#34;, ",
+		"<details><summary>2 agents, create: <code>region</code> &#34;us-west&#34;, <code>secretSet</code> &#34;voice-secret&#34;, ",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("no block of the creates: want %q", want)
+		}
+	}
 	if n := strings.Count(md, "update: "); n != 2 {
 		t.Errorf("%d update blocks, want 2 (the routine ones and the mover)", n)
 	}

@@ -137,23 +137,24 @@ func securityAlert(changes []plan.Change, where string) string {
 	return b.String() + "\n"
 }
 
-// shapeGroup is updates of one shape: the same fields, changed the same
-// way.
+// shapeGroup is changes of one action and shape: the same fields,
+// changed the same way.
 type shapeGroup struct {
 	changes []plan.Change
 }
 
-// updateShapes groups updates by shape, in plan order of their first
-// agent. A security field's values are part of its shape as they are, so
-// a lone move to another secret set is never folded into a routine group;
-// another string's shape is its edit (what differs between before and
-// after) with digit runs as one symbol, so "voice:1.0.0 → voice:1.1.0-
-// build.17" and "… build.18" share one.
-func updateShapes(changes []plan.Change) []*shapeGroup {
+// shapes groups the creates or updates (action a) by shape, in plan order
+// of their first agent. A security field's values are part of its shape
+// as they are, so a lone move to another secret set is never folded into
+// a routine group; another string's shape is its edit (what differs
+// between before and after; for a create, the value) with digit runs as
+// one symbol, so "voice:1.0.0 → voice:1.1.0-build.17" and "… build.18"
+// share one.
+func shapes(changes []plan.Change, a plan.Action) []*shapeGroup {
 	var out []*shapeGroup
 	byKey := map[string]*shapeGroup{}
 	for _, c := range changes {
-		if c.Action != plan.Update || len(c.Fields) == 0 {
+		if c.Action != a || len(c.Fields) == 0 {
 			continue
 		}
 		k := shapeKey(c)
@@ -174,6 +175,9 @@ func shapeKey(c plan.Change) string {
 		b.WriteString(f.Path + "\x00")
 		before, bs := f.Before.(string)
 		after, as := f.After.(string)
+		if c.Action == plan.Create && f.Before == nil {
+			bs = true // a create has no before: its shape is the value's
+		}
 		if !bs || !as || isSecurityField(f.Path) {
 			b.WriteString(literal(f.Before) + "\x00" + literal(f.After) + "\x00")
 			continue
@@ -328,17 +332,31 @@ func short(s string) string {
 // maxSummaryFields fields are in a group's one-line summary.
 const maxSummaryFields = 3
 
-// groupDetails is one block for the updates of one shape: a summary line
+// groupDetails is one block for the changes of one shape: a summary line
 // with the count and the change, then the agents' names and the diff.
 func groupDetails(g *shapeGroup) string {
+	create := g.changes[0].Action == plan.Create
 	paths, befores, afters := groupFields(g)
+	// The summary names the security fields first.
+	order := make([]int, len(paths))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return isSecurityField(paths[order[i]]) && !isSecurityField(paths[order[j]])
+	})
 	var parts []string
-	for i, p := range paths {
-		if i == maxSummaryFields {
+	for n, i := range order {
+		if n == maxSummaryFields {
 			parts = append(parts, "…")
 			break
 		}
-		parts = append(parts, "<code>"+htmlCode(p)+"</code> "+htmlCode(short(befores[i]))+" → "+htmlCode(short(afters[i])))
+		p := paths[i]
+		part := "<code>" + htmlCode(p) + "</code> "
+		if !create {
+			part += htmlCode(short(befores[i])) + " → "
+		}
+		parts = append(parts, part+htmlCode(short(afters[i])))
 	}
 	var body strings.Builder
 	width := 0
@@ -347,11 +365,13 @@ func groupDetails(g *shapeGroup) string {
 	}
 	for i, p := range paths {
 		label := terminalLine(p) + ":" + strings.Repeat(" ", width-utf8.RuneCountInString(terminalLine(p))-1)
-		body.WriteString("- " + label + " " + befores[i] + "\n")
+		if !create {
+			body.WriteString("- " + label + " " + befores[i] + "\n")
+		}
 		body.WriteString("+ " + label + " " + afters[i] + "\n")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "<details><summary>%d agents, update: %s</summary>\n\n", len(g.changes), strings.Join(parts, ", "))
+	fmt.Fprintf(&b, "<details><summary>%d agents, %s: %s</summary>\n\n", len(g.changes), g.changes[0].Action, strings.Join(parts, ", "))
 	b.WriteString("Agents: " + nameList(agents(g.changes), len(g.changes), mdCode) + "\n\n")
 	fence := codeFence(body.String())
 	b.WriteString(fence + "diff\n" + body.String() + fence + "\n\n</details>\n\n")
