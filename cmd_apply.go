@@ -159,7 +159,10 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 	}
 	progress.End()
 	if err != nil {
-		return fail(apiHint(err))
+		return fail(apiHint(o.api.hostHint(e, err)))
+	}
+	if err := targetMiss(p); err != nil {
+		return fail(err)
 	}
 
 	show := e.stdout
@@ -257,7 +260,7 @@ func (e *env) finishApply(res *apply.Result, p *plan.Plan, o applyOptions) error
 	case res.Cancelled:
 		err := fmt.Errorf("apply interrupted: %d of %d changes not done", failed, res.Changes())
 		if n := res.Outcomes(apply.Unknown); n > 0 {
-			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run plan to see where they stand", plural(n, "change")))
+			return withHint(err, fmt.Sprintf("%s in flight may have been applied: run %s to see where they stand", plural(n, "change"), planCommand(o)))
 		}
 		return err
 	case failed > 0:
@@ -275,4 +278,14 @@ var applyDoc = commandDoc{
 		{0, "every change was applied, or there was nothing to change"},
 		{1, "any error: invalid config, wrong flag, API failure, a change that failed or was interrupted (even one), a stale saved plan, an error in the plan (nothing is sent then), a refused confirmation"},
 	},
+}
+
+// planCommand is the plan command that looks at what apply with o
+// changed: the same config and API, as given.
+func planCommand(o applyOptions) string {
+	cmd := "pipecat-gitops plan"
+	if o.planFile == "" && o.file != "pipecat.yaml" {
+		cmd += " -f " + shellWord(o.file)
+	}
+	return cmd + o.api.given()
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/cloud"
 	"github.com/pipecat-gitops/pipecat-gitops/github"
 	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
+	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
@@ -100,6 +101,21 @@ func (f *apiFlags) check() error {
 		return fmt.Errorf("--timeout must not be negative, not %s", f.timeout)
 	}
 	return nil
+}
+
+// given is the API flags as the user gave them (" --sandbox",
+// " --api-url URL"), for the hints that name a next command: without them
+// that command would talk to another API, or to none.
+func (f *apiFlags) given() string {
+	switch {
+	case f.sandbox == defaultSandboxState:
+		return " --sandbox"
+	case f.sandbox != "":
+		return " --sandbox=" + shellWord(f.sandbox)
+	case f.apiURL != "":
+		return " --api-url " + shellWord(f.apiURL)
+	}
+	return ""
 }
 
 // connect returns an API client: to the in-process sandbox with --sandbox,
@@ -186,6 +202,24 @@ func startSandbox(statePath string) (url string, stop func(), err error) {
 	// Shutdown would wait 5 s for a connection the client opened but never
 	// used. sb.Close folds the journal into the state file.
 	return "http://" + ln.Addr().String(), func() { srv.Close(); sb.Close() }, nil
+}
+
+// hostHint says which API URL a host failure (a name that does not
+// resolve, a refused TLS handshake or certificate) came from, and where
+// that URL is set; other errors pass unchanged.
+func (f *apiFlags) hostHint(e *env, err error) error {
+	if err == nil || f.sandbox != "" || !httpcore.HostFailure(err) {
+		return err
+	}
+	url, from := f.apiURL, "--api-url"
+	if url == "" {
+		url, from = e.getenv("PIPECAT_API_URL"), "PIPECAT_API_URL"
+	}
+	if url == "" {
+		url, from = cloud.DefaultBaseURL, "the default"
+	}
+	return withHint(err, fmt.Sprintf("the API URL in use is %s (%s); check --api-url and PIPECAT_API_URL", url, from),
+		"this is not retried: the host does not resolve or its TLS is refused, and would be again")
 }
 
 // apiHint adds what to do about the API errors a user can fix.

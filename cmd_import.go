@@ -88,8 +88,8 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 	if err := e.writeDoc(o.out, data, !o.force); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
-	out := report.TerminalText(o.out)
-	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: pipecat-gitops plan -f %s\n", c.Count(), out, out)
+	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: %s\n", c.Count(), report.TerminalText(o.out),
+		report.TerminalText("pipecat-gitops plan -f "+shellWord(o.out)+o.api.given()))
 	return nil
 }
 
@@ -105,7 +105,7 @@ func importLive(ctx context.Context, e *env, o importOptions) (*adopt.Config, er
 	details, err := adopt.Read(ctx, client, o.args, o.api.parallelism, progress.Refresh)
 	progress.End()
 	if err != nil {
-		return nil, apiHint(fmt.Errorf("import: %w", err))
+		return nil, apiHint(o.api.hostHint(e, fmt.Errorf("import: %w", err)))
 	}
 	if len(details) == 0 {
 		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: the organization has no agents\n")

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -92,6 +94,10 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 	ctx, cancel := o.api.withTimeout(ctx)
 	defer cancel()
 	p, err := e.makePlan(ctx, o)
+	if err == nil {
+		// A plan of nothing is not shown: it would read "No changes".
+		err = targetMiss(p)
+	}
 	if err != nil {
 		err = timedOut(ctx, err)
 		// The summary (and so the PR comment) must say so: an older,
@@ -107,8 +113,8 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		if err := e.writeDoc(o.out, buf.Bytes(), false); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
-		out := report.TerminalText(o.out)
-		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: pipecat-gitops apply %s\n", out, out)
+		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: %s\n", report.TerminalText(o.out),
+			report.TerminalText("pipecat-gitops apply"+o.api.given()+" "+shellWord(o.out)))
 	}
 	if err := e.emit(e.planResult(p, o.out, o.summaryFile), o.format, o.summaryFile); err != nil {
 		return err
@@ -120,6 +126,25 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		return exitStatus(2)
 	}
 	return nil
+}
+
+// targetMiss is the error of a plan whose --target globs match no agent,
+// with their did-you-mean as hints; nil when every glob matched.
+func targetMiss(p *plan.Plan) error {
+	var msgs, hints []string
+	for _, f := range p.Findings {
+		if f.Kind == plan.KindTarget {
+			msg, near, _ := strings.Cut(f.Message, "; did you mean ")
+			msgs = append(msgs, msg)
+			if near != "" {
+				hints = append(hints, "did you mean "+near)
+			}
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	return withHint(errors.New(strings.Join(msgs, "; ")), append(hints, "a target is an agent name or a glob (voice-*) of the config or the organization")...)
 }
 
 // makePlan loads the config and makes the plan.
@@ -145,7 +170,7 @@ func (e *env) makePlan(ctx context.Context, o planOptions) (*plan.Plan, error) {
 	p, err := plan.Make(ctx, cfg, client, opts)
 	progress.End()
 	if err != nil {
-		return nil, apiHint(err)
+		return nil, apiHint(o.api.hostHint(e, err))
 	}
 	return p, nil
 }

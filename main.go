@@ -178,6 +178,10 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		name = "version"
 	}
 	c, ok := findCommand(name)
+	if !ok && strings.HasPrefix(name, "-") {
+		printError(e.stderr, flagBeforeCommand(args))
+		return 1
+	}
 	if !ok && name == hiddenAction.name {
 		c, ok = hiddenAction, true
 	}
@@ -190,6 +194,29 @@ func dispatch(ctx context.Context, e *env, args []string) int {
 		return 1
 	}
 	return exitCode(e.stderr, c.run(ctx, e, args[1:]))
+}
+
+// flagBeforeCommand is the error for a first argument that is a flag
+// other than --help and --version: the command comes first, so it names
+// the command the flag was likely meant for, or the nearest of those two.
+func flagBeforeCommand(args []string) error {
+	for i, a := range args[1:] {
+		if _, ok := findCommand(a); ok {
+			rest := append(append([]string{a}, args[:i+1]...), args[i+2:]...)
+			words := make([]string, len(rest))
+			for j, w := range rest {
+				words[j] = shellWord(w)
+			}
+			return withHint(fmt.Errorf("flag %s comes before the command", args[0]),
+				"flags go after the command: pipecat-gitops "+strings.Join(words, " "))
+		}
+	}
+	err := fmt.Errorf("unknown flag %s", args[0])
+	flag, _, _ := strings.Cut(args[0], "=")
+	if near := schema.Suggest(strings.TrimLeft(flag, "-"), []string{"help", "version"}); near != "" {
+		return withHint(err, fmt.Sprintf("did you mean --%s?", near))
+	}
+	return withHint(err, "run 'pipecat-gitops help' for the list of commands")
 }
 
 // exitStatus makes a command exit with a code other than 0 or 1 without
@@ -232,7 +259,10 @@ func printError(w io.Writer, err error) {
 			fmt.Fprintln(w, visible(e.Error()))
 			printSource(w, e)
 			if e.Hint != "" {
-				fmt.Fprintf(w, "hint: %s\n", visible(e.Hint))
+				// A hint may show YAML over several lines: each is a hint line.
+				for _, line := range strings.Split(e.Hint, "\n") {
+					fmt.Fprintf(w, "hint: %s\n", visible(line))
+				}
 			}
 		}
 		n := plural(errs.Count(), "error")
@@ -326,9 +356,33 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
-		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), "run 'pipecat-gitops "+fs.Name()+" --help' for usage")
+		hints := []string{"run 'pipecat-gitops " + fs.Name() + " --help' for usage"}
+		if near := nearFlag(fs, err); near != "" {
+			hints = append([]string{fmt.Sprintf("did you mean %s?", near)}, hints...)
+		}
+		return withHint(fmt.Errorf("%s: %w", fs.Name(), err), hints...)
 	}
 	return nil
+}
+
+// nearFlag is the flag of fs nearest to the unknown one err names
+// ("--auto-aprove" gives "--auto-approve"), or "" when none is near.
+func nearFlag(fs *pflag.FlagSet, err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return ""
+	}
+	name, _, _ = strings.Cut(name, "=")
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	if near := schema.Suggest(name, names); near != "" {
+		return "--" + near
+	}
+	return ""
 }
 
 // isTerminal reports whether v is a terminal: a character device such as

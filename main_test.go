@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -33,7 +34,14 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"pipecat-gitops": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"pipecat-gitops": func() {
+			// A script sets it to test a name that does not resolve
+			// without a network: every lookup answers NXDOMAIN.
+			if os.Getenv("TEST_RESOLVER") == "nxdomain" {
+				net.DefaultResolver = nxdomainResolver()
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
 	})
 }
 
@@ -647,4 +655,36 @@ func jsonStrings(doc []byte) []string {
 	}
 	walk(v)
 	return out
+}
+
+// nxdomainResolver is a resolver whose DNS server, in process, answers
+// every query "no such domain": the lookup fails as it does for a real
+// name that does not exist (*net.DNSError, IsNotFound), with no network.
+func nxdomainResolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go func() {
+			defer server.Close()
+			// Not a PacketConn, so the resolver frames messages as over
+			// TCP: a 2-byte length, then the message.
+			for {
+				var n [2]byte
+				if _, err := io.ReadFull(server, n[:]); err != nil {
+					return
+				}
+				q := make([]byte, int(n[0])<<8|int(n[1]))
+				if _, err := io.ReadFull(server, q); err != nil || len(q) < 12 {
+					return
+				}
+				// The query's id and question; QR, RD and RA set;
+				// RCODE 3 (NXDOMAIN); no answers.
+				q[2], q[3] = 0x81, 0x83
+				copy(q[6:12], []byte{0, 0, 0, 0, 0, 0})
+				if _, err := server.Write(append([]byte{byte(len(q) >> 8), byte(len(q))}, q...)); err != nil {
+					return
+				}
+			}
+		}()
+		return client, nil
+	}}
 }

@@ -334,11 +334,43 @@ func target(cfg *schema.Config, live *Live, o Options, findings []Finding) (*Tar
 			}
 		}
 		if !hit {
-			findings = append(findings, Finding{Severity: Error, Kind: KindRefusal,
-				Message: fmt.Sprintf("--target %q matches no agent in the config or the organization", g)})
+			msg := fmt.Sprintf("--target %q matches no agent in the config or the organization", g)
+			if near := nearTarget(g, all); near != "" {
+				msg += fmt.Sprintf("; did you mean %q?", near)
+			}
+			findings = append(findings, Finding{Severity: Error, Kind: KindTarget, Message: msg})
 		}
 	}
 	return t, findings
+}
+
+// nearTarget is the glob nearest to g that matches an agent in names
+// ("voise-00*" gives "voice-00*"): g's literal start, before its first
+// wildcard, changed into the start of an agent name; "" when none is near.
+func nearTarget(g string, names map[string]bool) string {
+	lit, rest := g, ""
+	if i := strings.IndexAny(g, `*?[\`); i >= 0 {
+		lit, rest = g[:i], g[i:]
+	}
+	var starts []string
+	seen := map[string]bool{}
+	for name := range names {
+		for n := max(1, len(lit)-2); n <= min(len(name), len(lit)+2); n++ {
+			start := name[:n]
+			if seen[start] {
+				continue
+			}
+			seen[start] = true
+			if ok, _ := path.Match(start+rest, name); ok {
+				starts = append(starts, start)
+			}
+		}
+	}
+	sort.Strings(starts) // the same suggestion on every run
+	if near := schema.Suggest(lit, starts); near != "" && near != lit {
+		return near + rest
+	}
+	return ""
 }
 
 // matchAny reports whether name matches one of the path.Match globs.

@@ -554,7 +554,21 @@ func TestDiffDecisions(t *testing.T) {
 			name:     "a target that matches nothing is an error",
 			cfg:      config(schema.Prune{}, built),
 			opts:     Options{Targets: []string{"buit"}},
-			findings: []Finding{{Severity: Error, Kind: KindRefusal, Message: `--target "buit" matches no agent in the config or the organization`}},
+			findings: []Finding{{Severity: Error, Kind: KindTarget, Message: `--target "buit" matches no agent in the config or the organization; did you mean "built"?`}},
+			target:   &Target{Agents: 0, Of: 4},
+		},
+		{
+			name:     "a mistyped glob gets the glob that matches",
+			cfg:      config(schema.Prune{}, built),
+			opts:     Options{Targets: []string{"olf-*"}},
+			findings: []Finding{{Severity: Error, Kind: KindTarget, Message: `--target "olf-*" matches no agent in the config or the organization; did you mean "old-*"?`}},
+			target:   &Target{Agents: 0, Of: 4},
+		},
+		{
+			name:     "a target near nothing gets no suggestion",
+			cfg:      config(schema.Prune{}, built),
+			opts:     Options{Targets: []string{"zzzzzzzz-*"}},
+			findings: []Finding{{Severity: Error, Kind: KindTarget, Message: `--target "zzzzzzzz-*" matches no agent in the config or the organization`}},
 			target:   &Target{Agents: 0, Of: 4},
 		},
 	}

@@ -203,6 +203,9 @@ type Finding struct {
 const (
 	KindRefusal = "refusal"
 	KindHealth  = "health"
+	// KindTarget is a --target that matches no agent: the plan covers
+	// nothing, and the CLI says only that.
+	KindTarget = "target"
 )
 
 // Target says how much of the organization a targeted plan covers: Agents

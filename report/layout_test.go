@@ -165,6 +165,9 @@ func TestPlanMarkdownLayout(t *testing.T) {
 		{"3,000 deletes", bigPlan(bigSpec{del: 3000, nameLen: 20})},
 		{"3,000 deletes of 54-character names", bigPlan(bigSpec{del: 3000, nameLen: 54})},
 		{"400 updates", bigPlan(bigSpec{update: 400, nameLen: 20})},
+		{"1,500 updates of their own shape, 300 moving to another secret set", bigPlan(bigSpec{update: 1500, moves: 300, nameLen: 24, varied: true})},
+		{"40 updates moving to another secret set", bigPlan(bigSpec{update: 40, moves: 40, nameLen: 20})},
+		{"3 updates moving to another secret set among 600", bigPlan(bigSpec{update: 600, moves: 3, nameLen: 20, varied: true})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,13 +192,13 @@ func parseLayout(lines []string) layout {
 	}
 	for i, s := range lines {
 		switch {
-		case strings.HasPrefix(s, "### pipecat-gitops plan: "):
+		case strings.HasPrefix(s, "### pipecat-gitops plan: ") || strings.HasPrefix(s, "### pipecat-gitops plan cannot be applied: "):
 			first(&l.headline, i)
-		case s == "> [!WARNING]":
+		case s == "> [!WARNING]" || s == "> [!CAUTION]" && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "> **Apply refuses this plan"):
 			first(&l.problems, i)
 		case s == "> [!CAUTION]":
 			first(&l.caution, i)
-		case strings.HasPrefix(s, "<details><summary>All agents to delete or replace"):
+		case strings.HasPrefix(s, "<details><summary>The names of all "):
 			first(&l.names, i)
 		case s == "| Agent | Action | Changed fields |" || s == "| Action | Agents | Changed fields |":
 			first(&l.table, i)
@@ -215,9 +218,24 @@ func parseLayout(lines []string) layout {
 }
 
 var (
-	noteCount = regexp.MustCompile(`(\d+) (create|update|replace) diffs?|(\d+) (warning|error|table row)s?`)
-	diffBlock = regexp.MustCompile("(?m)^<details><summary><code>([^<]*)</code> (create|update|replace): ")
+	noteCount  = regexp.MustCompile(`(\d+) (create|update|replace) diffs?|(\d+) (warning|error|table row)s?`)
+	diffBlock  = regexp.MustCompile("(?m)^<details><summary><code>([^<]*)</code> (create|update|replace): ")
+	groupBlock = regexp.MustCompile("(?m)^<details><summary>(\\d+) agents, (create|update): ")
 )
+
+// diffsShown counts the agents whose diff the comment shows, per action:
+// a block each, or a block for the updates of one shape.
+func diffsShown(md string) map[string]int {
+	out := map[string]int{}
+	for _, m := range diffBlock.FindAllStringSubmatch(md, -1) {
+		out[m[2]]++
+	}
+	for _, m := range groupBlock.FindAllStringSubmatch(md, -1) {
+		n, _ := strconv.Atoi(m[1])
+		out[m[2]] += n
+	}
+	return out
+}
 
 func checkLayout(t *testing.T, p *plan.Plan, md string) {
 	t.Helper()
@@ -288,11 +306,12 @@ func checkLayout(t *testing.T, p *plan.Plan, md string) {
 		}
 	}
 
-	// Every deleted or replaced agent is named, or counted as not named.
+	// Every deleted or replaced agent, and every agent updating a
+	// security field, is named, or counted as not named.
 	names := mentioned(md)
 	missing := 0
 	for _, c := range p.Changes {
-		if (c.Action == plan.Delete || c.Action == plan.Replace) && !names[c.Agent] {
+		if (c.Action == plan.Delete || c.Action == plan.Replace || c.Action == plan.Update && securityChange(c)) && !names[c.Agent] {
 			missing++
 		}
 	}
@@ -325,8 +344,8 @@ func checkLayout(t *testing.T, p *plan.Plan, md string) {
 			want[c.Action.String()+" diff"]++
 		}
 	}
-	for _, m := range diffBlock.FindAllStringSubmatch(md, -1) {
-		want[m[2]+" diff"]--
+	for a, n := range diffsShown(md) {
+		want[a+" diff"] -= n
 	}
 	agentWarnings := 0
 	for _, f := range p.Findings {

@@ -35,30 +35,37 @@ const (
 
 // PlanMarkdown renders p as the pull-request comment, in this order:
 //
-//   - the marker and the headline counts;
+//   - the marker and the headline: the counts, or, for a plan with
+//     errors, that it cannot be applied and why, the counts after it;
 //   - an alert with the errors (preflight errors and refusals, each with
 //     its file:line; past maxTopErrors, the rest are counted and listed
-//     with the findings) and the plan-wide warnings, which say that some
-//     checks did not run and so qualify "no errors";
+//     with the findings; red: apply refuses the plan) and the plan-wide
+//     warnings, which say that some checks did not run and so qualify
+//     "no errors";
 //   - an alert with the destructive changes: a bullet per agent with its
 //     reason for up to maxCautionBullets of them, else one line per kind
 //     naming up to maxCautionNames agents and counting the rest;
+//   - an alert with the updates of a security field (shapes.go);
 //   - in a large plan, the full list of those names in a <details> block;
 //   - the table: a row per change (in plan order) for up to maxTableRows
 //     changes, else a row per action with the agents and the changed
-//     fields counted;
+//     fields counted, security fields and rare ones first, the agents of
+//     a field named when maxFieldNames or fewer;
 //   - a <details> block with the diff of each agent that has fields: in
-//     plan order, or grouped replace, create, update in a large plan;
+//     plan order, or grouped replace, create, update in a large plan,
+//     where the creates or updates of one shape are one block;
 //   - the note saying what the size budget cut, linking m.RunURL;
 //   - the remaining findings (agent warnings, errors past the first
 //     maxTopErrors); the unmanaged agents; the footer.
 //
 // The result is at most MaxCommentSize bytes. The budget goes to the
-// destructive changes and the errors first, creates next, updates last:
-// past it, update diffs are cut (from the end), then create diffs,
-// warnings, table rows of creates and updates, replace diffs, and errors
-// past the first maxTopErrors; then the full list of destructive names is
-// written more compactly. The marker, the headline, the alerts and the
+// destructive changes and the errors first, changes of security fields
+// next, then creates, updates last, and within each to the change few
+// agents make before the one many share: past it, routine update diffs
+// are cut (the most common first), then create diffs, warnings, table
+// rows of creates and updates, security diffs, replace diffs, and errors
+// past the first maxTopErrors; then the full list of names is written
+// more compactly. The marker, the headline, the alerts and the
 // name of every agent to be deleted or replaced always stay, with one
 // exception no layout can avoid: when those names alone exceed the budget
 // (thousands of deletes of long names; 3,000 names of 20 characters still
@@ -101,8 +108,16 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 
 	var top strings.Builder
 	top.WriteString(Marker(config) + "\n")
-	top.WriteString("### pipecat-gitops plan: " + planCounts(s) + "\n\n")
-	if line := runLine("Planned", m); line != "" {
+	line := runLine("Planned", m)
+	if s.Errors > 0 {
+		// A plan apply refuses says so before anything else; its counts
+		// come next, with the run.
+		top.WriteString("### pipecat-gitops plan cannot be applied: " + plural(s.Errors, "error") + "\n\n")
+		line = strings.TrimSpace("Plan: " + planCounts(s) + ". " + line)
+	} else {
+		top.WriteString("### pipecat-gitops plan: " + planCounts(s) + "\n\n")
+	}
+	if line != "" {
 		top.WriteString(line + "\n\n")
 	}
 	if line := setCounts(p); line != "" {
@@ -118,11 +133,13 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	top.WriteString(problemsAlert(topFindings, s.Errors, restErrors, p.Config))
 	top.WriteString(cautionAlert(dels, reps, pick(big, "all listed below", "all in the table below")))
 	top.WriteString(setCaution(p))
+	top.WriteString(securityAlert(changes, pick(big, "all listed below", "all in the table below")))
 
 	d := &mdDoc{top: top.String(), runURL: m.RunURL, subject: "plan"}
 	if big {
-		d.names = destructiveList(dels, reps, m.RunURL)
+		d.names = namesList(dels, reps, changes, m.RunURL)
 	}
+	counts := fieldCounts(changes)
 
 	table := &section{head: "| Agent | Action | Changed fields |\n| --- | --- | --- |\n", tail: "\n"}
 	if big {
@@ -135,7 +152,7 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	} else {
 		for _, c := range changes {
 			label := tableRowLabel
-			if c.Action == plan.Delete || c.Action == plan.Replace {
+			if c.Action == plan.Delete || c.Action == plan.Replace || c.Action == plan.Update && securityChange(c) {
 				label = nil // the complete list of their names: never cut
 			}
 			table.add(planRow(c), label)
@@ -144,14 +161,32 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 
 	// The diffs: in plan order, or in a large plan one section per action
 	// under a heading, so that a reader can find the creates among 300.
+	// In a large plan the creates or updates of one shape are one block.
+	var diffs []diffItem
+	addDiff := func(s *section, c plan.Change, n int, text string) {
+		s.items = append(s.items, item{text: text, label: diffLabels[c.Action], n: n})
+		diffs = append(diffs, diffItem{s: s, index: len(s.items) - 1, action: c.Action,
+			security: securityChange(c), common: max(n, commonness(c, counts))})
+	}
 	details := []*section{{}}
 	if big {
 		details = nil
 		for _, a := range []plan.Action{plan.Replace, plan.Create, plan.Update} {
 			group := &section{head: "#### " + diffHeadings[a] + "\n\n"}
-			for _, c := range changes {
-				if c.Action == a && len(c.Fields) > 0 {
-					group.add(planDetails(c), diffLabels[a])
+			if a == plan.Replace {
+				// Each replace is destroyed and made again: one by one.
+				for _, c := range changes {
+					if c.Action == a && len(c.Fields) > 0 {
+						addDiff(group, c, 1, planDetails(c))
+					}
+				}
+			} else {
+				for _, g := range shapes(changes, a) {
+					if len(g.changes) == 1 {
+						addDiff(group, g.changes[0], 1, planDetails(g.changes[0]))
+					} else {
+						addDiff(group, g.changes[0], len(g.changes), groupDetails(g))
+					}
 				}
 			}
 			details = append(details, group)
@@ -159,10 +194,11 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	} else {
 		for _, c := range changes {
 			if len(c.Fields) > 0 {
-				details[0].add(planDetails(c), diffLabels[c.Action])
+				addDiff(details[0], c, 1, planDetails(c))
 			}
 		}
 	}
+	sortForCut(diffs)
 
 	findings := &section{head: "#### Warnings\n\n", tail: "\n"}
 	if restErrors > 0 {
@@ -185,20 +221,27 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	builds := buildsSection(p)
 	d.sections = append(append([]*section{table, sets}, details...), builds, findings)
 	d.noteAfter = builds
-	// The budget goes to destructive changes and errors first, creates
-	// next, updates last: cut in the opposite order.
-	cutDiffs := func(a plan.Action) {
-		for _, s := range details {
-			d.cutOrder(s, diffLabels[a])
+	// The budget goes to destructive changes and errors first, changes of
+	// secrets, placement or build next, then creates, updates last; the
+	// change few agents make before the one many share. Cut in the
+	// opposite order.
+	cutDiffs := func(a plan.Action, security bool) {
+		for _, x := range diffs {
+			if x.action == a && x.security == security {
+				d.cuts = append(d.cuts, cut{x.s, x.index})
+			}
 		}
 	}
-	cutDiffs(plan.Update)
+	cutDiffs(plan.Update, false)
 	d.cutOrder(builds, buildRowLabel)
-	cutDiffs(plan.Create)
+	cutDiffs(plan.Create, false)
 	d.cutOrder(findings, warningLabel)
 	d.cutOrder(table, tableRowLabel)
 	d.cutOrder(sets, setRowLabel)
-	cutDiffs(plan.Replace)
+	cutDiffs(plan.Create, true)
+	cutDiffs(plan.Update, true)
+	cutDiffs(plan.Replace, false)
+	cutDiffs(plan.Replace, true)
 	d.cutOrder(findings, errorLabel)
 
 	var bottom strings.Builder
@@ -236,8 +279,8 @@ func problemsAlert(fs []plan.Finding, errors, more int, config string) string {
 	}
 	var b strings.Builder
 	if errors > 0 {
-		fmt.Fprintf(&b, "> [!WARNING]\n> Preflight found %s: apply would fail until %s fixed.\n>\n",
-			plural(errors, "error"), pick(errors == 1, "it is", "they are"))
+		fmt.Fprintf(&b, "> [!CAUTION]\n> **Apply refuses this plan; nothing is sent.** It has %s; fix %s and plan again.\n>\n",
+			plural(errors, "error"), pick(errors == 1, "it", "them"))
 	} else {
 		b.WriteString("> [!WARNING]\n> Some preflight checks did not run: apply may fail where they would have found an error.\n>\n")
 	}
@@ -304,28 +347,44 @@ func agents(cs []plan.Change) []string {
 	return out
 }
 
-// destructiveList returns the layouts, most detailed first, of the
-// collapsed <details> block that names every agent of each kind the
-// caution alert could not name in full; mdDoc.render uses the first that
-// fits. The last names only as many as fit avail bytes. Nil when the alert
-// named them all.
-func destructiveList(dels, reps []plan.Change, runURL string) []func(avail int) string {
+// namesList returns the layouts, most detailed first, of the collapsed
+// <details> block that names every agent the alerts could not name in
+// full: of each kind of destructive change, and of each security field
+// updated; mdDoc.render uses the first that fits. The last names only as
+// many as fit avail bytes. Nil when the alerts named them all.
+func namesList(dels, reps, changes []plan.Change, runURL string) []func(avail int) string {
 	type group struct {
-		kind, verb string
-		changes    []plan.Change
+		kind    string
+		changes []plan.Change
 	}
 	var groups []group
 	var what []string
-	for _, g := range []group{{"Delete", "delete", dels}, {"Replace", "replace", reps}} {
+	for _, g := range []struct {
+		kind, verb string
+		changes    []plan.Change
+	}{{"Delete", "delete", dels}, {"Replace", "replace", reps}} {
 		if len(g.changes) > maxCautionNames {
-			groups = append(groups, g)
-			what = append(what, fmt.Sprintf("%d to %s", len(g.changes), g.verb))
+			groups = append(groups, group{g.kind, g.changes})
+			what = append(what, fmt.Sprintf("%d %sto %s", len(g.changes), pick(len(what) == 0, "agents ", ""), g.verb))
+		}
+	}
+	paths, by := securityUpdates(changes)
+	total := 0
+	for _, p := range paths {
+		total += len(by[p])
+	}
+	if total > maxCautionBullets {
+		for _, p := range paths {
+			if len(by[p]) > maxCautionNames {
+				groups = append(groups, group{mdCode(p) + " changes", by[p]})
+				what = append(what, fmt.Sprintf("%d %swhose %s changes", len(by[p]), pick(len(what) == 0, "agents ", ""), p))
+			}
 		}
 	}
 	if len(groups) == 0 {
 		return nil
 	}
-	head := "<details><summary>All agents to delete or replace: " + strings.Join(what, ", ") + "</summary>\n\n"
+	head := "<details><summary>The names of all " + joinAnd(what) + "</summary>\n\n"
 	tail := "</details>\n\n"
 	lists := func(quote func(string) string, sep string) func(int) string {
 		return func(int) string {
@@ -370,6 +429,14 @@ func destructiveList(dels, reps []plan.Change, runURL string) []func(avail int) 
 	}
 }
 
+// joinAnd joins "a", "b", "c" as "a, b and c".
+func joinAnd(parts []string) string {
+	if len(parts) <= 1 {
+		return strings.Join(parts, "")
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
 // actionRow is the large plan's table row for one action: how many agents,
 // and each changed field with the number of agents it changes in when that
 // is not all of them. Empty when no change has that action.
@@ -392,13 +459,30 @@ func actionRow(a plan.Action, changes []plan.Change) string {
 	if n == 0 {
 		return ""
 	}
-	// Most common first; ties keep plan order, which is schema order.
-	sort.SliceStable(paths, func(i, j int) bool { return count[paths[i]] > count[paths[j]] })
+	// What a reviewer must see first: secrets, placement and build, then
+	// the fields few agents change; ties keep plan order, which is schema
+	// order.
+	sort.SliceStable(paths, func(i, j int) bool {
+		if si, sj := isSecurityField(paths[i]), isSecurityField(paths[j]); si != sj {
+			return si
+		}
+		return count[paths[i]] < count[paths[j]]
+	})
 	fields := make([]string, len(paths))
 	for i, p := range paths {
 		fields[i] = mdCode(p)
 		if count[p] < n {
-			fields[i] += fmt.Sprintf(" (%d of %d)", count[p], n)
+			fields[i] += fmt.Sprintf(" (%d of %d", count[p], n)
+			if count[p] <= maxFieldNames {
+				var names []string
+				for _, c := range changes {
+					if c.Action == a && hasField(c, p) {
+						names = append(names, mdCode(c.Agent))
+					}
+				}
+				fields[i] += ": " + strings.Join(names, ", ")
+			}
+			fields[i] += ")"
 		}
 	}
 	action := a.String()
@@ -666,6 +750,7 @@ type noun struct{ one, many string }
 type item struct {
 	text  string
 	label *noun
+	n     int // how many the note counts when it is cut; 0 is 1
 }
 
 // section is a run of items (table rows, <details> blocks, findings). head
@@ -675,7 +760,9 @@ type section struct {
 	items      []item
 }
 
-func (s *section) add(text string, label *noun) { s.items = append(s.items, item{text, label}) }
+func (s *section) add(text string, label *noun) {
+	s.items = append(s.items, item{text: text, label: label})
+}
 
 // mdDoc is a comment under construction: fixed parts that always stay,
 // the layouts of the destructive names list, and the sections the budget
@@ -739,7 +826,7 @@ func (d *mdDoc) render() string {
 		if total[l] == 0 {
 			labels = append(labels, l)
 		}
-		total[l]++
+		total[l] += max(1, c.s.items[c.i].n)
 	}
 	// Reserve room for the longest note this document could need, so that
 	// cutting never has to be redone once the note is written.
@@ -759,7 +846,7 @@ func (d *mdDoc) render() string {
 		}
 		kept[c.s][c.i] = false
 		size -= len(c.s.items[c.i].text)
-		omitted[c.s.items[c.i].label]++
+		omitted[c.s.items[c.i].label] += max(1, c.s.items[c.i].n)
 		if left[c.s]--; left[c.s] == 0 {
 			size -= len(c.s.head) + len(c.s.tail)
 		}

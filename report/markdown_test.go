@@ -18,6 +18,11 @@ type bigSpec struct {
 	create, update, replace, del, noop int
 	nameLen                            int
 	findings                           int
+	// varied gives every update its own maxAgents, so that no two share
+	// a shape.
+	varied bool
+	// moves is how many of the updates also move to another secret set.
+	moves int
 }
 
 func bigPlan(s bigSpec) *plan.Plan {
@@ -47,10 +52,14 @@ func bigPlan(s bigSpec) *plan.Plan {
 			Fields: []plan.FieldChange{
 				{Path: "image", Before: fmt.Sprintf("ghcr.io/acme/agent-%d:1.3.0", i), After: fmt.Sprintf("ghcr.io/acme/agent-%d:1.4.0", i)},
 				{Path: "autoScaling.minAgents", Before: 0, After: 1},
-				{Path: "autoScaling.maxAgents", Before: 10, After: 20},
+				{Path: "autoScaling.maxAgents", Before: 10, After: 20 + pick(s.varied, i, 0)},
 				{Path: "enableKrisp", Before: false, After: true},
 			},
 		})
+	}
+	for i := range s.moves {
+		c := &p.Changes[s.create+i*s.update/s.moves]
+		c.Fields = append(c.Fields, plan.FieldChange{Path: "secretSet", Before: "shared-secrets", After: fmt.Sprintf("team-%d-secrets", i%7)})
 	}
 	for i := range s.replace {
 		p.Changes = append(p.Changes, plan.Change{
@@ -103,7 +112,9 @@ func TestPlanMarkdownBudget(t *testing.T) {
 		{"3,000 deletes of 20-character names", bigSpec{del: 3000, nameLen: 20}, false},
 		{"2,000 replaces and 1,000 deletes", bigSpec{replace: 2000, del: 1000, nameLen: 20}, true},
 		{"2,700 deletes of 22-character names", bigSpec{del: 2700, nameLen: 22}, false},
-		{"400 updates just over the budget", bigSpec{update: 400, nameLen: 20}, true},
+		{"400 updates of their own shape just over the budget", bigSpec{update: 400, nameLen: 20, varied: true}, true},
+		// Updates of one shape are one block: they fit.
+		{"400 updates of one shape", bigSpec{update: 400, nameLen: 20}, false},
 		{"a plan that fits", bigSpec{create: 20, update: 20, replace: 5, del: 5, noop: 1000, nameLen: 20, findings: 4}, false},
 	}
 	for _, tt := range tests {
@@ -136,8 +147,8 @@ func TestPlanMarkdownBudget(t *testing.T) {
 					}
 				}
 				want := p.Summary.Create + p.Summary.Update + p.Summary.Replace
-				if got := strings.Count(md, "<details><summary><code>"); got != want {
-					t.Errorf("%d <details> blocks, want %d", got, want)
+				if got := diffsShown(md)["create"] + diffsShown(md)["update"] + diffsShown(md)["replace"]; got != want {
+					t.Errorf("%d diffs shown, want %d", got, want)
 				}
 			}
 		})
@@ -154,9 +165,13 @@ func checkPlanMarkdown(t *testing.T, p *plan.Plan, md string) {
 		t.Errorf("comment does not start with the marker line: %.80q", md)
 	}
 	s := p.Summary
-	headline := fmt.Sprintf("### pipecat-gitops plan: %d to create, %d to update, %d to replace, %d to delete, %d unchanged\n",
-		s.Create, s.Update, s.Replace, s.Delete, s.NoOp)
-	if !strings.Contains(md, headline) {
+	counts := fmt.Sprintf("%d to create, %d to update, %d to replace, %d to delete, %d unchanged", s.Create, s.Update, s.Replace, s.Delete, s.NoOp)
+	headline := "### pipecat-gitops plan: " + counts + "\n"
+	if s.Errors > 0 {
+		// A plan apply refuses says so first, then its counts.
+		headline = fmt.Sprintf("### pipecat-gitops plan cannot be applied: %s\n\nPlan: %s.", plural(s.Errors, "error"), counts)
+	}
+	if !strings.HasPrefix(md, Marker("pipecat.yaml")+"\n"+headline) {
 		t.Errorf("headline %q missing", headline)
 	}
 	names := mentioned(md)

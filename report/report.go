@@ -8,9 +8,11 @@
 //   - The JSON documents are exactly the JSON encoding of plan.Plan and
 //     apply.Result, indented, with nothing else on the writer.
 //   - A Markdown comment starts with Marker(config), is never longer than
-//     MaxCommentSize bytes, and always keeps its headline counts and the
-//     name of every agent to be deleted or replaced (see PlanMarkdown for
-//     the one case where that is physically impossible).
+//     MaxCommentSize bytes, and always keeps its headline counts, the
+//     name of every agent to be deleted or replaced and of every agent
+//     whose secrets, placement or build change (see PlanMarkdown for the
+//     one case where that is physically impossible). A plan with errors
+//     says first that it cannot be applied.
 //   - No-op agents are counted, never listed one by one; so are no-op
 //     secret sets. Secret sets are shown by key name only: a plan holds no
 //     value to show (secretsets.go).

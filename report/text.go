@@ -79,6 +79,17 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		}
 	}
 
+	// A plan apply refuses says so first, with the errors.
+	sum := summarize(p)
+	if sum.Errors > 0 {
+		fmt.Fprintf(bw, "%s %s; apply refuses this plan, nothing is sent.\n", pt.paint(ansiRed+ansiBold, "This plan cannot be applied:"), plural(sum.Errors, "error"))
+		for _, f := range sortedFindings(p.Findings) {
+			if f.Severity == plan.Error {
+				bw.WriteString(findingText(f, p.Config, pt) + "\n")
+			}
+		}
+		bw.WriteString("\n")
+	}
 	if line := targetLine(p); line != "" {
 		bw.WriteString(line + "\n\n")
 	}
@@ -122,14 +133,16 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
 	}
 
-	if len(p.Findings) > 0 {
+	if sum.Warnings > 0 {
 		bw.WriteString("\n")
-		for _, f := range sortedFindings(p.Findings) {
-			bw.WriteString(findingText(f, p.Config, pt) + "\n")
+		for _, f := range p.Findings {
+			if f.Severity != plan.Error {
+				bw.WriteString(findingText(f, p.Config, pt) + "\n")
+			}
 		}
 	}
 
-	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Plan:"), planCounts(summarize(p)))
+	fmt.Fprintf(bw, "\n%s %s.\n", pt.paint(ansiBold, "Plan:"), planCounts(sum))
 	if line := setCounts(p); line != "" {
 		bw.WriteString(line + ".\n")
 	}

@@ -1,7 +1,9 @@
 package schema
 
 import (
+	"bytes"
 	"fmt"
+	"strings"
 	"sync"
 
 	"gopkg.in/yaml.v3"
@@ -144,4 +146,60 @@ func (l *loader) fieldAfter(name string) (string, int) {
 		}
 	}
 	return "", 0
+}
+
+// maxHintLines bounds the converted entry an agents-list hint shows.
+const maxHintLines = 12
+
+// agentsListHint is the fix for agents: written as a list: it is a
+// mapping keyed by agent name, shown with the first entry converted, one
+// hint line each. list is the agents: node.
+func (l *loader) agentsListHint(list *yaml.Node) string {
+	const head = "agents: is a mapping keyed by agent name, not a list"
+	if list == nil || list.Kind != yaml.SequenceNode || len(list.Content) == 0 || list.Content[0].Kind != yaml.MappingNode {
+		return head + "; write each agent as NAME: followed by its fields indented under it"
+	}
+	first := list.Content[0]
+	var name string
+	fields := &yaml.Node{Kind: yaml.MappingNode}
+	for i := 0; i+1 < len(first.Content); i += 2 {
+		k, v := first.Content[i], first.Content[i+1]
+		if k.Value == "name" && v.Kind == yaml.ScalarNode && name == "" {
+			name = v.Value
+			continue
+		}
+		fields.Content = append(fields.Content, k, v)
+	}
+	// "- my-agent: {image: ...}": the entry is already NAME: fields.
+	if name == "" && len(first.Content) == 2 && first.Content[1].Kind == yaml.MappingNode {
+		name, fields = first.Content[0].Value, first.Content[1]
+	}
+	if name == "" {
+		return head + "; write each agent as NAME: followed by its fields indented under it"
+	}
+	var body bytes.Buffer
+	enc := yaml.NewEncoder(&body)
+	enc.SetIndent(2)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: name}, plainCopy(fields)}}); err != nil {
+		return head
+	}
+	lines := []string{head + "; the first entry as a mapping:", "agents:"}
+	for _, line := range strings.Split(strings.TrimRight(body.String(), "\n"), "\n") {
+		if len(lines) == maxHintLines {
+			lines = append(lines, "  ...")
+			break
+		}
+		lines = append(lines, "  "+line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// plainCopy is n in block style without comments or positions, so the
+// encoder writes it as a fresh mapping.
+func plainCopy(n *yaml.Node) *yaml.Node {
+	c := &yaml.Node{Kind: n.Kind, Tag: n.Tag, Value: n.Value, Style: n.Style &^ yaml.FlowStyle}
+	for _, x := range n.Content {
+		c.Content = append(c.Content, plainCopy(x))
+	}
+	return c
 }

@@ -613,6 +613,66 @@ func TestMisplacedKeys(t *testing.T) {
 	}
 }
 
+// TestCommonMistakeHints checks that the commonest wrong types carry the
+// fix (issue 22): YAML 1.1 booleans, quoted numbers, prune: true, and
+// agents: written as a list, shown converted.
+func TestCommonMistakeHints(t *testing.T) {
+	tests := []struct {
+		name, doc, want, hint string
+	}{
+		{"prune: true",
+			hdr + "  bot:\n    image: a:1\nprune: true\n",
+			"pipecat.yaml:5:8: prune: expected mapping, got boolean", "prune is a mapping: write prune: {enabled: true}"},
+		{"a YAML 1.1 yes",
+			hdr + "  bot:\n    image: a:1\n    enableKrisp: yes\n",
+			"pipecat.yaml:5:18: agents.bot.enableKrisp: expected boolean, got string", "YAML 1.2 booleans are true and false: write enableKrisp: true"},
+		{"a YAML 1.1 Off",
+			"version: 1\ndefaults:\n  enableKrisp: Off\nagents: {}\n",
+			"pipecat.yaml:3:16: defaults.enableKrisp: expected boolean, got string", "YAML 1.2 booleans are true and false: write enableKrisp: false"},
+		{"a quoted boolean",
+			hdr + "  bot:\n    image: a:1\n    enableKrisp: \"true\"\n",
+			"pipecat.yaml:5:18: agents.bot.enableKrisp: expected boolean, got string", "drop the quotes: write enableKrisp: true"},
+		{"a quoted integer",
+			hdr + "  bot:\n    image: a:1\n    maxSessionDuration: \"3600\"\n",
+			"pipecat.yaml:5:25: agents.bot.maxSessionDuration: expected integer, got string", "drop the quotes: write maxSessionDuration: 3600"},
+		{"a quoted integer in a flow mapping",
+			hdr + "  bot:\n    image: a:1\n    autoScaling: {minAgents: '2'}\n",
+			"pipecat.yaml:5:30: agents.bot.autoScaling.minAgents: expected integer, got string", "drop the quotes: write minAgents: 2"},
+		{"a quoted fraction where an integer goes is no quoting mistake",
+			hdr + "  bot:\n    image: a:1\n    maxSessionDuration: \"12.5\"\n",
+			"pipecat.yaml:5:25: agents.bot.maxSessionDuration: expected integer, got string", ""},
+		{"agents as a list of name: entries",
+			"version: 1\nagents:\n  - name: voice-a\n    image: acme/voice:1\n    autoScaling: {minAgents: 1}\n  - name: voice-b\n    image: acme/voice:1\n",
+			"pipecat.yaml:3:3: agents: expected mapping, got list",
+			"agents: is a mapping keyed by agent name, not a list; the first entry as a mapping:\nagents:\n  voice-a:\n    image: acme/voice:1\n    autoScaling:\n      minAgents: 1"},
+		{"agents as a list of one-key mappings",
+			"version: 1\nagents:\n  - voice-a:\n      image: acme/voice:1\n",
+			"pipecat.yaml:3:3: agents: expected mapping, got list",
+			"agents: is a mapping keyed by agent name, not a list; the first entry as a mapping:\nagents:\n  voice-a:\n    image: acme/voice:1"},
+		{"agents as a list of strings",
+			"version: 1\nagents:\n  - voice-a\n",
+			"pipecat.yaml:3:3: agents: expected mapping, got list",
+			"agents: is a mapping keyed by agent name, not a list; write each agent as NAME: followed by its fields indented under it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			errs := parseErrors(t, tt.doc, nil)
+			var got *Error
+			for _, e := range errs {
+				if e.Error() == tt.want {
+					got = e
+				}
+			}
+			if got == nil {
+				t.Fatalf("no error\n%s\ngot:\n%v", tt.want, errs)
+			}
+			if diff := cmp.Diff(tt.hint, got.Hint); diff != "" {
+				t.Errorf("hint (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // TestLooksLikeConfig checks the test that tells a config given as an
 // argument from a saved plan or any other file.
 func TestLooksLikeConfig(t *testing.T) {

@@ -103,7 +103,7 @@ func TestSecretSetsInvalid(t *testing.T) {
 		{"empty secrets", "  app-secrets:\n    region: us-west\n    secrets: {}\n",
 			`pipecat.yaml:6:14: secretSets.app-secrets.secrets: has 0 keys; at least 1 is required`, ""},
 		{"prune.secretSets not a boolean", "  app-secrets:\n    region: us-west\n    secrets: {A: {fromEnv: X}}\nprune: {secretSets: \"yes\"}\n",
-			`pipecat.yaml:7:21: prune.secretSets: expected boolean, got string`, ""},
+			`pipecat.yaml:7:21: prune.secretSets: expected boolean, got string`, "YAML 1.2 booleans are true and false: write secretSets: true"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -218,8 +219,43 @@ func (l *loader) schemaError(raw, tree any, ve *jsonschema.ValidationError) {
 		if msg == "" {
 			msg = ve.Message
 		}
+		if _, isList := value.([]any); keyword == "type" && isList && len(inst) == 1 && inst[0] == "agents" {
+			hint = l.agentsListHint(node)
+		}
 		l.errorAt(node, disp, hint, "%s", msg)
 	}
+}
+
+// typeHint is the fix for the commonest wrong types of key: a boolean
+// written YAML 1.1 style (yes, on), a number in quotes, prune: true.
+func typeHint(key, want string, value any) string {
+	str, isStr := value.(string)
+	switch {
+	case want == "boolean" && isStr:
+		switch strings.ToLower(str) {
+		case "true", "false":
+			return fmt.Sprintf("drop the quotes: write %s: %s", key, strings.ToLower(str))
+		case "yes", "y", "on":
+			return fmt.Sprintf("YAML 1.2 booleans are true and false: write %s: true", key)
+		case "no", "n", "off":
+			return fmt.Sprintf("YAML 1.2 booleans are true and false: write %s: false", key)
+		}
+	case (want == "integer" || want == "number" || want == "integer or null" || want == "number or null") && isStr:
+		t := strings.TrimSpace(str)
+		if _, err := strconv.ParseInt(t, 10, 64); err == nil || want != "integer" && want != "integer or null" && isFloat(t) {
+			return fmt.Sprintf("drop the quotes: write %s: %s", key, t)
+		}
+	case key == "prune" && want == "mapping":
+		if b, ok := value.(bool); ok {
+			return fmt.Sprintf("prune is a mapping: write prune: {enabled: %t}", b)
+		}
+	}
+	return ""
+}
+
+func isFloat(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
 }
 
 // keyNames words an invalid map key by the $defs entry its propertyNames
@@ -239,10 +275,14 @@ func describe(keyword string, sub map[string]any, value any, inst []string) (msg
 		if value == nil && len(inst) > 0 && inst[len(inst)-1] == "krispViva" {
 			return "krispViva cannot be null", "to disable Krisp VIVA write krispViva: {audioFilter: null}; to leave it unmanaged, remove the key"
 		}
+		want := yamlTypes(sub["type"])
 		if value == nil && len(inst) >= 2 && (inst[0] == "defaults" || inst[0] == "agents" && len(inst) >= 3) {
 			hint = "remove the key to leave the field unmanaged"
 		}
-		return fmt.Sprintf("expected %s, got %s", yamlTypes(sub["type"]), yamlType(value)), hint
+		if len(inst) > 0 {
+			hint = cmp.Or(typeHint(inst[len(inst)-1], want, value), hint)
+		}
+		return fmt.Sprintf("expected %s, got %s", want, yamlType(value)), hint
 	case "const":
 		if len(inst) == 1 && inst[0] == "version" {
 			if s, ok := value.(string); ok {

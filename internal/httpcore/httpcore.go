@@ -5,7 +5,8 @@
 // Contract:
 //   - Client.Do makes bounded attempts of one request: each with its own
 //     timeout, the body buffered and re-sent whole. Network failures are
-//     retried (not a refused certificate); an answer is retried when the
+//     retried, except HostFailure (a name that does not resolve, a refused
+//     TLS handshake or certificate); an answer is retried when the
 //     caller's Classify says so. A wait honours the server's Retry-After
 //     (seconds or an HTTP date), capped by Policy.MaxRetryAfter; otherwise
 //     it is exponential backoff with full jitter.
@@ -33,7 +34,6 @@ package httpcore
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -347,9 +347,9 @@ func (c *Client) transportFailure(ctx, actx context.Context, req *Request, err e
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	// A certificate the client refuses will be refused again.
-	var cve *tls.CertificateVerificationError
-	v := Verdict{Err: c.errorf(req, err), Retry: !errors.As(err, &cve), Wait: -1}
+	// A name that does not resolve, a refused handshake or certificate
+	// will be so again.
+	v := Verdict{Err: c.errorf(req, err), Retry: !HostFailure(err), Wait: -1}
 	// A connection that was never made carried nothing: safe to repeat.
 	var op *net.OpError
 	v.unsent = errors.As(err, &op) && op.Op == "dial"
