@@ -250,7 +250,7 @@ func (r Reference) Text(width int) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "%s\n%s\n", s.Title, wrapText(strings.ReplaceAll(s.Intro, "`", ""), "  ", width))
+		fmt.Fprintf(&b, "%s:\n%s\n", s.Title, wrapText(strings.ReplaceAll(s.Intro, "`", ""), "  ", width))
 		for _, f := range s.Fields {
 			line := "  " + f.Key + ": " + f.Type
 			if f.Required {
