@@ -2,25 +2,17 @@
 // cloud) and the GitHub client (package github) share, so both retry, wait
 // and guard their credentials by one set of rules.
 //
-// Contract:
-//   - Client.Do makes bounded attempts of one request: each with its own
-//     timeout, the body buffered and re-sent whole. Network failures are
-//     retried (not a refused certificate); an answer is retried when the
-//     caller's Classify says so. A wait honours the server's Retry-After
-//     (seconds or an HTTP date), capped by Policy.MaxRetryAfter; otherwise
-//     it is exponential backoff with full jitter.
-//   - A request marked OnceOnly (not safe to repeat) is retried only when
-//     the server certainly did not act on it: a rate-limit answer, or a
-//     connection that failed before the request was sent. Any other failure
-//     wraps ErrUnknownOutcome, so the caller can look before trying again.
-//   - Once the context is done nothing more is sent and its error is
-//     returned, wrapped with method and path.
-//   - OnRetry hears of every wait before it starts; nothing here prints.
-//   - An optional Limiter bounds the requests in flight and adapts the
-//     bound to 429s (additive increase, multiplicative decrease).
-//   - ParseBase holds the one rule for API base URLs: https, or plain http
-//     to a loopback host only. Redactor scrubs a secret from text a server
-//     sent back, in any letter case and percent-encoding.
+//   - Client.Do makes bounded attempts of one request, each with its own
+//     timeout; network failures are retried (not a refused certificate),
+//     answers when the caller's Classify says so. Waits honour Retry-After,
+//     capped, else exponential backoff with full jitter.
+//   - A OnceOnly request is retried only when the server certainly did not
+//     act on it; any other failure wraps ErrUnknownOutcome.
+//   - Once the context is done nothing more is sent. OnRetry hears of every
+//     wait; nothing here prints.
+//   - An optional Limiter bounds requests in flight and adapts to 429s.
+//   - ParseBase allows https, or plain http to a loopback host only;
+//     Redactor scrubs a secret from server text in any case or encoding.
 package httpcore
 
 import (
