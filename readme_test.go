@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -314,5 +315,80 @@ func TestQuickStart(t *testing.T) {
 	code, stdout, stderr = runInProcess(args, nil)
 	if code != 0 || !strings.Contains(stdout, "No changes.") {
 		t.Errorf("second run: exit %d, want 0 and \"No changes.\"; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+var (
+	mdLink    = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	mdHeading = regexp.MustCompile(`^#+ (.*)$`)
+)
+
+// mdSlug is the anchor GitHub gives a heading.
+func mdSlug(heading string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(heading)) {
+		switch {
+		case r == ' ':
+			b.WriteByte('-')
+		case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// TestDocsLinks checks that every relative link of the docs reaches a file
+// and, with a #fragment into a Markdown page, one of its headings: pages
+// cut apart and moved keep their links.
+func TestDocsLinks(t *testing.T) {
+	anchors := map[string]map[string]bool{}
+	lines := map[string][]string{}
+	for _, page := range docPages {
+		data, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anchors[page] = map[string]bool{}
+		inBlock := false
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "```") {
+				inBlock = !inBlock
+				continue
+			}
+			if inBlock {
+				continue
+			}
+			lines[page] = append(lines[page], l)
+			if m := mdHeading.FindStringSubmatch(l); m != nil {
+				anchors[page][mdSlug(m[1])] = true
+			}
+		}
+	}
+	checked := 0
+	for _, page := range docPages {
+		for _, l := range lines[page] {
+			for _, m := range mdLink.FindAllStringSubmatch(l, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				checked++
+				path, frag, _ := strings.Cut(target, "#")
+				file := page
+				if path != "" {
+					file = filepath.Join(filepath.Dir(page), path)
+				}
+				if _, err := os.Stat(file); err != nil {
+					t.Errorf("%s: link %s: %v", page, target, err)
+					continue
+				}
+				if a, ok := anchors[filepath.ToSlash(file)]; ok && frag != "" && !a[frag] {
+					t.Errorf("%s: link %s: %s has no heading #%s", page, target, file, frag)
+				}
+			}
+		}
+	}
+	if checked < 20 {
+		t.Errorf("checked %d links; the extraction is broken", checked)
 	}
 }
