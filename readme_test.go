@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -390,5 +391,72 @@ func TestDocsLinks(t *testing.T) {
 	}
 	if checked < 20 {
 		t.Errorf("checked %d links; the extraction is broken", checked)
+	}
+}
+
+// TestDocsActionTables checks the Inputs and Outputs tables of
+// docs/github-action.md against action.yml: the same names, and each
+// input's default as action.yml sets it.
+func TestDocsActionTables(t *testing.T) {
+	var action struct {
+		Inputs map[string]struct {
+			Default string `yaml:"default"`
+		} `yaml:"inputs"`
+		Outputs map[string]any `yaml:"outputs"`
+	}
+	if err := yaml.Unmarshal(actionYAML, &action); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("docs/github-action.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// rows returns the cells of the table under heading: the first
+	// column's `names` and the second column.
+	rows := func(heading string) map[string]string {
+		_, rest, ok := strings.Cut(string(data), "\n"+heading+"\n")
+		if !ok {
+			t.Fatalf("docs/github-action.md has no %q", heading)
+		}
+		out := map[string]string{}
+		for _, l := range strings.Split(rest, "\n")[1:] {
+			if strings.HasPrefix(l, "#") {
+				break
+			}
+			cells := strings.Split(l, " | ")
+			if !strings.HasPrefix(l, "| `") || len(cells) < 2 {
+				continue
+			}
+			for _, name := range strings.Split(strings.TrimPrefix(cells[0], "| "), ", ") {
+				out[strings.Trim(name, "`")] = cells[1]
+			}
+		}
+		return out
+	}
+	inputs, outputs := rows("## Inputs"), rows("## Outputs")
+	var gotIn, wantIn, gotOut, wantOut []string
+	for name := range inputs {
+		gotIn = append(gotIn, name)
+	}
+	for name, in := range action.Inputs {
+		wantIn = append(wantIn, name)
+		if cell, ok := inputs[name]; ok && in.Default != "" && cell != "`"+in.Default+"`" {
+			t.Errorf("docs/github-action.md: input %s defaults to %s, action.yml to %q", name, cell, in.Default)
+		}
+	}
+	for name := range outputs {
+		gotOut = append(gotOut, name)
+	}
+	for name := range action.Outputs {
+		wantOut = append(wantOut, name)
+	}
+	for _, s := range [][]string{gotIn, wantIn, gotOut, wantOut} {
+		slices.Sort(s)
+	}
+	if diff := cmp.Diff(wantIn, gotIn); diff != "" {
+		t.Errorf("inputs in docs/github-action.md (-action.yml +docs):\n%s", diff)
+	}
+	if diff := cmp.Diff(wantOut, gotOut); diff != "" {
+		t.Errorf("outputs in docs/github-action.md (-action.yml +docs):\n%s", diff)
 	}
 }
