@@ -4,7 +4,7 @@
 //   - Run sends exactly the plan's changes, never touches an agent the plan
 //     does not list, and refuses a plan that holds errors before sending
 //     anything.
-//   - The stages run in order: cloud builds, secret sets, creates, updates
+//   - The stages run in order: secret sets, cloud builds, creates, updates
 //     and replaces (polled until ready with Options.Wait), deletes, then a
 //     check that every changed agent still holds what this run sent.
 //   - One agent's failure never stops the others. A write whose answer was
