@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -88,7 +87,9 @@ var inProcessMu sync.Mutex
 // the script's, and it fails unless its exit code is 0 (or, with !, is
 // not 0).
 func cmdInProcess(ts *testscript.TestScript, neg bool, args []string) {
-	var stdout, stderr bytes.Buffer
+	// Concurrent writes are safe, as on the binary's stdout and stderr
+	// (files): the -v log writes from every request's goroutine.
+	var stdout, stderr lockedBuffer
 	code := func() int {
 		inProcessMu.Lock()
 		defer inProcessMu.Unlock()
@@ -101,8 +102,8 @@ func cmdInProcess(ts *testscript.TestScript, neg bool, args []string) {
 			func(any) bool { return false })
 		return dispatch(context.Background(), e, args)
 	}()
-	ts.Stdout().Write(stdout.Bytes())
-	ts.Stderr().Write(stderr.Bytes())
+	ts.Stdout().Write(stdout.b.Bytes())
+	ts.Stderr().Write(stderr.b.Bytes())
 	switch {
 	case code != 0 && !neg:
 		ts.Fatalf("unexpected command failure (exit %d)", code)
