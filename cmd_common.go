@@ -120,7 +120,7 @@ func (f *apiFlags) given() string {
 
 // connect returns an API client: to the in-process sandbox with --sandbox,
 // else to the real API with the key from PIPECAT_API_KEY. close stops the
-// sandbox, if any.
+// sandbox, if any, and the client's idle connections.
 func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Client, closeFn func(), err error) {
 	opts := cloud.Options{UserAgent: "pipecat-gitops/" + readVersion(version, readBuildInfo).Version, MaxInFlight: f.parallelism}
 	// A long wait says what it waits for, so a CI log is not silent.
@@ -167,7 +167,8 @@ func (e *env) connect(f *apiFlags, progress *report.Progress) (client *cloud.Cli
 		closeFn()
 		return nil, nil, err
 	}
-	return client, closeFn, nil
+	stop := closeFn
+	return client, func() { client.Close(); stop() }, nil
 }
 
 // fingerprintKey is the key of the fingerprints of secret set values:

@@ -59,16 +59,16 @@ var envPlanning = append(append(append([]envDoc{}, envAPI...), envConfig, envSec
 // helpDoc documents help itself, which is in the command table so that it
 // is listed and suggested like any command.
 var helpDoc = commandDoc{
-	summary: "Show the help of a command, or the list of commands.",
+	summary: "Show the help of a command or topic, or the list of both.",
 	exits: []exitDoc{
 		exitSuccess,
-		{1, "unknown command"},
+		{1, "unknown command or topic"},
 	},
 }
 
 // cmdHelp prints the usage, or the help of the command named.
 func cmdHelp(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "help", "help [COMMAND]")
+	fs := newFlagSet(e, "help", "help [COMMAND|TOPIC]")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -77,10 +77,13 @@ func cmdHelp(ctx context.Context, e *env, args []string) error {
 		usage(e.stdout)
 		return nil
 	case 1:
+		if t, ok := findTopic(fs.Arg(0)); ok {
+			io.WriteString(e.stdout, t.text())
+			return nil
+		}
 		c, ok := findCommand(fs.Arg(0))
 		if !ok {
-			_, err := unknownCommand(fs.Arg(0))
-			return err
+			return unknownHelp(fs.Arg(0))
 		}
 		return c.run(ctx, e, []string{"--help"})
 	}
@@ -121,7 +124,15 @@ func usage(w io.Writer) {
 	}
 	writeRows(&b, rows)
 	io.WriteString(w, b.String())
-	fmt.Fprintf(w, "\nRun 'pipecat-gitops help <command>' (or '<command> --help') for its flags,\nenvironment and exit codes.\n")
+	b.Reset()
+	b.WriteString("\nHelp topics:\n")
+	rows = rows[:0]
+	for _, t := range helpTopics {
+		rows = append(rows, [2]string{t.name, t.summary})
+	}
+	writeRows(&b, rows)
+	io.WriteString(w, b.String())
+	fmt.Fprintf(w, "\nRun 'pipecat-gitops help <command>' (or '<command> --help') for its flags,\nenvironment and exit codes, and 'pipecat-gitops help <topic>' for a topic.\n")
 }
 
 // helpWidth is the width help text is wrapped to.

@@ -52,20 +52,21 @@ const scriptAPIKey = "pcsk_script_secret_0123456789"
 // per file, through the real entry point, each against its own sandbox.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir:   "testdata/script",
+		Dir:   scriptsDir(t),
 		Setup: scriptSetup,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"pcapi":      cmdPCAPI,
-			"requests":   cmdRequests,
-			"ghcomments": cmdGHComments,
-			"droplines":  cmdDropLines,
-			"ghload":     cmdGHLoad,
-			"leakscan":   cmdLeakScan,
-			"echoapi":    cmdEchoAPI,
-			"freeport":   cmdFreePort,
-			"waitlisten": cmdWaitListen,
-			"jsonset":    cmdJSONSet,
-			"uploads":    cmdUploads,
+			"pcapi":       cmdPCAPI,
+			"requests":    cmdRequests,
+			"ghcomments":  cmdGHComments,
+			"droplines":   cmdDropLines,
+			"ghload":      cmdGHLoad,
+			"leakscan":    cmdLeakScan,
+			"echoapi":     cmdEchoAPI,
+			"freeport":    cmdFreePort,
+			"waitlisten":  cmdWaitListen,
+			"jsonset":     cmdJSONSet,
+			"uploads":     cmdUploads,
+			inProcessName: cmdInProcess,
 		},
 	})
 }

@@ -1,56 +1,25 @@
 // Package apply executes a plan through the Pipecat Cloud API and reports,
-// per agent, what happened.
+// per agent and secret set, what happened. It decides nothing: the plan did.
 //
-// Apply makes no decision the plan does not record. It runs exactly the
-// plan's creates, updates, replaces and deletes, never touches an agent
-// the plan does not list, and refuses a plan that holds errors (preflight
-// findings or changes the plan's options refused) before sending anything.
-// Where the world moved since the plan, it stops rather than decide anew:
-//   - a build agent deploys the cached build the plan names, or a new
-//     build when it names none; a named build that is gone or not
-//     successful fails the change (CodeStale), nothing is substituted;
-//   - a secret set update deletes the keys the plan lists as removed (and
-//     the tool's old fingerprint keys), not a key that appeared since;
-//   - a create that finds the agent there is this run's only when it holds
-//     what this run sent after a send of ours whose answer was lost;
-//     someone else's with the desired spec is already in place, any other
-//     is a CONFLICT (never an update no plan showed);
-//   - a write the API accepted with an answer about another agent, and
-//     that a read-back does not show, is Unknown (CodeNotVerified).
+//   - Run sends exactly the plan's changes, never touches an agent the plan
+//     does not list, and refuses a plan that holds errors before sending
+//     anything. It makes no decision the plan does not record: a build
+//     agent deploys the cached build the plan names (gone or not
+//     successful: CodeStale, nothing substituted); a secret set loses only
+//     the keys the plan removes; a create that finds someone else's agent
+//     with another spec is a CONFLICT, never an unplanned update; a write
+//     a read-back cannot confirm is Unknown (CodeNotVerified).
+//   - The stages run in order: secret sets, cloud builds, creates, updates
+//     and replaces (polled until ready with Options.Wait), deletes, then a
+//     check that every changed agent still holds what this run sent.
+//   - One agent's failure never stops the others. A write whose answer was
+//     lost is read back before it is sent again (write.go), and a lost
+//     build is looked up by its context hash, so a result never calls
+//     Failed a change that was applied; counts count effects.
+//   - Interrupted, a change never started is Skipped and one in flight is
+//     Unknown.
 //
-// A run has stages, each with at most Options.Parallelism requests in
-// flight: run the cloud builds of the agents built from a context (one
-// per distinct context hash, Dockerfile and region; the existing
-// successful build the plan names is reused without an upload; an agent whose build
-// fails fails alone, with the build's error and the end of its log, and
-// is not sent); send the creates, updates and replaces, a build agent's
-// with the buildId of its build; with Options.Wait, poll
-// every one of them until it is ready (a wait holds no slot between polls,
-// so N agents take about the slowest readiness plus the sending, whatever
-// N); send the deletes; and check every changed agent still holds what
-// this run sent: one list shows which ones someone deployed after us, and
-// only those are read and compared (the last poll of --wait is that read).
-// One agent's failure never stops the others. Secret sets (secretsets.go)
-// are written before the agents, and an agent is sent only once the sets
-// of this run it uses are ready; prune deletes sets after the agents.
-//
-// Retries of single requests are the cloud client's job, except for what
-// it cannot know: a write of an agent whose answer was lost (or was a 5xx)
-// may have been carried out, so the client does not repeat it and apply
-// reads the agent back (write.go): there as sent, the change succeeded;
-// not there, it is sent again; the read-back failing too makes it Unknown.
-// So a result never calls Failed a change that was applied, and an update
-// makes one deployment however its answers fare. A create answered
-// "already exists" is read back and judged as above, and a delete
-// answered 404 is done; each result's Effect says which, and the counts
-// (Tally) count effects, so two applies racing do not both count every
-// create.
-//
-// Interrupted (ctx cancelled), a run stops starting requests and says
-// honestly what it knows: a change never started is Skipped, one whose
-// request was in flight is Unknown (the API may have applied it), and one
-// that was sent while --wait waited for it succeeded with
-// ReadinessUnknown.
+// docs/architecture.md explains the stages, the read-back and the counts.
 package apply
 
 import (

@@ -1,52 +1,25 @@
 // Package cloud is a client for the Pipecat Cloud private REST API (/v1):
-// agents, secret sets and regions, as design section 2 lists them, and
-// cloud builds (builds.go), whose contexts are uploaded to the storage URL
-// the API hands out, never with the API key.
+// agents, secret sets, regions and cloud builds (builds.go).
 //
-// Contract:
-//   - Requests and responses have different shapes (a create says
-//     autoScaling.minAgents, a read answers autoScaling.minReplicas); the
-//     wire types in types.go keep them apart, and package plan translates.
-//   - Every call is retried on network errors (including a connection lost
-//     after the request was sent), 429 (honouring Retry-After in seconds or
-//     as an HTTP date, capped by Options.MaxRetryAfter) and 500/502/503/504,
-//     with exponential backoff and full jitter, a bounded number of attempts
-//     and a timeout per attempt (the rules of internal/httpcore, shared
-//     with package github). A PUT of a secret set answered 409 is retried
-//     too: the spec says so. Other statuses are not retried.
-//     Options.OnRetry hears of every wait; nothing here prints.
-//   - Options.MaxInFlight bounds the requests in flight across all
-//     goroutines using one client and adapts to 429s (halved on one,
-//     raised by one per success, never above MaxInFlight); a request
-//     waiting to retry holds no slot. Stats counts requests, retries and
-//     429s for benchmarks.
-//   - A POST (an agent's create or update, a build) and an agent's
-//     DELETE are not repeated once the API may have acted on them: a
-//     repeated update makes one more deployment, a repeated build one
-//     more build, and a repeated create or delete answers as though
-//     someone else had got there first. Such a call is retried only on a
-//     429 or a connection never made; a lost answer or a 5xx ends it with
-//     an error wrapping ErrUnknownOutcome, and the caller looks before
-//     sending it again (package apply reads the agent back, or looks the
-//     build up by its context hash). The POSTs that ask for an upload URL
-//     and upload a context are marked idempotent and retried.
-//   - The context is checked before every attempt and during every wait;
-//     once it is done nothing more is sent and its error is returned wrapped.
-//   - API errors are *Error values carrying method, path, status and the
-//     API's code and message. A 2xx answer that is not what the call asks
-//     for (a list without its list, a detail read of no agent or of
-//     another one) is an error naming the call, never an empty result.
-//   - The API key is sent only in the Authorization header. It is never
-//     logged: Options.Logger receives method, path, status, duration,
-//     attempt and error, never headers.
-//   - Answers are data: they are decoded as the API sent them, never
-//     rewritten. A server may echo the key (or a secret value) into an
-//     answer or an error; the caller hides credentials where text leaves
-//     the process (package internal/redact). An error shows the API's
-//     message on one line (httpcore.OneLine).
+//   - The wire types (types.go) keep request and response shapes apart;
+//     package plan translates between them and schema.Spec.
+//   - Calls are retried on network errors, 429 and 500/502/503/504 with
+//     bounded, backed-off attempts (internal/httpcore). A POST (an agent's
+//     create or update, a build) and an agent's DELETE are not repeated
+//     once the API may have acted on them: the call ends in an error
+//     wrapping ErrUnknownOutcome and the caller looks before sending again.
+//   - Options.MaxInFlight bounds the requests in flight across goroutines
+//     and adapts to 429s; Options.OnRetry hears of every wait.
+//   - API errors are *Error values; a 2xx answer that is not what the call
+//     asked for is an error, never an empty result.
+//   - The API key goes only into the Authorization header; build contexts
+//     are uploaded without it. Answers are decoded as sent, never
+//     rewritten: credentials are hidden where text leaves the process
+//     (package internal/redact).
+//   - Nothing here prints or reads flags or the environment: the caller
+//     passes the base URL and key in Options.
 //
-// The package reads no flags and no environment variables: the caller passes
-// the base URL and key in Options.
+// docs/architecture.md says why each rule is what it is.
 package cloud
 
 import (
@@ -199,6 +172,11 @@ func New(opts Options) (*Client, error) {
 	c.upload.Policy.RequestTimeout = max(c.upload.Policy.RequestTimeout, uploadTimeout)
 	return c, nil
 }
+
+// Close closes the client's idle connections, as the end of the process
+// would: a server shutting down gracefully waits for an idle connection
+// that never carried a request.
+func (c *Client) Close() { c.core.HTTP.CloseIdleConnections() }
 
 // BaseURL reports the normalized base URL the client calls, without /v1.
 func (c *Client) BaseURL() string { return c.base }

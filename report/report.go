@@ -1,25 +1,20 @@
-// Package report renders a plan (package plan) and an apply result (package
-// apply) as terminal text, as a Markdown pull-request comment and as JSON.
+// Package report renders a plan (package plan) and an apply result
+// (package apply) as terminal text, as a Markdown pull-request comment and
+// as JSON, and draws the progress of a running plan or apply (progress.go).
 //
-// Contract:
-//   - Rendering is pure: the same input always gives the same bytes, and
-//     nothing here reads the environment; the caller says whether to use
-//     colour and passes what it knows of the run in Meta.
+//   - Rendering is pure: the same input gives the same bytes, and nothing
+//     here reads the environment; the caller says whether to use colour and
+//     passes what it knows of the run in Meta. The progress display alone
+//     has state and a ticker, and writes only to the writer it is given.
 //   - The JSON documents are exactly the JSON encoding of plan.Plan and
 //     apply.Result, indented, with nothing else on the writer.
 //   - A Markdown comment starts with Marker(config), is never longer than
-//     MaxCommentSize bytes, and always keeps its headline counts, the
-//     name of every agent to be deleted or replaced and of every agent
-//     whose secrets, placement or build change (see PlanMarkdown for the
-//     one case where that is physically impossible). A plan with errors
-//     says first that it cannot be applied.
-//   - No-op agents are counted, never listed one by one; so are no-op
-//     secret sets. Secret sets are shown by key name only: a plan holds no
-//     value to show (secretsets.go).
-//   - Agent names, values and messages come from user files and the API;
-//     they are escaped wherever the output format could interpret them
-//     (escape.go): in Markdown they make no markup, HTML, mention,
-//     reference or link; invisible characters are shown as escapes.
+//     MaxCommentSize bytes, and always keeps its headline counts, the name
+//     of every agent to be deleted or replaced and of every agent whose
+//     secrets, placement or build change. A plan with errors says first
+//     that it cannot be applied.
+//   - Secret sets are shown by key name only, and names, values and
+//     messages from files and the API are escaped for the format (escape.go).
 package report
 
 import (

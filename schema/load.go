@@ -1,23 +1,19 @@
-// Package schema loads pipecat.yaml into the desired state of each agent.
+// Package schema is the config loader of pipecat-gitops: it reads
+// pipecat.yaml into the desired state of each agent and secret set, and
+// holds the file's JSON Schema (pipecat.schema.json, embedded).
 //
-// Load and Parse read one YAML document, expand ${VAR} references in string
-// values, validate the result against the embedded JSON Schema
-// (pipecat.schema.json, draft 2020-12), apply the rules a schema cannot
-// express (minAgents <= maxAgents, exactly one of image, buildId and
-// build, a build with a context, valid prune globs),
-// and merge defaults under every agent. They report every problem at once
-// as Errors, each located by file, line, column and YAML path. The result
-// uses pointer fields: nil means the file leaves the field unmanaged.
-//
-// Loading stops when its context is done: every phase either checks the
-// context as it goes (reading, conversion, expansion, building) or, for
-// the two steps of libraries that cannot (yaml.v3 parsing, JSON Schema
-// validation), is waited for in a select on the context and abandoned
-// when it is done; both steps are bounded by the size and node limits.
-//
-// The package does no I/O besides reading the file in Load and reads no
-// environment variable itself: the caller passes LoadOptions.Lookup, and
-// the credentials expansion must refuse as LoadOptions.Secrets.
+//   - Load and Parse expand ${VAR} in string values, validate against the
+//     JSON Schema, check the rules a schema cannot express, and merge
+//     defaults under every agent. They report every problem at once as
+//     Errors, located by file, line, column and YAML path.
+//   - A Spec's pointer fields are nil where the file leaves a field
+//     unmanaged.
+//   - Loading stops when its context is done, and hostile input is bounded
+//     in size, values and depth.
+//   - ConfigReference is the field reference generated from the schema
+//     (docs/configuration.md, help config).
+//   - Nothing here reads the environment: the caller passes
+//     LoadOptions.Lookup and the credentials expansion must refuse.
 package schema
 
 import (

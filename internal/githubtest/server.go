@@ -1,27 +1,17 @@
-// Package githubtest is an in-memory fake of the GitHub REST endpoints that
-// pipecat-gitops calls: issue comments, commit comments, the pull requests
-// of a commit and issue labels; and of the one GraphQL query it sends,
-// `{ viewer { login } }`. It serves one repository over httptest on a
-// loopback port and records every request, so tests (including testscript
-// scripts, which is why this is not a _test package) can check what was
-// sent.
+// Package githubtest is an in-memory fake of the GitHub REST endpoints
+// pipecat-gitops calls (issue and commit comments, the pull requests of a
+// commit, labels, commit comparison, workflow runs) and of its one GraphQL
+// query, `{ viewer { login } }`, serving one repository over httptest.
 //
-// It also serves what finds the pull requests an apply carried: the
-// comparison of two commits over a commit graph (AddCommit), the pull
-// requests of a commit (AddPull) and the workflow runs of the repository
-// (AddRun); SetActionsForbidden refuses the runs as GitHub does to a token
-// without "actions: read". Load sets all of these from a JSON fixture.
-//
-// It behaves like GitHub where the client depends on it: Link-header
-// pagination (at most MaxPerPage items a page, 30 by default so a test
-// reaches the second page with few comments), 422 for an empty or
-// over-long body, 404 for an unknown repository or comment, and a bearer
-// token check. Each token is a user (Logins): comments are created as that
-// user, and the GraphQL viewer is that user. Knobs: SetReadOnly, or requests with ReadOnlyToken, answer
-// 403 to writes as GitHub does to a fork's token; Fail queues error
-// answers; DropAfterCommit handles a request in full, then closes the
-// connection without an answer, as when a proxy dies after GitHub stored
-// a comment.
+//   - It records every request, so tests and testscript scripts can check
+//     what was sent.
+//   - It behaves like GitHub where the client depends on it: Link-header
+//     pagination (MaxPerPage), 422 for an empty or over-long body, 404 for
+//     an unknown repository or comment, a bearer token per user (Logins).
+//   - Knobs: SetReadOnly and ReadOnlyToken (403 to writes, as a fork's
+//     token gets), SetActionsForbidden, Fail (queued error answers) and
+//     DropAfterCommit (the request is handled, the answer lost).
+//   - Load sets commits, pull requests and runs from a JSON fixture.
 package githubtest
 
 import (

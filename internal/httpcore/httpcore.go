@@ -2,33 +2,22 @@
 // cloud) and the GitHub client (package github) share, so both retry, wait
 // and guard their credentials by one set of rules.
 //
-// Contract:
-//   - Client.Do makes bounded attempts of one request: each with its own
-//     timeout, the body buffered and re-sent whole. Network failures are
-//     retried, except HostFailure (a name that does not resolve, a refused
-//     TLS handshake or certificate); an answer is retried when the
-//     caller's Classify says so. A wait honours the server's Retry-After
-//     (seconds or an HTTP date), capped by Policy.MaxRetryAfter; otherwise
-//     it is exponential backoff with full jitter.
-//   - A POST is sent once unless the caller marks it Idempotent; any
-//     other method is repeated unless the caller marks it OnceOnly (an
-//     effect that is not idempotent, e.g. a DELETE whose second answer
-//     would be a 404 that hides the first's success). Sent once, a request
-//     is retried only when the server certainly did not act on it: a
-//     rate-limit answer, or a connection that failed before the request
-//     was sent. Any other failure wraps ErrUnknownOutcome, so the caller
-//     can look before trying again.
-//   - Once the context is done nothing more is sent and its error is
-//     returned, wrapped with method and path.
-//   - OnRetry hears of every wait before it starts; nothing here prints.
-//   - An optional Limiter bounds the requests in flight and adapts the
-//     bound to 429s (additive increase, multiplicative decrease).
-//   - ParseBase holds the one rule for API base URLs: https, or plain http
-//     to a loopback host only.
-//   - Answers are data: a body is returned as the server sent it, never
-//     rewritten (credentials are hidden where text leaves the process, by
-//     package internal/redact). OneLine writes a server's message on one
-//     line for errors.
+//   - Client.Do makes bounded attempts of one request, each with its own
+//     timeout; network failures are retried (not HostFailure: a name that
+//     does not resolve, a refused TLS handshake or certificate),
+//     answers when the caller's Classify says so. Waits honour Retry-After,
+//     capped, else exponential backoff with full jitter.
+//   - A POST is sent once unless marked Idempotent, another method unless
+//     marked OnceOnly; sent once, it is retried only when the server
+//     certainly did not act on it, and any other failure wraps
+//     ErrUnknownOutcome.
+//   - Once the context is done nothing more is sent. OnRetry hears of every
+//     wait; nothing here prints.
+//   - An optional Limiter bounds requests in flight and adapts to 429s.
+//   - ParseBase allows https, or plain http to a loopback host only;
+//     answers are returned as sent (credentials are hidden where text
+//     leaves the process, by package internal/redact); OneLine keeps a
+//     server's message on one line.
 package httpcore
 
 import (

@@ -1,6 +1,9 @@
 package sandbox
 
-import "regexp"
+import (
+	"regexp"
+	"sync"
+)
 
 // referencePattern is the image reference grammar of the OCI distribution
 // reference package (github.com/distribution/reference, "ReferenceRegexp"),
@@ -8,7 +11,8 @@ import "regexp"
 // registry host and port, lowercase path components, then an optional tag
 // and digest. Being ASCII-only, it refuses control characters (NUL, ESC),
 // zero-width and bidi characters, spaces and anything else invisible.
-var referencePattern = func() *regexp.Regexp {
+// Compiled on first use: every start of the binary would pay for it.
+var referencePattern = sync.OnceValue(func() *regexp.Regexp {
 	const (
 		alphanumeric    = `[a-z0-9]+`
 		separator       = `(?:[._]|__|[-]+)`
@@ -22,7 +26,7 @@ var referencePattern = func() *regexp.Regexp {
 		digest          = `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}`
 	)
 	return regexp.MustCompile(`^(` + name + `)(?::(` + tag + `))?(?:@(` + digest + `))?$`)
-}()
+})
 
 // nameTotalLengthMax is the reference package's limit on the name part.
 const nameTotalLengthMax = 255
@@ -30,7 +34,7 @@ const nameTotalLengthMax = 255
 // parseReference splits a valid image reference into its name, tag and
 // digest; ok is false when image is not one.
 func parseReference(image string) (name, tag, digest string, ok bool) {
-	m := referencePattern.FindStringSubmatch(image)
+	m := referencePattern().FindStringSubmatch(image)
 	if m == nil || len(m[1]) > nameTotalLengthMax {
 		return "", "", "", false
 	}

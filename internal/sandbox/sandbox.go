@@ -1,39 +1,24 @@
 // Package sandbox emulates the Pipecat Cloud private API (/v1) as an
-// http.Handler: the endpoints pipecat-gitops and the official deploy
-// action use (agents, secret sets, regions, cloud builds) with the
-// official spec's request validation, response shapes, error bodies and
-// messages. It is stateful, safe for concurrent use and optionally
-// persisted to a JSON state file and a journal of changes (see journal.go).
+// http.Handler: the endpoints pipecat-gitops and the official deploy action
+// use (agents, secret sets, regions, cloud builds), with the official spec's
+// request validation, response shapes, error bodies and messages.
 //
-// It is the test double of every test and the local API of the `sandbox`
-// command and `--sandbox`, so it is faithful rather than convenient: what
-// the real API rejects, it rejects with the same status, code and message
-// (where the spec publishes one). Deployments, secret sets and builds
-// settle after configurable delays computed from an injectable clock,
-// never from goroutines or sleeps. Fault knobs (latency, 500s, 429s with
-// Retry-After, and "commit, then drop the connection") are driven by a
-// seeded random source so tests are deterministic.
-//
-// Conventions of the emulation, beyond the spec:
-//   - any non-empty Bearer key is accepted;
-//   - build contexts are uploaded to the sandbox itself (see upload.go),
-//     and a build fails when its Dockerfile is missing or has the line
-//     `RUN exit 1` (see builds.go);
-//   - an image whose tag starts with "fail" (acme/bot:fail-crash) never
-//     becomes ready: once it settles, its revision is Failed with a
-//     CrashLoopBackOff health and a Python traceback, which its log
-//     (GET /v1/agents/{name}/logs) repeats per restart; a tag starting
-//     with "fail-pull" fails with ImagePullBackOff, no log and an entry
-//     in the agent's errors[] (see logs.go);
-//   - the organization's defaultRegion (GET/PATCH /v1/properties) is
-//     where an agent, secret set, upload or build without region goes;
-//   - secret values are kept (in the state file too, in clear), never
-//     returned; SecretValue lets tests read them;
-//   - requests are decoded into the sandbox's own types, written from the
-//     OpenAPI document (wire.go, agentspec.go), never the client's: a
-//     field the document does not define is refused with 400, except the
-//     few the official tools send (enableKrisp, enableIntegratedKeysProxy,
-//     websocketAuth; serviceName and region on update).
+//   - What the real API rejects, it rejects with the same status, code and
+//     message; it is the test double of every test and the API of the
+//     sandbox command and --sandbox.
+//   - It is stateful and safe for concurrent use, optionally persisted to a
+//     JSON state file and a journal of changes (journal.go).
+//   - Readiness, secret sets and builds settle after delays computed from an
+//     injectable clock; faults (latency, 500s, 429s, dropped connections)
+//     come from a seeded random source, so tests are deterministic.
+//   - Requests are decoded into the sandbox's own types, written from the
+//     OpenAPI document (wire.go, agentspec.go), never the client's; a field
+//     the document does not define is refused with 400.
+//   - The organization's defaultRegion (GET/PATCH /v1/properties) is where
+//     an agent, secret set, upload or build without a region goes.
+//   - Its conventions beyond the spec (any Bearer key is accepted, builds
+//     and images that fail on purpose, secret values kept and readable
+//     through SecretValue) are listed in docs/sandbox.md.
 package sandbox
 
 import (
