@@ -80,6 +80,8 @@ func ParseMarker(line string) (kind, path string, ok bool) {
 		kind = MarkerPlan
 	} else if path, ok = strings.CutPrefix(rest, " "+MarkerApply+": "); ok {
 		kind = MarkerApply
+	} else if path, ok = strings.CutPrefix(rest, " "+MarkerPreview+": "); ok {
+		kind = MarkerPreview
 	}
 	if !ok || strings.TrimSpace(path) == "" || strings.ContainsAny(path, ">\r\n") {
 		return "", "", false
