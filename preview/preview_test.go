@@ -95,7 +95,7 @@ func TestConfig(t *testing.T) {
 			name:     "overrides applied, names by the rule, staging set allowed",
 			previews: schema.Previews{Overrides: schema.Spec{SecretSet: ptr("staging"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(0), MaxAgents: ptr(1)}}},
 			agents:   []schema.Agent{prodA},
-			want: []schema.Agent{{Name: "a-bot-pr7", Spec: schema.Spec{Image: ptr("a:1"), SecretSet: ptr("staging"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(0), MaxAgents: ptr(1)}}}},
+			want:     []schema.Agent{{Name: "a-bot-pr7", Spec: schema.Spec{Image: ptr("a:1"), SecretSet: ptr("staging"), AutoScaling: &schema.AutoScaling{MinAgents: ptr(0), MaxAgents: ptr(1)}}}},
 		},
 		{
 			name:     "a production secret set is refused",
@@ -157,4 +157,3 @@ func TestConfig(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

@@ -39,4 +39,6 @@ type Agent struct {
 }
 
 // Deleted reports whether the run deleted the agent.
-func (a Agent) Deleted() bool { return a.Action == plan.Delete && (a.Outcome == "" || a.Outcome == "succeeded") }
+func (a Agent) Deleted() bool {
+	return a.Action == plan.Delete && (a.Outcome == "" || a.Outcome == "succeeded")
+}

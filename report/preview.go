@@ -176,4 +176,3 @@ func PreviewMarkdown(r *preview.Result, m Meta) string {
 	b.WriteString(footer(config, m))
 	return b.String()
 }
-
