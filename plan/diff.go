@@ -90,6 +90,7 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	sort.Strings(p.Unmanaged)
 	if o.Preview == nil {
 		p.Previews = previewRefs(live.Agents)
+		p.PreviewsEnabled = cfg.Previews.Enabled
 	}
 	scoped := *cfg
 	scoped.Agents = agents

@@ -285,6 +285,10 @@ type Plan struct {
 	// apart; absent from the JSON when there are none, and in a preview
 	// plan.
 	Previews []PreviewRef `json:"previews,omitempty"`
+	// PreviewsEnabled records that the config enables previews (never in
+	// a preview plan): the pull request comment then says where they
+	// appear.
+	PreviewsEnabled bool `json:"previews_enabled,omitempty"`
 	// MAC authenticates the document: HMAC-SHA256, keyed by the API key,
 	// of the rest of it (see Make). Apply of a saved plan refuses a file
 	// whose MAC does not match: edited, or made with another key.

@@ -167,7 +167,7 @@ func PreviewMarkdown(r *preview.Result, m Meta) string {
 		for _, a := range l {
 			b.WriteString("pipecat cloud agent start " + a.Name + "\n")
 		}
-		b.WriteString("curl -X POST " + StartURL(l[0].Name) + " \\\n  -H \"Authorization: Bearer $PIPECAT_PUBLIC_API_KEY\" -H 'Content-Type: application/json' -d '{\"createDailyRoom\": true}'\n```\n\n")
+		b.WriteString("curl -X POST " + StartURL(l[0].Name) + " \\\n  -H \"Authorization: Bearer $PIPECAT_PUBLIC_API_KEY\" \\\n  -H 'Content-Type: application/json' -d '{\"createDailyRoom\": true}'\n```\n\n")
 	}
 	if r.Mode == preview.ModeDeploy {
 		b.WriteString("Each push to this pull request updates its previews in place; they are deleted when it closes. " +

@@ -21,6 +21,16 @@ func samplePreview() *preview.Result {
 	}}
 }
 
+// frontPreview is a typical run: two previews deployed and ready, one
+// deleted because the pull request no longer changes its agent.
+func frontPreview() *preview.Result {
+	return &preview.Result{Config: "pipecat.yaml", PR: 42, Mode: preview.ModeDeploy, Agents: []preview.Agent{
+		{Name: "concierge-pr42", Action: plan.Delete, Outcome: "succeeded"},
+		{Name: "support-bot-pr42", Source: "support-bot", Action: plan.Update, Outcome: "succeeded", Ready: true},
+		{Name: "voice-starter-pr42", Source: "voice-starter", Action: plan.Create, Outcome: "succeeded", Ready: true},
+	}}
+}
+
 func TestPreviewGolden(t *testing.T) {
 	destroy := &preview.Result{Config: "pipecat.yaml", PR: 12, Mode: preview.ModeDestroy, Agents: []preview.Agent{
 		{Name: "support-bot-pr12", Action: plan.Delete, Outcome: "succeeded"}}}
@@ -50,6 +60,8 @@ func TestPreviewGolden(t *testing.T) {
 		{"preview_destroy.txt", text(destroy)},
 		{"preview_empty.md", []byte(PreviewMarkdown(empty, Meta{}))},
 		{"preview_empty.json", js(empty)},
+		// The comment of the README's screenshot (docs/images/preview-comment.png).
+		{"preview_front.md", []byte(PreviewMarkdown(frontPreview(), sampleMeta))},
 	} {
 		t.Run(g.name, func(t *testing.T) { golden(t, g.name, g.got) })
 	}
