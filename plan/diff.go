@@ -353,7 +353,9 @@ func target(cfg *schema.Config, live *Live, o Options, findings []Finding) (*Tar
 		all[a.Name] = true
 	}
 	for _, item := range live.Agents {
-		all[item.Name] = true
+		if _, preview := schema.PreviewPR(item.Name); !preview {
+			all[item.Name] = true
+		}
 	}
 	t := &Target{Of: len(all)}
 	for name := range all {

@@ -25,6 +25,7 @@ func TestDiffPreviews(t *testing.T) {
 		want          []brief
 		wantUnmanaged []string
 		wantPreviews  []PreviewRef
+		wantFindings  []string
 	}{
 		{
 			name:          "a plan of the config lists previews apart, without prune",
@@ -45,6 +46,13 @@ func TestDiffPreviews(t *testing.T) {
 			o:            Options{Targets: []string{"*"}},
 			want:         []brief{{"bot", "no-op", "", nil}, {"stray", "delete", ReasonPrune, nil}},
 			wantPreviews: []PreviewRef{{12, []string{"bot-pr12", "other-pr12"}}, {14, []string{"bot-pr14"}}},
+		},
+		{
+			name:         "a target that matches only previews matches nothing",
+			cfg:          config(schema.Prune{}, bot),
+			o:            Options{Targets: []string{"*-pr12"}},
+			wantPreviews: []PreviewRef{{12, []string{"bot-pr12", "other-pr12"}}, {14, []string{"bot-pr14"}}},
+			wantFindings: []string{`--target "*-pr12" matches no agent in the config or the organization`},
 		},
 		{
 			name: "a preview plan of one pull request deletes its previews no longer declared, and nothing else",
@@ -80,6 +88,13 @@ func TestDiffPreviews(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantUnmanaged, p.Unmanaged); diff != "" {
 				t.Errorf("unmanaged (-want +got):\n%s", diff)
+			}
+			var findings []string
+			for _, f := range p.Findings {
+				findings = append(findings, f.Message)
+			}
+			if diff := cmp.Diff(tt.wantFindings, findings); diff != "" {
+				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.wantPreviews, p.Previews); diff != "" {
 				t.Errorf("previews (-want +got):\n%s", diff)
