@@ -31,7 +31,7 @@ import (
 // a test checks that action.yml passes each of them.
 var (
 	actionRunInputs = []string{"command", "config", "api-url", "parallelism", "wait", "wait-for-ready", "wait-timeout",
-		"allow-replace", "redeploy-builds", "update-image-pull-secrets", "redeploy", "plan-file", "base", "build-timeout"}
+		"allow-replace", "redeploy-builds", "update-image-pull-secrets", "redeploy", "plan-file", "base", "build-timeout", "open-pull-requests"}
 	actionCommentInputs = []string{"label", "plan-file"}
 )
 
@@ -69,11 +69,16 @@ func (in actionInputs) boolean(name string, def bool) (bool, error) {
 // pull_request and apply on push.
 func actionCommand(in actionInputs, event string) (string, error) {
 	switch c := in["command"]; c {
-	case "plan", "apply":
+	case "plan", "apply", "preview-gc":
+		return c, nil
+	case "preview", "preview-destroy":
+		if event != "pull_request" {
+			return "", fmt.Errorf("command: %s runs on pull_request events (preview on opened, synchronize and reopened; preview-destroy on closed), not on %s", c, event)
+		}
 		return c, nil
 	case "auto", "":
 	default:
-		return "", fmt.Errorf("command must be auto, plan or apply, not %s", c)
+		return "", fmt.Errorf("command must be auto, plan, apply, preview, preview-destroy or preview-gc, not %s", c)
 	}
 	switch event {
 	case "pull_request":
@@ -109,7 +114,7 @@ func actionBase(in actionInputs, event string, ev github.Event) string {
 // actionArgs are the arguments of command for the inputs, writing into
 // dir. Every input is checked whatever the command, so a wait-timeout
 // that apply would refuse fails the pull request's plan already.
-func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
+func actionArgs(in actionInputs, command string, pr int, base, dir string) ([]string, error) {
 	var errs []error
 	check := func(err error) {
 		if err != nil {
@@ -186,14 +191,42 @@ func actionArgs(in actionInputs, command, base, dir string) ([]string, error) {
 			args = append(args, "--base", base)
 		}
 	}
-	if command == "plan" {
+	switch command {
+	case "plan":
 		return append(append([]string{"plan"}, args...), "--out", filepath.Join(dir, "plan.json"), "--format", "text"), nil
+	case "preview", "preview-destroy", "preview-gc":
+		return previewArgs(in, command, pr, base, dir, buildTimeout, wait, waitTimeout), nil
 	}
 	args = append(append([]string{"apply"}, args...), "--auto-approve", "--build-timeout", buildTimeout)
 	if wait {
 		args = append(args, "--wait", "--wait-timeout", waitTimeout)
 	}
 	return args, nil
+}
+
+// previewArgs are the arguments of the preview commands: no plan
+// decisions, the pull request's number from the event; preview-gc takes
+// the open pull requests from the open-pull-requests input.
+func previewArgs(in actionInputs, command string, pr int, base, dir, buildTimeout string, wait bool, waitTimeout string) []string {
+	args := []string{"preview", "-f", cmp.Or(in["config"], "pipecat.yaml"), "--parallelism", cmp.Or(in["parallelism"], "8"),
+		"--summary-file", filepath.Join(dir, "summary.md"), "--auto-approve"}
+	if in["api-url"] != "" {
+		args = append(args, "--api-url", in["api-url"])
+	}
+	switch command {
+	case "preview-gc":
+		return append(args, "--gc", "--open", in["open-pull-requests"])
+	case "preview-destroy":
+		return append(args, "--pr", strconv.Itoa(pr), "--destroy")
+	}
+	args = append(args, "--pr", strconv.Itoa(pr), "--build-timeout", buildTimeout)
+	if base != "" {
+		args = append(args, "--base", base)
+	}
+	if wait {
+		args = append(args, "--wait", "--wait-timeout", waitTimeout)
+	}
+	return args
 }
 
 // actionCommentArgs are the arguments of comment after the run step:
@@ -292,11 +325,23 @@ func actionStep(ctx context.Context, e *env, args []string, run runCommand, fetc
 			return e.actionError(err)
 		}
 	}
+	if strings.HasPrefix(command, "preview") && command != "preview-gc" {
+		if ev.Fork() {
+			// A fork's workflow has no secrets, and must never get them
+			// to run its code: nothing to deploy, and nothing failed.
+			e.annotate(github.Annotation{Level: "notice", Title: "pipecat-gitops",
+				Message: fmt.Sprintf("%s skipped: pull request #%d comes from the fork %s, and previews run only for pull requests from this repository (%s)", command, ev.PullRequest, ev.HeadRepo, ev.BaseRepo)})
+			return nil
+		}
+		if ev.PullRequest == 0 {
+			return e.actionError(fmt.Errorf("command: %s needs the pull request of the event, and %s names none", command, cmp.Or(e.gh.eventPath, "GITHUB_EVENT_PATH")))
+		}
+	}
 	base := ""
-	if command == "plan" || in["plan-file"] == "" {
+	if command == "plan" || command == "preview" || in["plan-file"] == "" && !strings.HasPrefix(command, "preview") {
 		base = actionBase(in, e.gh.eventName, ev)
 	}
-	cargs, err := actionArgs(in, command, base, dir)
+	cargs, err := actionArgs(in, command, ev.PullRequest, base, dir)
 	if err != nil {
 		// The pull request hears of it through the comment step.
 		e.reportFailure(command, e.repoPath(cmp.Or(in["config"], "pipecat.yaml")), filepath.Join(dir, "summary.md"), err)

@@ -193,7 +193,7 @@ func TestActionRun(t *testing.T) {
 		},
 		{
 			name: "a command that is none is refused", event: "push", inputs: map[string]string{"command": "destroy"},
-			wantErr: "::error title=pipecat-gitops::command must be auto, plan or apply, not destroy",
+			wantErr: "::error title=pipecat-gitops::command must be auto, plan, apply, preview, preview-destroy or preview-gc, not destroy",
 		},
 	}
 	for _, tt := range tests {
@@ -419,5 +419,74 @@ func TestActionStepsPassTheirInputs(t *testing.T) {
 				t.Errorf("step %q: %s=%q, want %q", s.step, inputEnv(name), got, want)
 			}
 		}
+	}
+}
+
+// TestActionRunPreview checks the preview commands of the Action: the
+// pull request's previews on pull_request, their deletion on closed, the
+// scheduled gc, and a fork's pull request skipped with a notice and
+// success, never run and never failed.
+func TestActionRunPreview(t *testing.T) {
+	pr := func(head string) map[string]any {
+		return map[string]any{"number": 7, "pull_request": map[string]any{"number": 7,
+			"base": map[string]any{"sha": "", "repo": map[string]any{"full_name": "acme/agents"}},
+			"head": map[string]any{"repo": map[string]any{"full_name": head}}}}
+	}
+	const common = "preview -f pipecat.yaml --parallelism 8 --summary-file DIR/summary.md --auto-approve"
+	tests := []struct {
+		name     string
+		event    string
+		payload  map[string]any
+		inputs   map[string]string
+		wantArgs string // "" when nothing runs
+		wantErr  bool
+		wantNote string // in stderr
+	}{
+		{name: "preview deploys the pull request's previews and waits", event: "pull_request", payload: pr("acme/agents"),
+			inputs:   map[string]string{"command": "preview"},
+			wantArgs: common + " --pr 7 --build-timeout 600 --wait --wait-timeout 90"},
+		{name: "preview-destroy deletes them", event: "pull_request", payload: pr("acme/agents"),
+			inputs:   map[string]string{"command": "preview-destroy"},
+			wantArgs: common + " --pr 7 --destroy"},
+		{name: "preview-gc keeps the open pull requests' previews", event: "schedule",
+			inputs:   map[string]string{"command": "preview-gc", "open-pull-requests": "12,14"},
+			wantArgs: common + " --gc --open 12,14"},
+		{name: "a fork's pull request is skipped, not failed", event: "pull_request", payload: pr("stranger/agents"),
+			inputs:   map[string]string{"command": "preview"},
+			wantNote: "::notice title=pipecat-gitops::preview skipped: pull request #7 comes from the fork stranger/agents, and previews run only for pull requests from this repository (acme/agents)"},
+		{name: "a fork's closed pull request too", event: "pull_request", payload: pr("stranger/agents"),
+			inputs:   map[string]string{"command": "preview-destroy"},
+			wantNote: "::notice title=pipecat-gitops::preview-destroy skipped"},
+		{name: "preview on a push is refused", event: "push", inputs: map[string]string{"command": "preview"}, wantErr: true,
+			wantNote: "::error title=pipecat-gitops::command: preview runs on pull_request events"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inputs := map[string]string{"config": "pipecat.yaml", "parallelism": "8", "wait-timeout": "90", "build-timeout": "600"}
+			for k, v := range tt.inputs {
+				inputs[k] = v
+			}
+			e, _, stderr, vars := actionEnv(t, tt.event, tt.payload, inputs, nil)
+			var got []string
+			record := func(_ context.Context, _ *env, args []string) error { got = args; return nil }
+			fetch := func(context.Context, string) error { return nil }
+			err := actionStep(context.Background(), e, []string{"run"}, record, fetch)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error %t\n%s", err, tt.wantErr, stderr)
+			}
+			if !strings.Contains(stderr.String(), tt.wantNote) {
+				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.wantNote)
+			}
+			if tt.wantArgs == "" {
+				if got != nil {
+					t.Errorf("ran %q; want nothing run", got)
+				}
+				return
+			}
+			outputs := readOutputs(t, vars["GITHUB_OUTPUT"])
+			if diff := cmp.Diff(tt.wantArgs, strings.ReplaceAll(strings.Join(got, " "), outputs["dir"], "DIR")); diff != "" {
+				t.Errorf("command arguments (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

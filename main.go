@@ -57,6 +57,7 @@ func init() {
 		{"apply", &applyDoc, cmdApply},
 		{"show", &showDoc, cmdShow},
 		{"import", &importDoc, cmdImport},
+		{"preview", &previewDoc, cmdPreview},
 		{"schema", &schemaDoc, cmdSchema},
 		{"comment", &commentDoc, cmdComment},
 		{"sandbox", &sandboxDoc, cmdSandbox},

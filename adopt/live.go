@@ -18,7 +18,8 @@ import (
 // those whose names match one of patterns (path.Match globs such as
 // "support-*", or plain names). A pattern that matches no live agent is an
 // error, so a typo does not pass for an empty import. Invalid patterns
-// are refused before any request.
+// are refused before any request. Preview agents (names ending -prN,
+// reserved for the preview command) are never imported.
 func Read(ctx context.Context, r plan.Reader, patterns []string, parallelism int, progress func(done, total int)) (map[string]*cloud.ServiceDetails, error) {
 	for _, p := range patterns {
 		if _, err := path.Match(p, ""); err != nil {
@@ -27,24 +28,30 @@ func Read(ctx context.Context, r plan.Reader, patterns []string, parallelism int
 	}
 	// One list, and details only of the agents the patterns select.
 	o := plan.RefreshOptions{AllDetails: true, Parallelism: parallelism, Progress: progress}
-	if len(patterns) > 0 {
-		o.Filter = func(name string) bool {
-			for _, p := range patterns {
-				if ok, _ := path.Match(p, name); ok {
-					return true
-				}
-			}
+	o.Filter = func(name string) bool {
+		if _, ok := schema.PreviewPR(name); ok {
 			return false
 		}
+		if len(patterns) == 0 {
+			return true
+		}
+		for _, p := range patterns {
+			if ok, _ := path.Match(p, name); ok {
+				return true
+			}
+		}
+		return false
 	}
 	live, err := plan.Refresh(ctx, r, o)
 	if err != nil {
 		return nil, err
 	}
 	if len(patterns) > 0 {
-		names := make([]string, len(live.Agents))
-		for i, it := range live.Agents {
-			names[i] = it.Name
+		var names []string
+		for _, it := range live.Agents {
+			if _, ok := schema.PreviewPR(it.Name); !ok {
+				names = append(names, it.Name)
+			}
 		}
 		if _, err := Select(names, patterns); err != nil {
 			return nil, err

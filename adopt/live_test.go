@@ -174,6 +174,8 @@ func TestRead(t *testing.T) {
 		"alpha":     details("acme/a:1", "agent-1x", nil),
 		"support-a": details("acme/s:1", "agent-1x", nil),
 		"support-b": details("acme/s:2", "agent-1x", nil),
+		// A preview agent: never imported, never read.
+		"support-a-pr12": details("acme/s:3", "agent-1x", nil),
 	}
 	tests := []struct {
 		name      string
@@ -184,6 +186,7 @@ func TestRead(t *testing.T) {
 	}{
 		{"every agent: one list, one read each", nil, []string{"alpha", "support-a", "support-b"}, 4, ""},
 		{"a glob: one list, reads only the agents it selects", []string{"support-*"}, []string{"support-a", "support-b"}, 3, ""},
+		{"a pattern that matches only previews matches nothing", []string{"*-pr12"}, nil, 1, `no live agent matches "*-pr12"`},
 		{"a pattern that matches nothing is an error", []string{"support-*", "nobody"}, nil, 3, `no live agent matches "nobody"`},
 		{"an invalid glob is refused before any request", []string{"support-["}, nil, 0, `invalid agent pattern "support-[": syntax error in pattern (globs use *, ? and [a-z])`},
 	}

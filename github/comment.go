@@ -421,6 +421,15 @@ type Event struct {
 	Before string
 	// BaseSHA is a pull request's base commit (pull_request.base.sha).
 	BaseSHA string
+	// HeadRepo and BaseRepo are the full names (owner/name) of a pull
+	// request's head and base repositories: they differ for a fork.
+	HeadRepo, BaseRepo string
+}
+
+// Fork reports whether the event's pull request comes from another
+// repository than its base (a fork): its workflow gets no secrets.
+func (ev Event) Fork() bool {
+	return ev.HeadRepo != "" && !strings.EqualFold(ev.HeadRepo, ev.BaseRepo)
 }
 
 // ReadEvent reads the event payload at path ($GITHUB_EVENT_PATH). The
@@ -436,8 +445,17 @@ func ReadEvent(path string) (Event, error) {
 		PullRequest *struct {
 			Number int `json:"number"`
 			Base   struct {
-				SHA string `json:"sha"`
+				SHA  string `json:"sha"`
+				Repo struct {
+					FullName string `json:"full_name"`
+				} `json:"repo"`
 			} `json:"base"`
+			Head struct {
+				// repo is null when the fork was deleted.
+				Repo *struct {
+					FullName string `json:"full_name"`
+				} `json:"repo"`
+			} `json:"head"`
 		} `json:"pull_request"`
 		Issue *struct {
 			Number      int             `json:"number"`
@@ -452,6 +470,12 @@ func ReadEvent(path string) (Event, error) {
 	switch {
 	case raw.PullRequest != nil:
 		ev.PullRequest, ev.BaseSHA = raw.PullRequest.Number, raw.PullRequest.Base.SHA
+		ev.BaseRepo = raw.PullRequest.Base.Repo.FullName
+		if r := raw.PullRequest.Head.Repo; r != nil {
+			ev.HeadRepo = r.FullName
+		} else if ev.BaseRepo != "" {
+			ev.HeadRepo = "(deleted fork)"
+		}
 	case raw.Issue != nil && len(raw.Issue.PullRequest) > 0 && string(raw.Issue.PullRequest) != "null":
 		ev.PullRequest = raw.Issue.Number
 	}

@@ -662,3 +662,49 @@ func TestGraphQLEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCommentPreviewIsSticky: the preview comment has its own marker, so
+// every preview run edits the one preview comment and never the plan
+// comment of the same config.
+func TestCommentPreviewIsSticky(t *testing.T) {
+	srv, c := newFake(t)
+	ctx := context.Background()
+	preview := func(text string) string {
+		return report.PreviewMarker("pipecat.yaml") + "\n### Preview\n" + text + "\n"
+	}
+	for _, b := range []string{body("pipecat.yaml", "plan v1"), preview("push 1"), body("pipecat.yaml", "plan v2"), preview("push 2")} {
+		if _, err := github.Comment(ctx, github.CommentOptions{Client: c, Body: b, PR: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, cm := range srv.IssueComments(7) {
+		got = append(got, cm.Body)
+	}
+	want := []string{body("pipecat.yaml", "plan v2"), preview("push 2")}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("comments (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadEventFork(t *testing.T) {
+	for _, tt := range []struct {
+		name, payload string
+		fork          bool
+	}{
+		{"same repository", `{"pull_request":{"number":3,"base":{"repo":{"full_name":"acme/a"}},"head":{"repo":{"full_name":"acme/a"}}}}`, false},
+		{"a fork", `{"pull_request":{"number":3,"base":{"repo":{"full_name":"acme/a"}},"head":{"repo":{"full_name":"eve/a"}}}}`, true},
+		{"a deleted fork", `{"pull_request":{"number":3,"base":{"repo":{"full_name":"acme/a"}},"head":{"repo":null}}}`, true},
+		{"a push", `{"before":"abc"}`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := github.ReadEvent(writeEvent(t, tt.payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev.Fork() != tt.fork {
+				t.Errorf("Fork() = %t, want %t (%+v)", ev.Fork(), tt.fork, ev)
+			}
+		})
+	}
+}

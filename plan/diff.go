@@ -75,6 +75,11 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 		if declared[item.Name] || !o.targeted(item.Name) {
 			continue
 		}
+		if o.Preview != nil {
+			// A preview of the scope that the config no longer has.
+			p.Changes = append(p.Changes, previewDelete(item, live.Details[item.Name]))
+			continue
+		}
 		if !cfg.Prune.Enabled || matchAny(cfg.Prune.Ignore, item.Name) {
 			p.Unmanaged = append(p.Unmanaged, item.Name)
 			continue
@@ -83,6 +88,10 @@ func Diff(cfg *schema.Config, live *Live, o Options) *Plan {
 	}
 	sort.Slice(p.Changes, func(i, j int) bool { return p.Changes[i].Agent < p.Changes[j].Agent })
 	sort.Strings(p.Unmanaged)
+	if o.Preview == nil {
+		p.Previews = previewRefs(live.Agents)
+		p.PreviewsEnabled = cfg.Previews.Enabled
+	}
 	scoped := *cfg
 	scoped.Agents = agents
 	p.Organization = organizationChange(cfg.Organization, live.DefaultRegion)
@@ -217,6 +226,33 @@ func deleteChange(item cloud.ServiceListItem, d *cloud.ServiceDetails) Change {
 	return c
 }
 
+// ReasonPreviewGone is the delete of a preview agent whose pull request no
+// longer changes its agent, or is closed.
+const ReasonPreviewGone = "preview no longer needed"
+
+func previewDelete(item cloud.ServiceListItem, d *cloud.ServiceDetails) Change {
+	c := deleteChange(item, d)
+	c.Reason = ReasonPreviewGone
+	return c
+}
+
+// previewRefs groups the live preview agents by pull request.
+func previewRefs(agents []cloud.ServiceListItem) []PreviewRef {
+	by := map[int][]string{}
+	for _, item := range agents {
+		if pr, ok := schema.PreviewPR(item.Name); ok {
+			by[pr] = append(by[pr], item.Name)
+		}
+	}
+	var out []PreviewRef
+	for pr, names := range by {
+		sort.Strings(names)
+		out = append(out, PreviewRef{PR: pr, Agents: names})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].PR < out[j].PR })
+	return out
+}
+
 // refusals are the changes the plan's guards do not allow, as errors: the
 // pull request shows them before merge, and apply refuses a plan with
 // errors before it sends anything. cfg holds the targeted agents.
@@ -317,7 +353,9 @@ func target(cfg *schema.Config, live *Live, o Options, findings []Finding) (*Tar
 		all[a.Name] = true
 	}
 	for _, item := range live.Agents {
-		all[item.Name] = true
+		if _, preview := schema.PreviewPR(item.Name); !preview {
+			all[item.Name] = true
+		}
 	}
 	t := &Target{Of: len(all)}
 	for name := range all {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
@@ -39,6 +40,13 @@ type Options struct {
 	// their credentials, so no plan sees them change.
 	UpdateImagePullSecrets bool `json:"update_image_pull_secrets,omitempty"`
 
+	// Preview, when set, makes this the plan of preview agents (package
+	// preview): it covers only the live agents whose reserved preview
+	// suffix (-prN) it names, and the config declares the previews.
+	// Unset, a plan never covers a preview agent: they are listed apart
+	// (Plan.Previews), never diffed, pruned or counted as unmanaged.
+	Preview *PreviewScope `json:"preview,omitempty"`
+
 	// SecretValue reads the value of a fromEnv variable (the caller's
 	// environment); nil: none is set. Values never leave plan and apply.
 	SecretValue func(name string) (string, bool) `json:"-"`
@@ -58,8 +66,36 @@ type Options struct {
 	Sources *Sources `json:"-"`
 }
 
+// PreviewScope is which pull requests' preview agents a preview plan
+// covers: those of PR, or, for a clean-up (GC), those of every pull
+// request not in Open.
+type PreviewScope struct {
+	PR   int   `json:"pr,omitempty"`
+	GC   bool  `json:"gc,omitempty"`
+	Open []int `json:"open,omitempty"`
+}
+
+// Covers reports whether the scope covers the agent name: a preview agent
+// of one of its pull requests.
+func (s *PreviewScope) Covers(name string) bool {
+	pr, ok := schema.PreviewPR(name)
+	switch {
+	case !ok:
+		return false
+	case s.GC:
+		return !slices.Contains(s.Open, pr)
+	}
+	return pr == s.PR
+}
+
 // targeted reports whether the plan covers the agent name.
 func (o Options) targeted(name string) bool {
+	if o.Preview != nil {
+		return o.Preview.Covers(name)
+	}
+	if _, ok := schema.PreviewPR(name); ok {
+		return false
+	}
 	return len(o.Targets) == 0 || matchAny(o.Targets, name)
 }
 
@@ -67,7 +103,7 @@ func (o Options) targeted(name string) bool {
 // plan was read.
 func (o Options) recorded() Options {
 	r := Options{AllowReplace: o.AllowReplace, RedeployBuilds: o.RedeployBuilds, Redeploy: o.Redeploy, Targets: o.Targets, Base: o.Base,
-		UpdateImagePullSecrets: o.UpdateImagePullSecrets}
+		UpdateImagePullSecrets: o.UpdateImagePullSecrets, Preview: o.Preview}
 	if o.Sources.comparable() {
 		r.BaseCommit = o.Sources.Base.Commit
 	}
@@ -128,7 +164,7 @@ func Make(ctx context.Context, cfg *schema.Config, r Reader, o Options) (*Plan, 
 		ids = readBuildIDs(ctx, r, cfg, o)
 	}()
 	live, err := Refresh(ctx, r, RefreshOptions{
-		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets, Preflight: true, Parallelism: o.Parallelism,
+		Names: names, AllDetails: cfg.Prune.Enabled || pruneSets || o.Preview != nil, Preflight: true, Parallelism: o.Parallelism,
 		Filter: o.targeted, Progress: o.Progress, SecretSets: sets, AllSecretSets: pruneSets,
 		NeedProperties: cfg.Organization != nil,
 	})

@@ -280,10 +280,25 @@ type Plan struct {
 	// Organization is the plan of the organization's properties; absent
 	// when the config has no organization key.
 	Organization *OrganizationChange `json:"organization,omitempty"`
+	// Previews are the live preview agents (names ending -prN) by pull
+	// request, in number order: never part of a plan's changes, listed
+	// apart; absent from the JSON when there are none, and in a preview
+	// plan.
+	Previews []PreviewRef `json:"previews,omitempty"`
+	// PreviewsEnabled records that the config enables previews (never in
+	// a preview plan): the pull request comment then says where they
+	// appear.
+	PreviewsEnabled bool `json:"previews_enabled,omitempty"`
 	// MAC authenticates the document: HMAC-SHA256, keyed by the API key,
 	// of the rest of it (see Make). Apply of a saved plan refuses a file
 	// whose MAC does not match: edited, or made with another key.
 	MAC string `json:"mac,omitempty"`
+}
+
+// PreviewRef is one pull request's live preview agents.
+type PreviewRef struct {
+	PR     int      `json:"pr"`
+	Agents []string `json:"agents"`
 }
 
 // HasErrors reports whether any finding is an error.

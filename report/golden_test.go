@@ -88,7 +88,9 @@ func samplePlan() *plan.Plan {
 				},
 			},
 		},
-		Unmanaged: []string{"legacy-ivr", "legacy-sms"},
+		Unmanaged:       []string{"legacy-ivr", "legacy-sms"},
+		PreviewsEnabled: true,
+		Previews:        []plan.PreviewRef{{PR: 12, Agents: []string{"support-bot-pr12", "voice-starter-pr12"}}, {PR: 14, Agents: []string{"voice-starter-pr14"}}},
 		Findings: []plan.Finding{
 			{
 				Severity: plan.Warning, Agent: "build-bot", Field: "buildId", File: "pipecat.yaml", Line: 23, Col: 14,

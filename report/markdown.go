@@ -248,6 +248,13 @@ func PlanMarkdown(p *plan.Plan, m Meta) string {
 	if len(p.Unmanaged) > 0 {
 		bottom.WriteString("**Unmanaged** (live, not in the config; not changed): " + nameList(p.Unmanaged, maxUnmanaged, mdCode) + "\n\n")
 	}
+	if p.PreviewsEnabled {
+		bottom.WriteString("**Previews** are enabled: the agents this pull request changes get preview agents (`NAME-prN`); " +
+			"their names, status and how to talk to them are in the *Preview agents of pull request* comment below.\n\n")
+	}
+	if len(p.Previews) > 0 {
+		bottom.WriteString("**Previews**" + strings.TrimPrefix(previewsLine(p.Previews), "Previews") + "\n\n")
+	}
 	bottom.WriteString(footer(config, m))
 	d.bottom = bottom.String()
 	return d.render()

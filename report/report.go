@@ -1,6 +1,7 @@
-// Package report renders a plan (package plan) and an apply result
-// (package apply) as terminal text, as a Markdown pull-request comment and
-// as JSON, and draws the progress of a running plan or apply (progress.go).
+// Package report renders a plan (package plan), an apply result (package
+// apply) and a preview run (package preview) as terminal text, as a
+// Markdown pull-request comment and as JSON, and draws the progress of a
+// running plan or apply (progress.go).
 //
 //   - Rendering is pure: the same input gives the same bytes, and nothing
 //     here reads the environment; the caller says whether to use colour and
@@ -80,6 +81,8 @@ func ParseMarker(line string) (kind, path string, ok bool) {
 		kind = MarkerPlan
 	} else if path, ok = strings.CutPrefix(rest, " "+MarkerApply+": "); ok {
 		kind = MarkerApply
+	} else if path, ok = strings.CutPrefix(rest, " "+MarkerPreview+": "); ok {
+		kind = MarkerPreview
 	}
 	if !ok || strings.TrimSpace(path) == "" || strings.ContainsAny(path, ">\r\n") {
 		return "", "", false

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/pipecat-gitops/pipecat-gitops/apply"
@@ -132,6 +133,9 @@ func PlanText(w io.Writer, p *plan.Plan, o TextOptions) error {
 	if len(p.Unmanaged) > 0 {
 		fmt.Fprintf(bw, "\n%s%s\n", unmanagedLabel, nameList(p.Unmanaged, maxUnmanaged, terminalLine))
 	}
+	if len(p.Previews) > 0 {
+		fmt.Fprintf(bw, "\n%s\n", previewsLine(p.Previews))
+	}
 
 	if sum.Warnings > 0 {
 		bw.WriteString("\n")
@@ -173,6 +177,23 @@ func findingText(f plan.Finding, config string, pt painter) string {
 
 // nameList joins at most limit names with ", ", adding "and N more" for
 // the rest.
+// previewsLine is the one line a plan says of the live preview agents:
+// "Previews of pull requests #12, #14: 3 agents (...)".
+func previewsLine(refs []plan.PreviewRef) string {
+	prs := make([]string, len(refs))
+	n := 0
+	for i, r := range refs {
+		prs[i] = "#" + strconv.Itoa(r.PR)
+		n += len(r.Agents)
+	}
+	noun := "pull request"
+	if len(refs) > 1 {
+		noun += "s"
+	}
+	return fmt.Sprintf("Previews of %s %s: %s (kept by pipecat-gitops preview; never changed by plan or apply)",
+		noun, nameList(prs, maxUnmanaged, func(s string) string { return s }), plural(n, "agent"))
+}
+
 func nameList(names []string, limit int, quote func(string) string) string {
 	n := min(len(names), limit)
 	parts := make([]string, 0, n+1)

@@ -39,6 +39,9 @@ func FailureMarkdown(subject string, errLines []string, m Meta) string {
 		if IsFullSHA(m.Commit) {
 			b.WriteString(CommitMarker(m.Commit) + "\n")
 		}
+	} else if subject == "preview" {
+		// The preview comment's failure replaces it, never the plan's.
+		b.WriteString(PreviewMarker(m.Config) + "\n")
 	} else {
 		b.WriteString(Marker(m.Config) + "\n")
 	}

@@ -87,6 +87,21 @@ func (l *loader) build(tree any) *Config {
 	if r, ok := top["replace"].(map[string]any); ok {
 		cfg.Replace.Allowed = l.globs(r["allowed"], "replace", "allowed")
 	}
+	if p, ok := top["previews"].(map[string]any); ok {
+		cfg.Previews.Pos = pos(l.keys[pathKey([]string{"previews"})])
+		cfg.Previews.Enabled, _ = p["enabled"].(bool)
+		cfg.Previews.AllowProductionSecrets, _ = p["allowProductionSecrets"].(bool)
+		cfg.Previews.Agents = l.globs(p["agents"], "previews", "agents")
+		if n, ok := intValue(p["maxAgents"]); ok {
+			cfg.Previews.MaxAgents = n
+		}
+		if o, ok := p["overrides"].(map[string]any); ok {
+			fs := l.flatten(o, []string{"previews", "overrides"}, false)
+			l.checkAgent(fs, true)
+			a := newAgent("", nil, fs)
+			cfg.Previews.Overrides, cfg.Previews.OverridePos = a.Spec, a.FieldPos
+		}
+	}
 
 	defaults := map[string]field{}
 	if d, ok := top["defaults"].(map[string]any); ok {
@@ -123,6 +138,10 @@ func (l *loader) build(tree any) *Config {
 			merged[k] = f
 		}
 		keyNode := l.keys[pathKey([]string{"agents", name})]
+		if pr, ok := PreviewPR(name); ok {
+			l.errorAt(keyNode, "agents."+name, "rename the agent: names ending in -pr<number> are reserved for the preview agents of pull requests (see docs/previews.md)",
+				"agent name %s looks like a preview agent of pull request #%d", quote(name), pr)
+		}
 		if source(merged) == "" && !l.reported(name) {
 			l.errorAt(keyNode, "agents."+name, "add image: REGISTRY/IMAGE:TAG (or buildId: BUILD-UUID, or build: {context: DIR})", "one of image, buildId or build is required")
 		}

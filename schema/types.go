@@ -17,6 +17,9 @@ type Config struct {
 	// Organization is nil when the file has no organization key: its
 	// properties are then never touched.
 	Organization *Organization
+	// Previews configures preview agents per pull request (the preview
+	// command); the zero value is off.
+	Previews Previews
 }
 
 // Organization is the organization's managed properties. A nil field is
