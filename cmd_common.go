@@ -23,13 +23,15 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/gitrev"
 	"github.com/pipecat-gitops/pipecat-gitops/internal/httpcore"
 	"github.com/pipecat-gitops/pipecat-gitops/internal/sandbox"
+	"github.com/pipecat-gitops/pipecat-gitops/pack"
 	"github.com/pipecat-gitops/pipecat-gitops/plan"
 	"github.com/pipecat-gitops/pipecat-gitops/report"
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
 // defaultSandboxState is where --sandbox keeps its state when given no file.
-const defaultSandboxState = ".pipecat-sandbox.json"
+// (never packed into a build context: it holds secret values).
+const defaultSandboxState = pack.SandboxState
 
 // apiFlags are the flags of every command that talks to the API.
 type apiFlags struct {

@@ -33,6 +33,12 @@ const largestListed = 5
 // checkout keeps its credentials in .git/config.
 const gitDir = ".git"
 
+// SandboxState is where pipecat-gitops --sandbox keeps its state by
+// default. It holds secret set values in clear (and the contexts it was
+// sent, beside it in SandboxState+".uploads"), so neither is ever packed
+// either: a context is often the directory --sandbox was tried in.
+const SandboxState = ".pipecat-sandbox.json"
+
 // Options tune Pack. The zero value packs like the official action.
 type Options struct {
 	// Dockerfile is the Dockerfile's path inside the context,
@@ -375,7 +381,7 @@ func (w *walker) walk(full, rel string) error {
 			childRel = rel + "/" + name
 		}
 		childFull := filepath.Join(full, name)
-		if isGit(name) {
+		if neverPacked(name) {
 			continue
 		}
 		// Node decodes names as UTF-8, replacing invalid bytes, before
@@ -432,6 +438,12 @@ func (w *walker) walk(full, rel string) error {
 // isGit reports whether a directory entry is a .git: a repository, or
 // the file of a submodule or linked worktree.
 func isGit(name string) bool { return name == gitDir }
+
+// neverPacked reports whether a directory entry is never packed: a .git,
+// or the sandbox's state, its journal or its uploads.
+func neverPacked(name string) bool {
+	return isGit(name) || name == SandboxState || strings.HasPrefix(name, SandboxState+".")
+}
 
 // safeName reports whether an archive entry name stays inside the
 // directory it is extracted in: relative, clean, without '..'.

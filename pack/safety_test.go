@@ -35,7 +35,9 @@ func tarNames(t *testing.T, data []byte) []string {
 }
 
 // TestPackNeverGit: a .git directory or file is never packed, at any
-// depth, with or without a .dockerignore naming it.
+// depth, with or without a .dockerignore naming it. Nor is the state of
+// --sandbox (its file, journal and uploads), which holds secret values in
+// clear.
 func TestPackNeverGit(t *testing.T) {
 	files := []fixtureFile{
 		{path: "Dockerfile", mode: 0o644},
@@ -47,6 +49,10 @@ func TestPackNeverGit(t *testing.T) {
 		{path: "nested/repo/app.py", mode: 0o644},
 		{path: ".gitignore", mode: 0o644},
 		{path: "a.git", mode: 0o644},
+		{path: ".pipecat-sandbox.json", mode: 0o644, data: `{"secretValues":{"KEY":"sandbox-held-secret"}}`},
+		{path: ".pipecat-sandbox.json.journal", mode: 0o644},
+		{path: ".pipecat-sandbox.json.uploads/0123.tar.gz", mode: 0o644},
+		{path: "sub/.pipecat-sandbox.json", mode: 0o644},
 	}
 	tests := []struct {
 		name         string
@@ -74,6 +80,9 @@ func TestPackNeverGit(t *testing.T) {
 			}
 			if bytes.Contains(gunzip(t, a.Data), []byte("extraheader")) {
 				t.Error("the archive holds the checkout's credential")
+			}
+			if bytes.Contains(gunzip(t, a.Data), []byte("sandbox-held-secret")) {
+				t.Error("the archive holds the sandbox's state")
 			}
 		})
 	}
