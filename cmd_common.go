@@ -524,13 +524,38 @@ func (e *env) writeText(path, text string) error {
 // writeDoc writes a document that is read back (a saved plan, a config)
 // to path through writeFileAtomic, or with excl only if path does not
 // exist: credentials of redact.MinLen characters or more are redacted,
-// shorter ones are left (they would corrupt the document).
-func (e *env) writeDoc(path string, doc []byte, excl bool) error {
-	doc = []byte(e.red.Data(string(doc)))
+// shorter ones are left (they would corrupt the document). A document
+// that lost text that way is written all the same, with a warning that
+// names its lines and the consequence.
+func (e *env) writeDoc(path string, doc []byte, excl bool, consequence string) error {
+	shown := e.red.Data(string(doc))
+	var err error
 	if excl {
-		return writeExcl(path, doc)
+		err = writeExcl(path, []byte(shown))
+	} else {
+		err = writeFileAtomic(path, []byte(shown))
 	}
-	return writeFileAtomic(path, doc)
+	if err == nil && shown != string(doc) {
+		// The file no longer says what the API said: whoever reads it
+		// back must know why.
+		fmt.Fprintf(e.stderr, "pipecat-gitops: warning: %s: text from the API held a credential of this run, written as REDACTED (%s); %s\n",
+			report.TerminalText(path), redactedLines(shown), consequence)
+	}
+	return err
+}
+
+// redactedLines names the lines of doc that hold REDACTED.
+func redactedLines(doc string) string {
+	var lines []string
+	for i, l := range strings.Split(doc, "\n") {
+		if strings.Contains(l, "REDACTED") {
+			lines = append(lines, strconv.Itoa(i+1))
+		}
+	}
+	if len(lines) == 1 {
+		return "line " + lines[0]
+	}
+	return "lines " + strings.Join(lines, ", ")
 }
 
 // writeFileAtomic writes data to path through a temporary file and a

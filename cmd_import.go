@@ -85,7 +85,7 @@ func runImport(ctx context.Context, e *env, o importOptions) error {
 		_, err = e.out.WriteData(data)
 		return err
 	}
-	if err := e.writeDoc(o.out, data, !o.force); err != nil {
+	if err := e.writeDoc(o.out, data, !o.force, "replace it by hand before using the file"); err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "Wrote %s to %s; check it with: %s\n", c.Count(), report.TerminalText(o.out),

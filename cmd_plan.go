@@ -110,7 +110,7 @@ func runPlan(ctx context.Context, e *env, o planOptions) error {
 		if err := report.PlanJSON(&buf, p); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
-		if err := e.writeDoc(o.out, buf.Bytes(), false); err != nil {
+		if err := e.writeDoc(o.out, buf.Bytes(), false, "apply refuses this plan as edited"); err != nil {
 			return fmt.Errorf("save plan: %w", err)
 		}
 		fmt.Fprintf(e.stderr, "Saved the plan to %s; apply it with: %s\n", report.TerminalText(o.out),
