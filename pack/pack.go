@@ -414,7 +414,15 @@ func (w *walker) walk(full, rel string) error {
 				w.backslash = true
 				tarName = strings.ReplaceAll(childRel, `\`, "/")
 				if !safeName(tarName) {
-					return w.pathErr(childRel, fmt.Errorf("the name holds '\\', which the official action turns into '/', so the archive entry would be %s, outside the context; rename the file or exclude it in .dockerignore", quote(tarName)))
+					parts := strings.Split(tarName, "/")
+					where := "not a clean relative path"
+					switch {
+					case path.IsAbs(tarName) || slices.Contains(parts, ".."):
+						where = "outside the context"
+					case slices.ContainsFunc(parts, isGit):
+						where = "inside .git, which is never packed"
+					}
+					return w.pathErr(childRel, fmt.Errorf("the name holds '\\', which the official action turns into '/', so the archive entry would be %s, %s; rename the file or exclude it in .dockerignore", quote(tarName), where))
 				}
 			}
 			// isExecutable = (stat.mode & 0o111) !== 0.

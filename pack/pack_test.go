@@ -553,12 +553,12 @@ func TestPackBadInput(t *testing.T) {
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `a\\b`, mode: 0o644}}, epoch2020)
 			},
-			wantErr: `build context CTX: "a\\\\b": the name holds '\', which the official action turns into '/', so the archive entry would be a//b, outside the context; rename the file or exclude it in .dockerignore`},
+			wantErr: `build context CTX: "a\\\\b": the name holds '\', which the official action turns into '/', so the archive entry would be a//b, not a clean relative path; rename the file or exclude it in .dockerignore`},
 		{name: "backslashes make a .git entry",
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\.git\config`, mode: 0o644}, {path: ".dockerignore", mode: 0o644, data: "*.log\n"}}, epoch2020)
 			},
-			wantErr: `build context CTX: "x\\.git\\config": the name holds '\', which the official action turns into '/', so the archive entry would be x/.git/config, outside the context; rename the file or exclude it in .dockerignore`},
+			wantErr: `build context CTX: "x\\.git\\config": the name holds '\', which the official action turns into '/', so the archive entry would be x/.git/config, inside .git, which is never packed; rename the file or exclude it in .dockerignore`},
 		{name: "backslashes make two files one entry",
 			setup: func(t *testing.T, dir string) {
 				writeTree(t, dir, []fixtureFile{{path: "Dockerfile", mode: 0o644}, {path: `x\y.txt`, mode: 0o644}, {path: "x/y.txt", mode: 0o644}}, epoch2020)
