@@ -29,8 +29,8 @@ import (
 	"github.com/pipecat-gitops/pipecat-gitops/schema"
 )
 
-// defaultSandboxState is where --sandbox keeps its state when given no file.
-// (never packed into a build context: it holds secret values).
+// defaultSandboxState is where --sandbox keeps its state when given no
+// file; pack never packs it into a build context (it holds secret values).
 const defaultSandboxState = pack.SandboxState
 
 // apiFlags are the flags of every command that talks to the API.
