@@ -82,6 +82,24 @@ func parseApplyFlags(e *env, args []string) (o applyOptions, err error) {
 	return o, nil
 }
 
+// showPlan prints the plan a command is about to carry out, as text: on
+// stdout, or on stderr when stdout carries a result document (format
+// other than text). It returns the writer it used, for the question that
+// follows.
+func (e *env) showPlan(p *plan.Plan, format string) (io.Writer, error) {
+	show := e.stdout
+	if format != "text" {
+		show = e.stderr
+	}
+	// Rendered whole, then written at once, for the redacting writer.
+	var shown bytes.Buffer
+	if err := report.PlanText(&shown, p, report.TextOptions{Color: e.useColor(show)}); err != nil {
+		return nil, err
+	}
+	_, err := show.Write(shown.Bytes())
+	return show, err
+}
+
 // applyTimeout is apply's default --timeout: room for a plan (10m), the
 // builds and both waits (secret sets, then agents).
 func applyTimeout(build, wait time.Duration) time.Duration {
@@ -165,16 +183,8 @@ func (e *env) applyWithin(ctx context.Context, o applyOptions) error {
 		return fail(err)
 	}
 
-	show := e.stdout
-	if o.format != "text" {
-		show = e.stderr // stdout carries only the result document
-	}
-	// Rendered whole, then written at once, for the redacting writer.
-	var shown bytes.Buffer
-	if err := report.PlanText(&shown, p, report.TextOptions{Color: e.useColor(show)}); err != nil {
-		return err
-	}
-	if _, err := show.Write(shown.Bytes()); err != nil {
+	show, err := e.showPlan(p, o.format)
+	if err != nil {
 		return err
 	}
 	if p.HasErrors() {

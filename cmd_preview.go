@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,15 +141,8 @@ func (e *env) previewWithin(ctx context.Context, o previewOptions) error {
 		return fail(apiHint(o.api.hostHint(e, err)))
 	}
 
-	show := e.stdout
-	if o.format != "text" {
-		show = e.stderr // stdout carries only the result document
-	}
-	var shown bytes.Buffer
-	if err := report.PlanText(&shown, p, report.TextOptions{Color: e.useColor(show)}); err != nil {
-		return err
-	}
-	if _, err := show.Write(shown.Bytes()); err != nil {
+	show, err := e.showPlan(p, o.format)
+	if err != nil {
 		return err
 	}
 	if p.HasErrors() {
